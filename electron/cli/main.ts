@@ -1,0 +1,213 @@
+/**
+ * The headless command line over the same engine as the app:
+ *   medus segment <files or folders> --anatomy <preset> [--box x0,y0,x1,y1] [--point x,y[,label]]... --out <dir>
+ *   medus eval --data <datasets dir> [--prompt box|point|point3|auto[,...]] [--json FILE]
+ *   medus info
+ */
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SegmentationEngine } from '../engine/engine';
+import { ModelLoadError } from '../engine/model';
+import { defaultDatasetsDir } from '../evaluation/datasets';
+import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
+import { PRESETS, resolveAnatomy } from '../shared/presets';
+import { CliError, EXIT } from './exit-codes';
+import { Progress } from './progress';
+import { parseBox, parsePoint, runSegment } from './segment';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_MODEL = resolve(HERE, '..', '..', 'models', 'medus-s-v1');
+
+export const HELP = `medus — ultrasound segmentation from the command line (same engine as the MedUS Workstation app)
+
+Usage:
+  medus segment <files or folders>... [options]   segment each image, write mask PNG + JSON record
+  medus eval --data <datasets dir> [options]      Dice / IoU / HD95 on the test split of each dataset
+  medus info                                      model, anatomies and execution provider in use
+  medus --help | medus <command> --help
+
+Options for segment:
+  --anatomy <preset>     anatomy preset (required for automatic mode); one of:
+                         ${PRESETS.map((p) => p.key).join(', ')}
+                         (aliases: nodule, thyroid, breast, head, ovary, carotid, nerve, vessel)
+  --box x0,y0,x1,y1      a box around the structure, in original-image pixels
+  --point x,y[,label]    a click in original-image pixels; label 1 = positive (default), 0 = negative;
+                         repeat for several clicks. No --box and no --point = automatic mode.
+  --out <dir>            output folder (created if missing; must be writable)
+  --frame <n|all>        frame of a multi-frame DICOM, from 0 (default 0), or all frames
+  --overwrite            replace existing results (default: refuse and report)
+
+Options for eval:
+  --data <dir>           datasets folder in the shared layout (default: $MEDUS_DATASETS or ../shared/datasets)
+  --prompt <modes>       box, point (one click), point3 (three clicks with refinement), auto, or a
+                         comma list; default box
+  --dataset <names>      comma list of dataset folders to include (default: all)
+  --limit <n>            at most n test items per dataset (quick checks; not for reporting)
+  --json <file>          write the report as JSON
+
+Common options:
+  --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
+  --provider <name>      auto (default), cpu, cuda, dml or coreml; also $MEDUS_PROVIDER
+  --threads <n>          onnxruntime threads (default 2; also $MEDUS_THREADS)
+
+Exit codes:
+  0 success · 1 some inputs failed (each reported, the rest processed) · 2 bad command line
+  3 model missing/malformed or no provider could run it · 4 output folder unwritable or result exists
+  5 no input images found · 130 interrupted (Ctrl-C)
+`;
+
+const OPTIONS = {
+  anatomy: { type: 'string' },
+  box: { type: 'string' },
+  point: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  frame: { type: 'string' },
+  overwrite: { type: 'boolean' },
+  data: { type: 'string' },
+  prompt: { type: 'string' },
+  dataset: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'string' },
+  model: { type: 'string' },
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined }): Promise<SegmentationEngine> {
+  const dir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
+  const threads = v.threads === undefined ? undefined : Number(v.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new CliError(`--threads needs a positive whole number, got "${v.threads}"`, EXIT.USAGE);
+  try {
+    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}) });
+  } catch (err) {
+    if (err instanceof ModelLoadError) throw new CliError(err.message, EXIT.MODEL);
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new CliError(msg, msg.startsWith('unknown execution provider') ? EXIT.USAGE : EXIT.MODEL);
+  }
+}
+
+function anatomyFor(engine: SegmentationEngine, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const key = resolveAnatomy(name);
+  if (engine.anatomies.length && !engine.anatomies.includes(key)) {
+    throw new CliError(`unknown anatomy "${name}"; choose one of: ${engine.anatomies.join(', ')}`, EXIT.USAGE);
+  }
+  return key;
+}
+
+export async function main(argv: string[], io: Io, isCancelled: () => boolean = () => false): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.err(`${err instanceof Error ? err.message : String(err)}\nRun "medus --help" for usage.`);
+    return EXIT.USAGE;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (v.help || !command) {
+    io.out(HELP);
+    return command || v.help ? EXIT.OK : EXIT.USAGE;
+  }
+  try {
+    if (command === 'segment') {
+      if (!rest.length) throw new CliError('segment needs at least one file or folder', EXIT.USAGE);
+      if (!v.out) throw new CliError('segment needs --out <dir>', EXIT.USAGE);
+      const box = v.box ? parseBox(v.box) : undefined;
+      const clicks = (v.point ?? []).map(parsePoint);
+      let frame: number | 'all' = 0;
+      if (v.frame !== undefined) {
+        frame = v.frame === 'all' ? 'all' : Number(v.frame);
+        if (frame !== 'all' && !(Number.isInteger(frame) && frame >= 0)) throw new CliError(`--frame needs a frame number from 0 or "all", got "${v.frame}"`, EXIT.USAGE);
+      }
+      if (!box && !clicks.length && !v.anatomy) throw new CliError('automatic mode (no --box, no --point) needs --anatomy', EXIT.USAGE);
+      const engine = await openEngine(v);
+      try {
+        const anatomy = anatomyFor(engine, v.anatomy);
+        io.err(`model ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}`);
+        const s = await runSegment(engine, { inputs: rest, ...(anatomy ? { anatomy } : {}), ...(box ? { box } : {}), clicks, out: v.out, frame, overwrite: Boolean(v.overwrite) }, io.err, isCancelled);
+        io.out(`${s.processed} image(s) segmented, ${s.failed.length} failed; results in ${resolve(v.out)}`);
+        if (isCancelled()) return EXIT.INTERRUPTED;
+        return s.failed.length ? EXIT.SOME_FAILED : EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    if (command === 'eval') {
+      const data = resolve(v.data ?? defaultDatasetsDir());
+      const prompts = (v.prompt ?? 'box').split(',').map((s) => s.trim()) as EvalPrompt[];
+      const bad = prompts.filter((p) => !EVAL_PROMPTS.includes(p));
+      if (bad.length) throw new CliError(`unknown --prompt ${bad.join(', ')}; choose from ${EVAL_PROMPTS.join(', ')}`, EXIT.USAGE);
+      const limit = v.limit === undefined ? undefined : Number(v.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit needs a positive whole number`, EXIT.USAGE);
+      const engine = await openEngine(v);
+      try {
+        io.err(`evaluating ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}, test split of ${data}`);
+        let progress: Progress | undefined;
+        const reports = await evaluate(engine, {
+          datasetsDir: data,
+          prompts,
+          ...(v.dataset ? { only: v.dataset.split(',') } : {}),
+          ...(limit ? { limit } : {}),
+          onProgress: (done, total, item) => {
+            progress ??= new Progress(total, 'eval');
+            progress.tick(done, `${item.dataset}/${item.id}`);
+          },
+        });
+        progress?.end();
+        for (const r of reports) {
+          io.out(`\nprompt: ${r.prompt}   (${r.model}, ${r.provider}, test split)`);
+          io.out(`${'dataset'.padEnd(10)} ${'n'.padStart(5)} ${'Dice'.padStart(7)} ${'IoU'.padStart(7)} ${'HD95px'.padStart(8)}`);
+          for (const [name, d] of Object.entries(r.datasets)) {
+            const nt = d.no_target ? `   no-target empty ${(100 * d.no_target.empty_rate).toFixed(0)}% of ${d.no_target.n}` : '';
+            io.out(`${name.padEnd(10)} ${String(d.n).padStart(5)} ${d.dice.toFixed(4).padStart(7)} ${d.iou.toFixed(4).padStart(7)} ${d.hd95.toFixed(2).padStart(8)}${nt}`);
+          }
+          io.out(`${'mean'.padEnd(10)} ${''.padStart(5)} ${r.mean.dice.toFixed(4).padStart(7)} ${r.mean.iou.toFixed(4).padStart(7)} ${r.mean.hd95.toFixed(2).padStart(8)}`);
+          if (r.no_target) io.out(`no-target images returned empty: ${(100 * r.no_target.empty_rate).toFixed(1)}% of ${r.no_target.n}`);
+        }
+        if (v.json) {
+          const body = reports.length === 1 ? reports[0] : { model: reports[0]?.model, runs: reports };
+          await writeFile(resolve(v.json), JSON.stringify(body, null, 2) + '\n');
+        }
+        return EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    if (command === 'info') {
+      const engine = await openEngine(v);
+      const m = engine.model.manifest;
+      io.out(JSON.stringify({ model: { name: m.name, version: m.version, dir: engine.model.dir, anatomies: m.anatomies ?? [] }, provider: engine.provider, threads: engine.threads }, null, 2));
+      await engine.dispose();
+      return EXIT.OK;
+    }
+    throw new CliError(`unknown command "${command}"; run "medus --help"`, EXIT.USAGE);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}`);
+      return err.code;
+    }
+    io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.SOME_FAILED;
+  }
+}
+
+const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  let cancelled = false;
+  process.on('SIGINT', () => {
+    if (cancelled) process.exit(EXIT.INTERRUPTED);
+    cancelled = true; // finish the current image, write nothing half-done, then stop
+    process.stderr.write('\nstopping after the current image (Ctrl-C again to quit now)\n');
+  });
+  const code = await main(process.argv.slice(2), { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
+  process.exitCode = code;
+}

@@ -1,0 +1,100 @@
+/** `medus segment`: one prompt applied to each image; a mask PNG and a JSON record per image. */
+import { basename } from 'node:path';
+import sharp from 'sharp';
+import type { SegmentationEngine } from '../engine/engine';
+import type { Box, Click, Prompt } from '../engine/types';
+import { loadFrame } from '../imaging/load';
+import { openImage } from '../imaging/open';
+import { CliError, EXIT } from './exit-codes';
+import { collectInputs, outputStem, prepareOutputDir, writeAtomic } from './files';
+import { Progress } from './progress';
+
+export interface SegmentArgs {
+  inputs: string[];
+  anatomy?: string;
+  box?: Box;
+  clicks: Click[];
+  out: string;
+  frame: number | 'all';
+  overwrite: boolean;
+}
+
+export function parseBox(s: string): Box {
+  const v = s.split(',').map(Number);
+  if (v.length !== 4 || v.some((n) => !Number.isFinite(n))) throw new CliError(`--box needs x0,y0,x1,y1 in image pixels, got "${s}"`, EXIT.USAGE);
+  const [x0, y0, x1, y1] = v as [number, number, number, number];
+  if (!(x1 > x0 && y1 > y0)) throw new CliError(`--box ${s}: x1 must exceed x0 and y1 exceed y0`, EXIT.USAGE);
+  return { x0, y0, x1, y1 };
+}
+
+export function parsePoint(s: string): Click {
+  const v = s.split(',');
+  const [x, y] = [Number(v[0]), Number(v[1])];
+  const lab = v[2]?.trim().toLowerCase() ?? '1';
+  if (v.length < 2 || v.length > 3 || !Number.isFinite(x) || !Number.isFinite(y)) throw new CliError(`--point needs x,y[,label] in image pixels, got "${s}"`, EXIT.USAGE);
+  const positive = ['1', 'pos', 'positive', '+'].includes(lab);
+  const negative = ['0', 'neg', 'negative', '-'].includes(lab);
+  if (!positive && !negative) throw new CliError(`--point ${s}: label must be 1 (positive) or 0 (negative)`, EXIT.USAGE);
+  return { x, y, label: positive ? 'positive' : 'negative' };
+}
+
+export async function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
+  const px = Buffer.alloc(mask.length);
+  for (let i = 0; i < mask.length; i++) px[i] = mask[i] ? 255 : 0;
+  return sharp(px, { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
+}
+
+export interface SegmentSummary {
+  processed: number;
+  failed: Array<{ file: string; error: string }>;
+}
+
+export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log: (s: string) => void, isCancelled: () => boolean = () => false): Promise<SegmentSummary> {
+  const inputs = await collectInputs(a.inputs);
+  if (!inputs.length) throw new CliError('no image files found in the given inputs', EXIT.NO_INPUT);
+  const outDir = await prepareOutputDir(a.out);
+  const progress = new Progress(inputs.length, 'segment');
+  const summary: SegmentSummary = { processed: 0, failed: [] };
+  const m = engine.model.manifest;
+  for (const [i, input] of inputs.entries()) {
+    if (isCancelled()) break;
+    progress.tick(i, basename(input.path));
+    try {
+      const source = await openImage(input.path);
+      const frames = a.frame === 'all' ? [...Array(source.frameCount).keys()] : [a.frame];
+      for (const f of frames) {
+        const loaded = await loadFrame(input.path, f, source);
+        const prompt: Prompt = { clicks: a.clicks, ...(a.box ? { box: a.box } : {}), ...(a.anatomy ? { anatomy: a.anatomy } : {}) };
+        const seg = await engine.segment({ key: loaded.key, image: loaded.image }, prompt);
+        const stem = outputStem(input, f, frames.length > 1 ? source.frameCount : 1);
+        const maskFile = `${stem}_mask.png`;
+        const record = {
+          file: input.path,
+          frame: f,
+          frames: source.frameCount,
+          width: seg.width,
+          height: seg.height,
+          model: { name: m.name, version: m.version },
+          provider: engine.provider.active,
+          prompt: { mode: seg.mode, anatomy: a.anatomy ?? null, box: a.box ?? null, points: a.clicks },
+          score: seg.score,
+          empty: seg.empty,
+          area_pixels: seg.areaPixels,
+          calibration: source.calibration,
+          mask: maskFile,
+          timings_ms: seg.timings,
+        };
+        await writeAtomic(`${outDir}/${maskFile}`, await maskPng(seg.mask, seg.width, seg.height), a.overwrite);
+        await writeAtomic(`${outDir}/${stem}.json`, JSON.stringify(record, null, 2) + '\n', a.overwrite);
+      }
+      summary.processed++;
+    } catch (err) {
+      if (err instanceof CliError && err.code === EXIT.OUTPUT) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      summary.failed.push({ file: input.path, error: msg });
+      log(`error: ${msg}`);
+    }
+  }
+  progress.end();
+  return summary;
+}

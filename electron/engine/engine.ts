@@ -1,0 +1,249 @@
+/**
+ * The segmentation engine: runs a contract model folder with onnxruntime-node.
+ * The encoder runs once per image (embeddings cached, LRU by bytes); the decoder per prompt.
+ * It blocks the thread that calls onnxruntime, so the app hosts it off the UI thread (host.ts).
+ */
+import ort from 'onnxruntime-node';
+import { presetFor } from '../shared/presets';
+import type { GreyImage } from '../imaging/greyscale';
+import { LruBytesCache } from './cache';
+import { cleanMask } from './cleaning';
+import { maskToPolygons } from './contours';
+import type { ModelFrame } from './coords';
+import { loadModelFolder, type ModelFolder } from './model';
+import { logitsToMask } from './postprocess';
+import { decoderPoints, promptMode, validatePrompt } from './prompt';
+import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
+import { resizeGrey } from './resample';
+import type { Prompt, Segmentation } from './types';
+
+type Embedding = Record<string, ort.Tensor>;
+
+export type SessionFactory = (path: string, provider: ProviderName, threads: number) => Promise<ort.InferenceSession>;
+
+export interface EngineOptions {
+  /** auto, cpu, cuda, dml or coreml; default from MEDUS_PROVIDER, else auto. */
+  provider?: string;
+  /** Threads for onnxruntime's intra-op pool; default 2 (clinic PCs), MEDUS_THREADS overrides. */
+  threads?: number;
+  /** Memory for cached embeddings; default 256 MiB. */
+  cacheBytes?: number;
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  arch?: string;
+  /** For tests: how sessions are made. */
+  sessionFactory?: SessionFactory;
+}
+
+/** An image ready for the model, identified by file identity and frame. */
+export interface ImageInput {
+  key: string;
+  image: GreyImage;
+}
+
+const defaultFactory: SessionFactory = (path, provider, threads) =>
+  ort.InferenceSession.create(path, {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // An accelerator that cannot load is expected (we fall back and record why): keep its noise off the console.
+    logSeverityLevel: provider === 'cpu' ? 2 : 4,
+  });
+
+/** Runs jobs one at a time; user requests overtake queued prefetches. */
+class JobQueue {
+  private readonly jobs: Array<{ urgent: boolean; run: () => Promise<void> }> = [];
+  private busy = false;
+
+  push<T>(urgent: boolean, fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const job = { urgent, run: () => fn().then(resolve, reject) };
+      if (urgent) {
+        const firstLazy = this.jobs.findIndex((j) => !j.urgent);
+        this.jobs.splice(firstLazy < 0 ? this.jobs.length : firstLazy, 0, job);
+      } else this.jobs.push(job);
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    while (this.jobs.length) await this.jobs.shift()!.run();
+    this.busy = false;
+  }
+}
+
+export class SegmentationEngine {
+  private readonly cache: LruBytesCache<Embedding>;
+  private readonly queue = new JobQueue();
+  private readonly pending = new Map<string, Promise<Embedding>>();
+
+  private constructor(
+    readonly model: ModelFolder,
+    readonly provider: ProviderReport,
+    readonly threads: number,
+    private readonly encoder: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+    cacheBytes: number,
+  ) {
+    this.cache = new LruBytesCache<Embedding>(cacheBytes, (e) => Object.values(e).reduce((n, t) => n + t.data.length * 4, 0));
+  }
+
+  static async create(modelDir: string, opts: EngineOptions = {}): Promise<SegmentationEngine> {
+    const env = opts.env ?? process.env;
+    const model = await loadModelFolder(modelDir);
+    const request = resolveRequest(opts.provider, env);
+    const threads = opts.threads ?? (env.MEDUS_THREADS ? Number(env.MEDUS_THREADS) : 2);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+    const factory = opts.sessionFactory ?? defaultFactory;
+    const { value, report } = await withFallback(request, opts.platform ?? process.platform, opts.arch ?? process.arch, async (p) => {
+      const encoder = await factory(model.encoderPath, p, threads);
+      const decoder = await factory(model.decoderPath, p, threads);
+      return { encoder, decoder };
+    });
+    return new SegmentationEngine(model, report, threads, value.encoder, value.decoder, opts.cacheBytes ?? 256 * 1024 * 1024);
+  }
+
+  get anatomies(): readonly string[] {
+    return this.model.manifest.anatomies ?? [];
+  }
+
+  get cacheStats(): { entries: number; bytes: number; keys: string[] } {
+    return { entries: this.cache.size, bytes: this.cache.bytes, keys: this.cache.keys() };
+  }
+
+  frameFor(image: GreyImage): ModelFrame {
+    return { width: image.width, height: image.height, size: this.model.manifest.input_size, resize: this.model.manifest.resize };
+  }
+
+  /** Resized, normalised encoder input [1, C, S, S]. */
+  preprocess(image: GreyImage): Float32Array {
+    const m = this.model.manifest;
+    const s = m.input_size;
+    const frame = this.frameFor(image);
+    const cw = frame.resize === 'stretch' ? s : Math.round(image.width * (s / Math.max(image.width, image.height)));
+    const ch = frame.resize === 'stretch' ? s : Math.round(image.height * (s / Math.max(image.width, image.height)));
+    const resized = resizeGrey(image.data, image.width, image.height, cw, ch);
+    const out = new Float32Array(m.channels * s * s);
+    for (let c = 0; c < m.channels; c++) {
+      const mean = m.pixel_mean[c]!;
+      const std = m.pixel_std[c]!;
+      const base = c * s * s;
+      // letterbox padding is zero after normalisation, as in SAM
+      for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) out[base + y * s + x] = (resized[y * cw + x]! - mean) / std;
+    }
+    return out;
+  }
+
+  /** Encodes once per image; concurrent callers for the same key share one run. */
+  async embed(input: ImageInput, urgent = true): Promise<{ embedding: Embedding; cached: boolean; ms: number }> {
+    const hit = this.cache.get(input.key);
+    if (hit) return { embedding: hit, cached: true, ms: 0 };
+    const running = this.pending.get(input.key);
+    if (running) return { embedding: await running, cached: true, ms: 0 };
+    const t0 = performance.now();
+    const job = this.queue.push(urgent, async () => {
+      const again = this.cache.get(input.key);
+      if (again) return again;
+      const m = this.model.manifest;
+      const tensor = new ort.Tensor('float32', this.preprocess(input.image), [1, m.channels, m.input_size, m.input_size]);
+      const out = await this.encoder.run({ image: tensor });
+      this.cache.set(input.key, out);
+      return out;
+    });
+    this.pending.set(input.key, job);
+    try {
+      const embedding = await job;
+      return { embedding, cached: false, ms: performance.now() - t0 };
+    } finally {
+      this.pending.delete(input.key);
+    }
+  }
+
+  /** Encodes an image in the background (the next one in a folder) unless it is cached already. */
+  prefetch(key: string, load: () => Promise<GreyImage>): Promise<void> {
+    if (this.cache.has(key) || this.pending.has(key)) return Promise.resolve();
+    return load()
+      .then((image) => this.embed({ key, image }, false))
+      .then(
+        () => undefined,
+        () => undefined, // a bad next file is reported when the user opens it, not here
+      );
+  }
+
+  async segment(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
+    const { image } = input;
+    const m = this.model.manifest;
+    validatePrompt(prompt, image.width, image.height, m.anatomies);
+    const { embedding, cached, ms: encodeMs } = await this.embed(input);
+    const frame = this.frameFor(image);
+    const t0 = performance.now();
+    const { coords, labels } = decoderPoints(prompt, frame);
+    const embDims = embedding.image_embeddings?.dims ?? [1, 1, m.input_size / 16, m.input_size / 16];
+    const lowH = 4 * Number(embDims[2]);
+    const lowW = 4 * Number(embDims[3]);
+    const feeds: Record<string, ort.Tensor> = {
+      ...embedding,
+      point_coords: new ort.Tensor('float32', coords, [1, labels.length, 2]),
+      point_labels: new ort.Tensor('float32', labels, [1, labels.length]),
+      mask_input: new ort.Tensor('float32', prompt.previousMask ?? new Float32Array(lowH * lowW), [1, 1, lowH, lowW]),
+      has_mask_input: new ort.Tensor('float32', new Float32Array([prompt.previousMask ? 1 : 0]), [1]),
+    };
+    if (prompt.previousMask && prompt.previousMask.length !== lowH * lowW) {
+      throw new Error(`previous mask has ${prompt.previousMask.length} values, the model expects ${lowH}×${lowW}`);
+    }
+    if (m.anatomies) {
+      const idx = prompt.anatomy === undefined ? -1 : m.anatomies.indexOf(prompt.anatomy);
+      feeds.anatomy = new ort.Tensor('int64', BigInt64Array.from([BigInt(idx)]), [1]);
+    }
+    const out = await this.queue.push(true, () => this.decoder.run(feeds));
+    const decodeMs = performance.now() - t0;
+    const t1 = performance.now();
+    const masks = out[m.decoder_outputs.masks];
+    const scores = out[m.decoder_outputs.scores];
+    if (!masks || !scores) throw new Error(`decoder did not return ${m.decoder_outputs.masks} and ${m.decoder_outputs.scores}`);
+    const mode = promptMode(prompt);
+    const scoreData = scores.data as Float32Array;
+    let pick = m.multimask?.single ?? 0;
+    const lone = mode === 'clicks' && prompt.clicks.length === 1 && prompt.clicks[0]!.label === 'positive' && !prompt.previousMask;
+    if (lone && m.multimask && m.multimask.candidates.length) {
+      pick = m.multimask.candidates.reduce((best, i) => (scoreData[i]! > scoreData[best]! ? i : best), m.multimask.candidates[0]!);
+    }
+    const lowSide = Number(masks.dims[2]);
+    const plane = lowSide * Number(masks.dims[3]);
+    const lowRes = (masks.data as Float32Array).slice(pick * plane, (pick + 1) * plane);
+    const score = Math.max(0, Math.min(1, scoreData[pick] ?? 0));
+    let mask = logitsToMask(lowRes, lowSide, frame, m.mask_threshold);
+    const tooUnsure = mode === 'automatic' && m.auto_min_score !== undefined && score < m.auto_min_score;
+    if (tooUnsure) mask = new Uint8Array(mask.length);
+    const preset = presetFor(prompt.anatomy ?? '');
+    const positive = prompt.clicks.filter((c) => c.label === 'positive').map((c): [number, number] => [c.x, c.y]);
+    mask = cleanMask(mask, image.width, image.height, preset.cleaning, {
+      positive,
+      ...(prompt.box ? { box: [prompt.box.x0, prompt.box.y0, prompt.box.x1, prompt.box.y1] as [number, number, number, number] } : {}),
+    });
+    let area = 0;
+    for (let i = 0; i < mask.length; i++) area += mask[i]!;
+    const polygons = area ? maskToPolygons(mask, image.width, image.height) : [];
+    return {
+      width: image.width,
+      height: image.height,
+      mask,
+      score,
+      mode,
+      empty: area === 0,
+      polygons,
+      lowRes,
+      areaPixels: area,
+      embeddingCached: cached,
+      timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1 },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.cache.clear();
+    await Promise.all([this.encoder.release(), this.decoder.release()]);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The engine's host: everything that blocks (decoding, onnxruntime) runs here, in a process or
+ * thread that main owns (Electron utilityProcess in the app, worker_threads in tests).
+ * Messages are the `HostRequest` union; replies carry the same id.
+ */
+import type { EngineInfo, OpenedImage, SegmentReply } from '../shared/ipc-contract';
+import { loadFrame, type LoadedFrame } from '../imaging/load';
+import { ImageReadError } from '../imaging/types';
+import { SegmentationEngine } from './engine';
+import { ModelLoadError } from './model';
+import { PromptError } from './prompt';
+import type { Prompt } from './types';
+
+export type HostRequest =
+  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number }
+  | { id: number; type: 'open'; path: string; frame: number }
+  | { id: number; type: 'segment'; path: string; frame: number; prompt: Prompt }
+  | { id: number; type: 'prefetch'; path: string; frame: number };
+
+export type HostErrorCode = 'image' | 'prompt' | 'model' | 'internal';
+export type HostReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: HostErrorCode; message: string };
+
+export function classify(err: unknown): { code: HostErrorCode; message: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ImageReadError) return { code: 'image', message };
+  if (err instanceof PromptError) return { code: 'prompt', message };
+  if (err instanceof ModelLoadError) return { code: 'model', message };
+  return { code: 'internal', message };
+}
+
+export function createEngineHost() {
+  let engine: SegmentationEngine | null = null;
+  const frames = new Map<string, LoadedFrame>(); // the few images the user is looking at
+  const keep = 6;
+
+  async function frameOf(path: string, frame: number): Promise<LoadedFrame> {
+    const k = `${path}#${frame}`;
+    const hit = frames.get(k);
+    if (hit) {
+      frames.delete(k);
+      frames.set(k, hit);
+      return hit;
+    }
+    const f = await loadFrame(path, frame);
+    frames.set(k, f);
+    while (frames.size > keep) frames.delete(frames.keys().next().value!);
+    return f;
+  }
+
+  function need(): SegmentationEngine {
+    if (!engine) throw new ModelLoadError('(none)', 'no model loaded yet');
+    return engine;
+  }
+
+  async function handle(req: HostRequest): Promise<HostReply> {
+    try {
+      switch (req.type) {
+        case 'init': {
+          const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}) });
+          await engine?.dispose();
+          engine = next;
+          const m = next.model.manifest;
+          const info: EngineInfo = {
+            model: { name: m.name, version: m.version, dir: next.model.dir, license: m.license ?? null },
+            provider: next.provider,
+            threads: next.threads,
+            anatomies: [...next.anatomies],
+          };
+          return { id: req.id, ok: true, value: info };
+        }
+        case 'open': {
+          const f = await frameOf(req.path, req.frame);
+          const value: OpenedImage = {
+            path: req.path,
+            frame: req.frame,
+            frameCount: f.source.frameCount,
+            width: f.image.width,
+            height: f.image.height,
+            format: f.source.format,
+            pixels: f.image.data,
+            calibration: f.source.calibration,
+          };
+          return { id: req.id, ok: true, value };
+        }
+        case 'segment': {
+          const f = await frameOf(req.path, req.frame);
+          const s = await need().segment({ key: f.key, image: f.image }, req.prompt);
+          const value: SegmentReply = {
+            width: s.width,
+            height: s.height,
+            mask: s.mask,
+            polygons: s.polygons,
+            score: s.score,
+            mode: s.mode,
+            empty: s.empty,
+            areaPixels: s.areaPixels,
+            lowRes: s.lowRes,
+            timings: s.timings,
+          };
+          return { id: req.id, ok: true, value };
+        }
+        case 'prefetch': {
+          const e = need();
+          await e.prefetch(`${req.path}#${req.frame}`, async () => {
+            const f = await frameOf(req.path, req.frame);
+            return f.image;
+          });
+          return { id: req.id, ok: true, value: null };
+        }
+      }
+    } catch (err) {
+      return { id: req.id, ok: false, ...classify(err) };
+    }
+  }
+
+  return { handle, dispose: async () => engine?.dispose() };
+}

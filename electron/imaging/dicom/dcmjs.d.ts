@@ -1,0 +1,32 @@
+/**
+ * Minimal typing of dcmjs, which ships none. Only the writer surface the DICOM tests
+ * use to build synthetic files (the reader itself uses dicom-parser).
+ */
+declare module 'dcmjs' {
+  /** A naturalized dataset: keyword → value, plus `_vrMap` for ambiguous VRs such as PixelData. */
+  type NaturalDataset = Record<string, unknown>;
+  /** A denaturalized dataset: "GGGGEEEE" → { vr, Value }. */
+  type DictDataset = Record<string, { vr: string; Value?: unknown[] }>;
+
+  class DicomDict {
+    constructor(meta: DictDataset);
+    meta: DictDataset;
+    dict: DictDataset;
+    write(options?: { allowInvalidVRLength?: boolean; fragmentMultiframe?: boolean }): ArrayBuffer;
+  }
+
+  const DicomMetaDictionary: {
+    denaturalizeDataset(dataset: NaturalDataset): DictDataset;
+    naturalizeDataset(dataset: DictDataset): NaturalDataset;
+    uid(): string;
+  };
+
+  const data: {
+    DicomDict: typeof DicomDict;
+    DicomMetaDictionary: typeof DicomMetaDictionary;
+  };
+
+  const dcmjs: { data: typeof data };
+  export default dcmjs;
+  export { data };
+}

@@ -1,0 +1,112 @@
+/**
+ * DICOM reader: header facts and calibration at open time, pixels decoded lazily,
+ * one frame per readFrame call. The source file is only ever read.
+ */
+import { readFile } from 'node:fs/promises';
+import { ImageReadError, type Frame, type ImageSource } from '../types.js';
+import { readImageAttributes } from './attributes.js';
+import { calibrationFromDataSet } from './calibration.js';
+import type { PaletteLut } from './color.js';
+import { readPalette } from './palette.js';
+import { isDicom, parseDataSet, transferSyntaxOf } from './parse.js';
+import { decodeStoredFrame, toDisplayFrame, type DecodeContext, type StoredFrame } from './pixels.js';
+import { transferSyntaxInfo } from './transfer-syntax.js';
+
+export { isDicom } from './parse.js';
+export {
+  chooseCalibration,
+  isTissueRegion,
+  pickRegion,
+  readUltrasoundRegions,
+  regionCalibration,
+  validateRegions,
+} from './calibration.js';
+export type { StoredFrame, ColorModel } from './pixels.js';
+
+/** An ImageSource with one extra, for verification: the stored samples in pydicom's layout. */
+export interface DicomImageSource extends ImageSource {
+  /** Decompressed samples before colour conversion/palette/inversion (see pixels.ts). */
+  readStoredFrame(index: number): Promise<StoredFrame>;
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const buf = await readFile(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImageReadError(path, code === 'ENOENT' ? 'file not found' : `the file could not be read (${code ?? String(err)})`);
+  }
+}
+
+function clean(value: string | undefined): string {
+  return (value ?? '').replace(/\0/g, '').trim();
+}
+
+export async function openDicom(path: string, bytes?: Uint8Array): Promise<DicomImageSource> {
+  const data = bytes ?? (await readBytes(path));
+  if (!isDicom(data)) {
+    throw new ImageReadError(path, 'not a DICOM file (no "DICM" marker and no recognisable DICOM header)');
+  }
+  const dataSet = parseDataSet(path, data);
+  const syntax = transferSyntaxInfo(transferSyntaxOf(dataSet, data));
+  const attrs = readImageAttributes(path, dataSet);
+  // Refuse up front: the user learns at once that the file needs converting.
+  if (syntax.codec === 'unsupported') {
+    throw new ImageReadError(path, `unsupported transfer syntax ${syntax.uid} (${syntax.name})`);
+  }
+
+  const { calibration, regions } = calibrationFromDataSet(dataSet, attrs.columns, attrs.rows);
+
+  let palette: PaletteLut | undefined;
+  const ctx: DecodeContext = {
+    path,
+    dataSet,
+    attrs,
+    syntax,
+    palette: () => (palette ??= readPalette(path, dataSet, attrs.pixelRepresentation)),
+  };
+  if (attrs.photometric === 'PALETTE COLOR') ctx.palette(); // fail at open if the tables are missing
+
+  const details: Record<string, string> = {
+    transferSyntaxUid: syntax.uid,
+    transferSyntaxName: syntax.name,
+    photometricInterpretation: attrs.photometric,
+    manufacturer: clean(dataSet.string('x00080070')),
+    manufacturerModelName: clean(dataSet.string('x00081090')),
+    sopClassUid: clean(dataSet.string('x00080016')),
+    modality: clean(dataSet.string('x00080060')),
+    bitsAllocated: String(attrs.bitsAllocated),
+    bitsStored: String(attrs.bitsStored),
+    samplesPerPixel: String(attrs.samplesPerPixel),
+  };
+
+  const checkIndex = (index: number): void => {
+    if (!Number.isInteger(index) || index < 0 || index >= attrs.frameCount) {
+      throw new ImageReadError(
+        path,
+        `frame ${index} does not exist: the file has ${attrs.frameCount} frame${attrs.frameCount === 1 ? '' : 's'} ` +
+          `(valid indices 0–${attrs.frameCount - 1})`,
+      );
+    }
+  };
+
+  return {
+    path,
+    format: 'dicom',
+    width: attrs.columns,
+    height: attrs.rows,
+    frameCount: attrs.frameCount,
+    calibration,
+    regions,
+    details,
+    async readStoredFrame(index: number): Promise<StoredFrame> {
+      checkIndex(index);
+      return decodeStoredFrame(ctx, index);
+    },
+    async readFrame(index: number): Promise<Frame> {
+      checkIndex(index);
+      return toDisplayFrame(ctx, await decodeStoredFrame(ctx, index));
+    },
+  };
+}

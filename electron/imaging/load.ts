@@ -1,0 +1,27 @@
+/** Opens a file and hands the engine a frame as 8-bit greyscale, keyed by file identity and frame. */
+import { stat } from 'node:fs/promises';
+import { type GreyImage, toGrey8 } from './greyscale';
+import { openImage } from './open';
+import { type ImageSource, ImageReadError } from './types';
+
+/** Same path, size and modification time = same image; a rewritten file gets a fresh key. */
+export async function fileIdentity(path: string): Promise<string> {
+  const st = await stat(path);
+  return `${path}|${st.size}|${Math.round(st.mtimeMs)}`;
+}
+
+export interface LoadedFrame {
+  source: ImageSource;
+  frame: number;
+  key: string;
+  image: GreyImage;
+}
+
+export async function loadFrame(path: string, frame = 0, source?: ImageSource): Promise<LoadedFrame> {
+  const src = source ?? (await openImage(path));
+  if (!Number.isInteger(frame) || frame < 0 || frame >= src.frameCount) {
+    throw new ImageReadError(path, `frame ${frame} does not exist (the file has ${src.frameCount} frame${src.frameCount === 1 ? '' : 's'}, numbered from 0)`);
+  }
+  const pixels = await src.readFrame(frame);
+  return { source: src, frame, key: `${await fileIdentity(path)}#${frame}`, image: toGrey8(pixels) };
+}

@@ -1,0 +1,30 @@
+/** User settings in a JSON file in the app's data folder; bad or missing files fall back to defaults. */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { Settings } from '../shared/ipc-contract';
+
+const SettingsFile = z.object({
+  provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).catch('auto'),
+  threads: z.number().int().min(1).max(64).catch(2),
+  modelDir: z.string().min(1),
+});
+
+export async function createSettingsStore(file: string, defaults: Settings) {
+  let current: Settings = defaults;
+  try {
+    current = SettingsFile.parse({ ...defaults, ...JSON.parse(await readFile(file, 'utf8')) });
+  } catch {
+    current = defaults;
+  }
+  return {
+    get: (): Settings => current,
+    set: async (patch: Partial<Settings>): Promise<Settings> => {
+      current = SettingsFile.parse({ ...current, ...patch });
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(`${file}.tmp`, JSON.stringify(current, null, 2));
+      await rename(`${file}.tmp`, file);
+      return current;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+"""MedUS: a SAM-MedUS-style promptable ultrasound segmentation model (training and export code)."""

@@ -1,0 +1,173 @@
+"""Exports a trained checkpoint to the model contract (../shared/design/model-contract.md):
+model.json, encoder.onnx, decoder.onnx in models/<name>/, then checks onnxruntime's outputs
+against PyTorch's on random prompts (through onnxruntime-node, the runtime the app ships).
+
+    cd models && /usr/bin/python3 -m medus.export --checkpoint ~/.cache/medus/run/final.pt --out medus-s-v1
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import ANATOMIES
+from .modeling.medus import MedUS, MedUSConfig
+
+ENCODER_OUTPUTS = ["image_embeddings", "features_s8", "features_s4"]
+DECODER_INPUTS = ENCODER_OUTPUTS + ["point_coords", "point_labels", "mask_input", "has_mask_input", "anatomy"]
+DECODER_OUTPUTS = ["low_res_masks", "iou_predictions"]
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class EncoderOnnx(nn.Module):
+    def __init__(self, model: MedUS) -> None:
+        super().__init__()
+        self.enc = model.image_encoder
+
+    def forward(self, image: torch.Tensor):
+        f = self.enc(image)
+        return tuple(f[k] for k in ENCODER_OUTPUTS)
+
+
+class DecoderOnnx(nn.Module):
+    def __init__(self, model: MedUS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image_embeddings, features_s8, features_s4, point_coords, point_labels, mask_input, has_mask_input, anatomy):
+        feats = {"image_embeddings": image_embeddings, "features_s8": features_s8, "features_s4": features_s4}
+        return self.model.decode(feats, point_coords, point_labels, mask_input, has_mask_input, anatomy)
+
+
+def load_checkpoint(path: str):
+    ck = torch.load(path, map_location="cpu")
+    meta = ck.get("meta", {})
+    cfg = MedUSConfig.from_dict(meta["config"]) if "config" in meta else MedUSConfig(anatomies=list(ANATOMIES))
+    model = MedUS(cfg)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, meta
+
+
+def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    s = model.cfg.img_size
+    coords = torch.rand(1, n_points, 2, generator=g) * s
+    labels = torch.tensor([[2.0, 3.0] + [1.0] * (n_points - 3) + [-1.0]])[:, :n_points]
+    low = 4 * (s // 16)
+    return (
+        feats[0],
+        feats[1],
+        feats[2],
+        coords,
+        labels,
+        torch.randn(1, 1, low, low, generator=g),
+        torch.ones(1),
+        torch.tensor([1], dtype=torch.int64),
+    )
+
+
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14) -> Dict:
+    os.makedirs(out_dir, exist_ok=True)
+    s, c = model.cfg.img_size, model.cfg.in_chans
+    image = torch.randn(1, c, s, s)
+    with torch.no_grad():
+        feats = EncoderOnnx(model)(image)
+        torch.onnx.export(
+            EncoderOnnx(model), (image,), os.path.join(out_dir, "encoder.onnx"),
+            input_names=["image"], output_names=ENCODER_OUTPUTS, opset_version=opset, do_constant_folding=True,
+        )
+        dec_inputs = example_decoder_inputs(model, feats)
+        torch.onnx.export(
+            DecoderOnnx(model), dec_inputs, os.path.join(out_dir, "decoder.onnx"),
+            input_names=DECODER_INPUTS, output_names=DECODER_OUTPUTS, opset_version=opset, do_constant_folding=True,
+            dynamic_axes={"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}},
+        )
+    validation = meta.get("validation", {})
+    manifest = {
+        "name": name,
+        "version": version,
+        "input_size": s,
+        "channels": c,
+        "resize": "stretch",
+        "pixel_mean": [meta.get("pixel_mean", 64.0)] * c,
+        "pixel_std": [meta.get("pixel_std", 56.0)] * c,
+        "mask_threshold": 0.0,
+        "anatomies": list(model.cfg.anatomies),
+        "decoder_outputs": {"masks": "low_res_masks", "scores": "iou_predictions"},
+        # Index 0 answers unambiguous prompts; 1..3 are candidates for a lone positive click.
+        "multimask": {"single": 0, "candidates": [1, 2, 3]},
+        # Automatic mode: below this predicted quality the answer is "no target in this image".
+        "auto_min_score": float(validation.get("auto_min_score", 0.3)),
+        "license": "Apache-2.0 (weights and code); see MODEL_CARD.md for the training data's licences",
+        "training_data": ["BUSI", "HC18", "MMOTU OTU_2D", "TG3K", "DDTI", "USGRA-Seg", "Common Carotid Artery Ultrasound Images"],
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+    }
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
+def parity(model: MedUS, out_dir: str, tol: float = 2e-3, node: str = "node") -> Dict:
+    """Runs the exported graphs in onnxruntime-node on fixed inputs and compares with PyTorch."""
+    s, c = model.cfg.img_size, model.cfg.in_chans
+    g = torch.Generator().manual_seed(1)
+    image = torch.randn(1, c, s, s, generator=g)
+    with torch.no_grad():
+        feats = EncoderOnnx(model)(image)
+        cases = []
+        for n_points, seed in ((1, 2), (3, 3), (5, 4)):
+            inp = example_decoder_inputs(model, feats, n_points, seed)
+            if n_points == 1:  # automatic mode: one padding point, no mask
+                inp = inp[:3] + (torch.zeros(1, 1, 2), torch.tensor([[-1.0]]), torch.zeros_like(inp[5]), torch.zeros(1), torch.tensor([3], dtype=torch.int64))
+            out = DecoderOnnx(model)(*inp)
+            cases.append((inp, out))
+    with tempfile.TemporaryDirectory() as tmp:
+        def dump(name, t):
+            arr = t.numpy()
+            arr.astype(arr.dtype).tofile(os.path.join(tmp, name + ".bin"))
+            return {"file": name + ".bin", "dtype": "int64" if arr.dtype == np.int64 else "float32", "dims": list(arr.shape)}
+
+        spec = {"model": os.path.abspath(out_dir), "encoder": {"inputs": {"image": dump("image", image)}, "expected": {k: dump("enc_" + k, v) for k, v in zip(ENCODER_OUTPUTS, feats)}}, "decoder": []}
+        for i, (inp, out) in enumerate(cases):
+            spec["decoder"].append({
+                "inputs": {k: dump(f"dec{i}_{k}", v) for k, v in zip(DECODER_INPUTS, inp)},
+                "expected": {k: dump(f"dec{i}_out_{k}", v) for k, v in zip(DECODER_OUTPUTS, out)},
+            })
+        with open(os.path.join(tmp, "spec.json"), "w") as f:
+            json.dump(spec, f)
+        script = os.path.join(REPO_ROOT, "models", "tools", "ort-parity.mjs")
+        res = subprocess.run([node, script, tmp], capture_output=True, text=True, cwd=REPO_ROOT)
+        if res.returncode != 0:
+            raise RuntimeError("onnxruntime parity run failed:\n" + res.stdout + res.stderr)
+        report = json.loads(res.stdout)
+    worst = max(report["max_abs_diff"].values())
+    if worst > tol:
+        raise AssertionError(f"onnxruntime differs from PyTorch by {worst:.2e} (> {tol}): {report}")
+    return report
+
+
+def main(argv: Optional[list] = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--out", default="medus-s-v1", help="model folder (relative to models/ when not absolute)")
+    ap.add_argument("--name", default="MedUS-S")
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--skip-parity", action="store_true")
+    args = ap.parse_args(argv)
+    out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
+    model, meta = load_checkpoint(args.checkpoint)
+    manifest = export(model, out, meta, args.name, args.version)
+    print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))
+    if not args.skip_parity:
+        print("parity", json.dumps(parity(model, out)))
+
+
+if __name__ == "__main__":
+    main()

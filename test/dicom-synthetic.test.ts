@@ -1,0 +1,489 @@
+/**
+ * DICOM reader on synthetic files written with dcmjs: exact pixel values for the
+ * uncompressed/RLE cases, calibration rules, and clear errors for damaged input.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import dcmjs from 'dcmjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isDicom, openDicom, pickRegion, validateRegions } from '../electron/imaging/dicom/index.js';
+import { decodeRle } from '../electron/imaging/dicom/rle.js';
+import { ImageReadError, type UltrasoundRegion } from '../electron/imaging/types.js';
+
+const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+const EXPLICIT_BE = '1.2.840.10008.1.2.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+const RLE = '1.2.840.10008.1.2.5';
+const MPEG2 = '1.2.840.10008.1.2.4.100';
+const US_IMAGE = '1.2.840.10008.5.1.4.1.1.6.1';
+
+const dir = mkdtempSync(join(tmpdir(), 'medus-dicom-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Dataset = Record<string, unknown>;
+
+/** Writes a Part 10 file with dcmjs (dcmjs encapsulates Pixel Data itself for compressed syntaxes). */
+function writeDicom(dataset: Dataset, transferSyntax = EXPLICIT_LE): Uint8Array {
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: dataset.SOPClassUID,
+    MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
+    TransferSyntaxUID: transferSyntax,
+    ImplementationClassUID: '1.2.826.0.1.3680043.9.7433.1',
+  };
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  return new Uint8Array(dict.write());
+}
+
+function save(name: string, bytes: Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+let uidCounter = 0;
+function image(fields: Dataset): Dataset {
+  uidCounter += 1;
+  return {
+    SOPClassUID: US_IMAGE,
+    SOPInstanceUID: `1.2.826.0.1.3680043.9.7433.2.${uidCounter}`,
+    Modality: 'US',
+    Manufacturer: 'Synthetic',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    BitsAllocated: 8,
+    BitsStored: 8,
+    HighBit: 7,
+    PixelRepresentation: 0,
+    ...fields,
+    _vrMap: { PixelData: (fields.BitsAllocated ?? 8) === 8 ? 'OB' : 'OW' },
+  };
+}
+
+function buffer(view: Uint8Array | Uint16Array): ArrayBuffer {
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
+}
+
+async function expectReadError(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  const err: unknown = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ImageReadError);
+  expect((err as ImageReadError).message).toMatch(pattern);
+}
+
+/** A simple RLE encoder (literal runs, plus replicate runs of ≥3) for round-trip tests. */
+function packBits(plane: Uint8Array): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < plane.length) {
+    let run = 1;
+    while (i + run < plane.length && run < 128 && plane[i + run] === plane[i]) run++;
+    if (run >= 3) {
+      out.push(257 - run, plane[i] ?? 0);
+      i += run;
+      continue;
+    }
+    const start = i;
+    while (i < plane.length && i - start < 128) {
+      if (i + 2 < plane.length && plane[i] === plane[i + 1] && plane[i] === plane[i + 2]) break;
+      i++;
+    }
+    out.push(i - start - 1, ...plane.subarray(start, i));
+  }
+  if (out.length % 2 === 1) out.push(128); // pad with a no-op to keep segments even
+  return out;
+}
+
+function rleFrame(planes: Uint8Array[]): Uint8Array {
+  const segments = planes.map(packBits);
+  const header = new DataView(new ArrayBuffer(64));
+  header.setUint32(0, segments.length, true);
+  let offset = 64;
+  segments.forEach((s, i) => {
+    header.setUint32(4 + 4 * i, offset, true);
+    offset += s.length;
+  });
+  const out = new Uint8Array(offset);
+  out.set(new Uint8Array(header.buffer), 0);
+  let o = 64;
+  for (const s of segments) {
+    out.set(s, o);
+    o += s.length;
+  }
+  return out;
+}
+
+describe('uncompressed synthetic images', () => {
+  it('reads an 8-bit MONOCHROME2 frame exactly, with window and details', async () => {
+    const pixels = new Uint8Array([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 255]);
+    const path = save(
+      'mono8.dcm',
+      writeDicom(image({ Rows: 3, Columns: 4, PixelData: [buffer(pixels)], WindowCenter: '40', WindowWidth: '400' })),
+    );
+    const before = createHash('sha1').update(readFileSync(path)).digest('hex');
+    const src = await openDicom(path);
+    expect(src.format).toBe('dicom');
+    expect([src.width, src.height, src.frameCount]).toEqual([4, 3, 1]);
+    const frame = await src.readFrame(0);
+    expect(frame.channels).toBe(1);
+    expect(frame.bitsStored).toBe(8);
+    expect(frame.data).toBeInstanceOf(Uint8Array);
+    expect(Array.from(frame.data)).toEqual(Array.from(pixels));
+    expect(frame.window).toEqual({ center: 40, width: 400 });
+    expect(src.details).toMatchObject({
+      transferSyntaxUid: EXPLICIT_LE,
+      transferSyntaxName: 'Explicit VR Little Endian',
+      photometricInterpretation: 'MONOCHROME2',
+      manufacturer: 'Synthetic',
+      sopClassUid: US_IMAGE,
+      modality: 'US',
+    });
+    expect(src.calibration.source).toBe('uncalibrated');
+    expect(src.calibration.mmPerPixelX).toBeNull();
+    expect(src.calibration.notes.join(' ')).toMatch(/uncalibrated/);
+    // The reader never writes to the source.
+    expect(createHash('sha1').update(readFileSync(path)).digest('hex')).toBe(before);
+  });
+
+  it('inverts a 16-bit MONOCHROME1 frame so that bright means high', async () => {
+    const stored = new Uint16Array([0, 1, 100, 2048, 4000, 4095]);
+    const bytes = writeDicom(
+      image({
+        Rows: 2,
+        Columns: 3,
+        BitsAllocated: 16,
+        BitsStored: 12,
+        HighBit: 11,
+        PhotometricInterpretation: 'MONOCHROME1',
+        WindowCenter: '1000',
+        WindowWidth: '2000',
+        PixelData: [buffer(stored)],
+      }),
+    );
+    const src = await openDicom('mono1.dcm', bytes);
+    const frame = await src.readFrame(0);
+    expect(frame.data).toBeInstanceOf(Uint16Array);
+    expect(frame.bitsStored).toBe(12);
+    expect(Array.from(frame.data)).toEqual(Array.from(stored, (v) => 4095 - v));
+    expect(frame.window).toEqual({ center: 3095, width: 2000 });
+  });
+
+  it('applies Rescale Slope/Intercept to signed data and shifts into unsigned range', async () => {
+    const stored = new Int16Array([-100, 0, 100, 1000]);
+    const bytes = writeDicom(
+      image({
+        Rows: 2,
+        Columns: 2,
+        BitsAllocated: 16,
+        BitsStored: 16,
+        HighBit: 15,
+        PixelRepresentation: 1,
+        RescaleSlope: '2',
+        RescaleIntercept: '-10',
+        PixelData: [stored.buffer],
+        _vrMap: { PixelData: 'OW' },
+      }),
+    );
+    const src = await openDicom('signed.dcm', bytes);
+    const frame = await src.readFrame(0);
+    // Possible range after rescale: [-65546, 65524]; shifted by 65546, clamped to 16 bits.
+    const shift = 65546;
+    expect(Array.from(frame.data)).toEqual(Array.from(stored, (v) => Math.min(65535, v * 2 - 10 + shift)));
+  });
+
+  it('reads a 3-frame RGB multi-frame lazily and refuses out-of-range frames', async () => {
+    const frames = [0, 1, 2].map((f) => new Uint8Array(2 * 2 * 3).map((_, i) => f * 50 + i));
+    const bytes = writeDicom(
+      image({
+        Rows: 2,
+        Columns: 2,
+        SamplesPerPixel: 3,
+        PhotometricInterpretation: 'RGB',
+        PlanarConfiguration: 0,
+        NumberOfFrames: '3',
+        PixelData: [buffer(new Uint8Array(frames.flatMap((f) => Array.from(f))))],
+      }),
+    );
+    const src = await openDicom('rgb3.dcm', bytes);
+    expect(src.frameCount).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      const frame = await src.readFrame(i);
+      expect(frame.channels).toBe(3);
+      expect(Array.from(frame.data)).toEqual(Array.from(frames[i] ?? []));
+    }
+    await expectReadError(src.readFrame(3), /frame 3 does not exist: the file has 3 frames/);
+    await expectReadError(src.readFrame(-1), /does not exist/);
+    await expectReadError(src.readFrame(0.5), /does not exist/);
+  });
+
+  it('interleaves planar RGB (Planar Configuration 1)', async () => {
+    const planar = new Uint8Array([1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 250, 255]);
+    const bytes = writeDicom(
+      image({ Rows: 2, Columns: 2, SamplesPerPixel: 3, PhotometricInterpretation: 'RGB', PlanarConfiguration: 1, PixelData: [buffer(planar)] }),
+    );
+    const frame = await (await openDicom('planar.dcm', bytes)).readFrame(0);
+    expect(Array.from(frame.data)).toEqual([1, 10, 100, 2, 20, 200, 3, 30, 250, 4, 40, 255]);
+  });
+
+  it('expands native YBR_FULL_422 (Y1 Y2 Cb Cr per pixel pair) and converts to RGB', async () => {
+    // Two rows of 4 pixels: neutral chroma gives grey; Cr=255 gives red-dominant pixels.
+    const raw = new Uint8Array([10, 20, 128, 128, 30, 40, 128, 128, 100, 100, 128, 255, 200, 250, 128, 128]);
+    const bytes = writeDicom(
+      image({ Rows: 2, Columns: 4, SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, PixelData: [buffer(raw)] }),
+    );
+    const src = await openDicom('ybr422.dcm', bytes);
+    const stored = await src.readStoredFrame(0);
+    expect(stored.colorModel).toBe('YBR_FULL');
+    expect(Array.from(stored.data.subarray(0, 12))).toEqual([10, 128, 128, 20, 128, 128, 30, 128, 128, 40, 128, 128]);
+    const frame = await src.readFrame(0);
+    expect(Array.from(frame.data.subarray(0, 12))).toEqual([10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40]);
+    // Y=100, Cb=128, Cr=255: R = 100 + 1.402·127 → 255 (clamped), G = 100 − 0.714136·127 ≈ 9, B = 100.
+    expect(Array.from(frame.data.subarray(12, 15))).toEqual([255, 9, 100]);
+    expect(Array.from(frame.data.subarray(18, 24))).toEqual([200, 200, 200, 250, 250, 250]);
+  });
+
+  it('applies a PALETTE COLOR lookup table with 16-bit entries', async () => {
+    const lut = (f: (i: number) => number) => buffer(new Uint16Array(256).map((_, i) => f(i) << 8));
+    const indices = new Uint8Array([0, 1, 128, 255]);
+    const bytes = writeDicom(
+      image({
+        Rows: 2,
+        Columns: 2,
+        PhotometricInterpretation: 'PALETTE COLOR',
+        RedPaletteColorLookupTableDescriptor: [256, 0, 16],
+        GreenPaletteColorLookupTableDescriptor: [256, 0, 16],
+        BluePaletteColorLookupTableDescriptor: [256, 0, 16],
+        RedPaletteColorLookupTableData: lut((i) => i),
+        GreenPaletteColorLookupTableData: lut((i) => 255 - i),
+        BluePaletteColorLookupTableData: lut(() => 7),
+        PixelData: [buffer(indices)],
+        _vrMap: {
+          PixelData: 'OB',
+          RedPaletteColorLookupTableDescriptor: 'US',
+          GreenPaletteColorLookupTableDescriptor: 'US',
+          BluePaletteColorLookupTableDescriptor: 'US',
+        },
+      }),
+    );
+    const src = await openDicom('palette.dcm', bytes);
+    expect(Array.from((await src.readStoredFrame(0)).data)).toEqual([0, 1, 128, 255]);
+    const frame = await src.readFrame(0);
+    expect(frame.channels).toBe(3);
+    expect(Array.from(frame.data)).toEqual([0, 255, 7, 1, 254, 7, 128, 127, 7, 255, 0, 7]);
+  });
+
+  it('reads Implicit VR Little Endian, Explicit VR Big Endian and Deflated files', async () => {
+    const values = new Uint16Array([1, 2, 300, 65535]);
+    const fields = { Rows: 2, Columns: 2, BitsAllocated: 16, BitsStored: 16, HighBit: 15 };
+
+    const implicit = writeDicom(image({ ...fields, PixelData: [buffer(values)] }), IMPLICIT_LE);
+    expect(Array.from((await (await openDicom('implicit.dcm', implicit)).readFrame(0)).data)).toEqual([1, 2, 300, 65535]);
+
+    // dcmjs copies the pixel buffer as given, so hand it big-endian words.
+    const be = new Uint8Array(values.length * 2);
+    values.forEach((v, i) => new DataView(be.buffer).setUint16(2 * i, v, false));
+    const bigEndian = writeDicom(image({ ...fields, PixelData: [be.buffer] }), EXPLICIT_BE);
+    expect(Array.from((await (await openDicom('be.dcm', bigEndian)).readFrame(0)).data)).toEqual([1, 2, 300, 65535]);
+
+    // dcmjs writes the dataset undeflated; deflate everything after the meta header.
+    const plain = writeDicom(image({ ...fields, PixelData: [buffer(values)] }), DEFLATED);
+    const metaEnd = 144 + new DataView(plain.buffer).getUint32(140, true);
+    const deflated = new Uint8Array([...plain.subarray(0, metaEnd), ...deflateRawSync(plain.subarray(metaEnd))]);
+    const src = await openDicom('deflated.dcm', deflated);
+    expect(src.details.transferSyntaxName).toMatch(/Deflated/);
+    expect(Array.from((await src.readFrame(0)).data)).toEqual([1, 2, 300, 65535]);
+  });
+});
+
+describe('RLE Lossless', () => {
+  it('decodes 8-bit RGB frames (one segment per colour plane) exactly', async () => {
+    const rows = 3;
+    const cols = 5;
+    const n = rows * cols;
+    const frames = [0, 1].map((f) => {
+      const r = new Uint8Array(n).fill(200 + f);
+      const g = new Uint8Array(n).map((_, i) => i * 3 + f);
+      const b = new Uint8Array(n).map((_, i) => (i < 7 ? 9 : 250));
+      return { planes: [r, g, b], rgb: Array.from({ length: n }, (_, i) => [r[i], g[i], b[i]]).flat() };
+    });
+    const bytes = writeDicom(
+      image({
+        Rows: rows,
+        Columns: cols,
+        SamplesPerPixel: 3,
+        PhotometricInterpretation: 'RGB',
+        PlanarConfiguration: 0,
+        NumberOfFrames: '2',
+        PixelData: frames.map((f) => buffer(rleFrame(f.planes))),
+      }),
+      RLE,
+    );
+    const src = await openDicom('rle.dcm', bytes);
+    expect(src.details.transferSyntaxName).toBe('RLE Lossless');
+    expect(Array.from((await src.readFrame(1)).data)).toEqual(frames[1]?.rgb);
+    expect(Array.from((await src.readFrame(0)).data)).toEqual(frames[0]?.rgb);
+  });
+
+  it('decodes 16-bit samples (high byte segment first)', () => {
+    const values = new Uint16Array([0, 1, 256, 4095, 65535, 1234]);
+    const hi = new Uint8Array(Array.from(values, (v) => v >> 8));
+    const lo = new Uint8Array(Array.from(values, (v) => v & 0xff));
+    const out = decodeRle(rleFrame([hi, lo]), 2, 3, 1, 16);
+    expect(Array.from(out)).toEqual(Array.from(values));
+  });
+
+  it('rejects a segment that runs short', () => {
+    const frame = rleFrame([new Uint8Array(6).fill(1)]);
+    expect(() => decodeRle(frame.subarray(0, frame.length - 2), 2, 4, 1, 8)).toThrow(/RLE/);
+  });
+});
+
+describe('calibration', () => {
+  const region = (fields: Dataset): Dataset => ({
+    RegionSpatialFormat: 1,
+    RegionDataType: 1,
+    RegionFlags: 0,
+    PhysicalUnitsXDirection: 3,
+    PhysicalUnitsYDirection: 3,
+    ReferencePixelX0: 0,
+    ReferencePixelY0: 0,
+    ...fields,
+  });
+
+  it('uses the largest valid tissue region in mm and refuses one outside the image', async () => {
+    const bytes = writeDicom(
+      image({
+        Rows: 100,
+        Columns: 200,
+        PixelData: [new ArrayBuffer(200 * 100)],
+        PixelSpacing: ['0.9', '0.9'],
+        SequenceOfUltrasoundRegions: [
+          region({ RegionLocationMinX0: 10, RegionLocationMinY0: 5, RegionLocationMaxX1: 150, RegionLocationMaxY1: 80, PhysicalDeltaX: 0.02, PhysicalDeltaY: 0.025 }),
+          region({ RegionLocationMinX0: 160, RegionLocationMinY0: 5, RegionLocationMaxX1: 190, RegionLocationMaxY1: 30, PhysicalDeltaX: 0.05, PhysicalDeltaY: 0.05 }),
+          // Box reaches x = 250 in a 200-pixel-wide image: refused.
+          region({ RegionLocationMinX0: 0, RegionLocationMinY0: 0, RegionLocationMaxX1: 250, RegionLocationMaxY1: 99, PhysicalDeltaX: 0.1, PhysicalDeltaY: 0.1 }),
+          // A Doppler/time trace (seconds / none): kept as a region, never used for distances.
+          region({ RegionSpatialFormat: 3, RegionDataType: 3, PhysicalUnitsXDirection: 4, PhysicalUnitsYDirection: 7, RegionLocationMinX0: 0, RegionLocationMinY0: 85, RegionLocationMaxX1: 199, RegionLocationMaxY1: 99, PhysicalDeltaX: 0.01, PhysicalDeltaY: 2 }),
+        ],
+      }),
+    );
+    const src = await openDicom('regions.dcm', bytes);
+    const cal = src.calibration;
+    expect(cal.source).toBe('dicom-ultrasound-region');
+    expect(cal.mmPerPixelX).toBeCloseTo(0.2, 10);
+    expect(cal.mmPerPixelY).toBeCloseTo(0.25, 10);
+    expect(cal.region).toEqual([10, 5, 150, 80]);
+    const notes = cal.notes.join('\n');
+    expect(notes).toMatch(/ultrasound region 3 .*0,0–250,99.* lies outside the 200×100 image/);
+    expect(notes).toMatch(/region 4 .*not used for distances/);
+    expect(notes).toMatch(/Pixel Spacing .* also present; the ultrasound region takes precedence/);
+
+    expect(src.regions).toHaveLength(3);
+    expect(src.regions.map((r) => r.x0)).toEqual([10, 160, 0]);
+    expect(src.regions[0]?.physicalDeltaX).toBeCloseTo(0.02, 10); // file units (cm)
+    expect(pickRegion(src.regions, 170, 10)?.x0).toBe(160);
+    expect(pickRegion(src.regions, 20, 20)?.x0).toBe(10);
+    expect(pickRegion(src.regions, 5, 90)).toBeNull(); // only the Doppler strip is there
+    expect(pickRegion(src.regions, 199, 99)).toBeNull();
+  });
+
+  it('falls back to Pixel Spacing (row\\column) with separate x/y values', async () => {
+    const bytes = writeDicom(image({ Rows: 2, Columns: 2, PixelData: [new ArrayBuffer(4)], PixelSpacing: ['0.5', '0.25'] }));
+    const cal = (await openDicom('spacing.dcm', bytes)).calibration;
+    expect(cal.source).toBe('dicom-pixel-spacing');
+    expect(cal.mmPerPixelY).toBe(0.5);
+    expect(cal.mmPerPixelX).toBe(0.25);
+    expect(cal.region).toBeUndefined();
+    expect(cal.notes.join(' ')).toMatch(/Pixel Spacing \(0028,0030\)/);
+  });
+
+  it('uses Imager Pixel Spacing when Pixel Spacing is absent', async () => {
+    const bytes = writeDicom(image({ Rows: 2, Columns: 2, PixelData: [new ArrayBuffer(4)], ImagerPixelSpacing: ['0.3', '0.3'] }));
+    const cal = (await openDicom('imager.dcm', bytes)).calibration;
+    expect(cal.source).toBe('dicom-pixel-spacing');
+    expect(cal.mmPerPixelX).toBe(0.3);
+    expect(cal.notes.join(' ')).toMatch(/Imager Pixel Spacing/);
+  });
+
+  it('validateRegions and pickRegion work on plain objects', () => {
+    const tissue: UltrasoundRegion = { x0: 0, y0: 0, x1: 9, y1: 9, spatialFormat: 1, dataType: 1, physicalDeltaX: 0.1, physicalDeltaY: 0.1, unitsX: 3, unitsY: 3 };
+    const { regions, notes } = validateRegions([{ ...tissue, number: 1 }, { ...tissue, x1: 10, number: 2 }], 10, 10);
+    expect(regions).toHaveLength(1);
+    expect(notes[0]).toMatch(/ultrasound region 2 .* outside the 10×10 image/);
+    expect(pickRegion(regions, 9, 9)).toEqual(tissue);
+    expect(pickRegion([{ ...tissue, unitsY: 4 }], 1, 1)).toBeNull();
+  });
+});
+
+describe('damaged and unsupported files', () => {
+  const good = (): Uint8Array =>
+    writeDicom(image({ Rows: 64, Columns: 64, PixelData: [new ArrayBuffer(64 * 64)] }));
+
+  it('recognises DICOM bytes', () => {
+    expect(isDicom(good())).toBe(true);
+    expect(isDicom(new TextEncoder().encode('\x89PNG\r\n\x1a\n not dicom at all, not dicom at all'))).toBe(false);
+    expect(isDicom(new Uint8Array(10))).toBe(false);
+  });
+
+  it('reports a file truncated in the middle of the pixel data', async () => {
+    const bytes = good();
+    const path = save('truncated.dcm', bytes.subarray(0, bytes.length - 2000));
+    await expectReadError(
+      openDicom(path).then((s) => s.readFrame(0)),
+      /truncated/,
+    );
+  });
+
+  it('reports random bytes behind a DICM preamble', async () => {
+    const bytes = new Uint8Array(4096);
+    let seed = 12345;
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      bytes[i] = seed >>> 24;
+    }
+    bytes.set(new TextEncoder().encode('DICM'), 128);
+    await expectReadError(
+      openDicom(save('random.dcm', bytes)).then((s) => s.readFrame(0)),
+      /damaged|truncated|no image|Rows/,
+    );
+  });
+
+  it('reports a DICOM without pixel data (structured report)', async () => {
+    const bytes = writeDicom({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.33',
+      SOPInstanceUID: '1.2.826.0.1.3680043.9.7433.3.1',
+      Modality: 'SR',
+    });
+    await expectReadError(openDicom(save('sr.dcm', bytes)), /structured report and contains no image/);
+  });
+
+  it('refuses an unsupported transfer syntax by UID and name', async () => {
+    const bytes = writeDicom(image({ Rows: 2, Columns: 2, PixelData: [new Uint8Array([0, 0, 1, 0xb3, 1, 2]).buffer] }), MPEG2);
+    await expectReadError(
+      openDicom(save('mpeg2.dcm', bytes)),
+      /unsupported transfer syntax 1\.2\.840\.10008\.1\.2\.4\.100 \(MPEG2 Main Profile \/ Main Level\)/,
+    );
+  });
+
+  it('reports corrupt RLE data as an ImageReadError', async () => {
+    const bytes = writeDicom(image({ Rows: 4, Columns: 4, PixelData: [new Uint8Array(80).fill(3).buffer] }), RLE);
+    await expectReadError(
+      openDicom('bad-rle.dcm', bytes).then((s) => s.readFrame(0)),
+      /frame 1 could not be decoded \(RLE Lossless\)/,
+    );
+  });
+
+  it('reports a missing file and non-DICOM bytes', async () => {
+    await expectReadError(openDicom(join(dir, 'nope.dcm')), /file not found/);
+    await expectReadError(openDicom('x.png', new Uint8Array(300).fill(7)), /not a DICOM file/);
+  });
+});
