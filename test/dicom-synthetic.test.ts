@@ -302,6 +302,17 @@ describe('uncompressed synthetic images', () => {
     expect(src.details.transferSyntaxName).toMatch(/Deflated/);
     expect(Array.from((await src.readFrame(0)).data)).toEqual([1, 2, 300, 65535]);
   });
+
+  it('reads a bare dataset without preamble or meta header (implicit and explicit VR)', async () => {
+    for (const syntax of [IMPLICIT_LE, EXPLICIT_LE]) {
+      const full = writeDicom(image({ Rows: 2, Columns: 2, PixelData: [buffer(new Uint8Array([1, 2, 3, 4]))] }), syntax);
+      const bare = full.slice(144 + new DataView(full.buffer).getUint32(140, true));
+      expect(isDicom(bare)).toBe(true);
+      const src = await openDicom('bare.dcm', bare);
+      expect(src.details.transferSyntaxUid).toBe(syntax);
+      expect(Array.from((await src.readFrame(0)).data)).toEqual([1, 2, 3, 4]);
+    }
+  });
 });
 
 describe('RLE Lossless', () => {

@@ -3,6 +3,9 @@
  * The encoder runs once per image (embeddings cached, LRU by bytes); the decoder per prompt.
  * It blocks the thread that calls onnxruntime, so the app hosts it off the UI thread (host.ts).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { presetFor } from '../shared/presets';
 import type { GreyImage } from '../imaging/greyscale';
@@ -41,8 +44,27 @@ export interface ImageInput {
   image: GreyImage;
 }
 
-const defaultFactory: SessionFactory = (path, provider, threads) =>
-  ort.InferenceSession.create(path, {
+/**
+ * onnxruntime-node ships CUDA's provider library only when its installer fetched it; asking for
+ * CUDA without it logs a loud native error before throwing, so check for the file first.
+ */
+function cudaLibraryMissing(): string | null {
+  try {
+    const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const bin = join(pkg, 'bin');
+    const found = readdirSync(bin).some((napi) => existsSync(join(bin, napi, 'linux', process.arch, 'libonnxruntime_providers_cuda.so')));
+    return found ? null : 'the CUDA provider library is not installed (onnxruntime-node was installed without CUDA support)';
+  } catch {
+    return null; // cannot tell: let onnxruntime try
+  }
+}
+
+const defaultFactory: SessionFactory = async (path, provider, threads) => {
+  if (provider === 'cuda') {
+    const missing = cudaLibraryMissing();
+    if (missing) throw new Error(missing);
+  }
+  return ort.InferenceSession.create(path, {
     executionProviders: [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -50,6 +72,7 @@ const defaultFactory: SessionFactory = (path, provider, threads) =>
     // An accelerator that cannot load is expected (we fall back and record why): keep its noise off the console.
     logSeverityLevel: provider === 'cpu' ? 2 : 4,
   });
+};
 
 /** Runs jobs one at a time; user requests overtake queued prefetches. */
 class JobQueue {

@@ -16,13 +16,16 @@ const maxDiff = (a, b) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const report = { max_abs_diff: {} };
+const report = { max_abs_diff: {}, dims: {} };
 const enc = await ort.InferenceSession.create(join(spec.model, 'encoder.onnx'));
 const encOut = await enc.run(Object.fromEntries(Object.entries(spec.encoder.inputs).map(([k, t]) => [k, load(t)])));
 for (const [k, t] of Object.entries(spec.encoder.expected)) report.max_abs_diff[`encoder.${k}`] = maxDiff(encOut[k].data, load(t).data);
 const dec = await ort.InferenceSession.create(join(spec.model, 'decoder.onnx'));
 for (const [i, c] of spec.decoder.entries()) {
   const out = await dec.run(Object.fromEntries(Object.entries(c.inputs).map(([k, t]) => [k, load(t)])));
-  for (const [k, t] of Object.entries(c.expected)) report.max_abs_diff[`decoder[${i}].${k}`] = maxDiff(out[k].data, load(t).data);
+  for (const [k, t] of Object.entries(c.expected)) {
+    report.max_abs_diff[`decoder[${i}].${k}`] = maxDiff(out[k].data, load(t).data);
+    report.dims[`decoder[${i}].${k}`] = out[k].dims;
+  }
 }
 console.log(JSON.stringify(report));

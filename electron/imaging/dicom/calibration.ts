@@ -93,8 +93,12 @@ function area(r: UltrasoundRegion): number {
 }
 
 function strip(r: RawUltrasoundRegion): UltrasoundRegion {
-  const { number: _number, ...region } = r;
-  return region;
+  return {
+    x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1,
+    spatialFormat: r.spatialFormat, dataType: r.dataType,
+    physicalDeltaX: r.physicalDeltaX, physicalDeltaY: r.physicalDeltaY,
+    unitsX: r.unitsX, unitsY: r.unitsY,
+  };
 }
 
 /**

@@ -27,7 +27,7 @@ interface WasmFrameInfo {
 /** The shape the cornerstone codec decoders share (embind objects: call delete()). */
 interface WasmDecoder {
   getEncodedBuffer(length: number): Uint8Array;
-  getDecodedBuffer(): Uint8Array;
+  getDecodedBuffer(): ArrayBufferView;
   decode(): void;
   getFrameInfo(): WasmFrameInfo;
   delete(): void;
@@ -83,10 +83,14 @@ const libjpegTurbo = new LazyCodec<LibJpegTurboModule>('@cornerstonejs/codec-lib
 const charls = new LazyCodec<CharlsModule>('@cornerstonejs/codec-charls/decodewasmjs');
 const openjpeg = new LazyCodec<OpenJpegModule>('@cornerstonejs/codec-openjpeg/decodewasmjs');
 
-/** Copies the codec's output out of the WASM heap (the heap view dies with the decoder). */
-function copyOut(buffer: Uint8Array, bitsPerSample: number): Uint8Array | Uint16Array {
-  if (bitsPerSample <= 8) return buffer.slice();
-  const bytes = buffer.slice();
+/**
+ * Copies the codec's output out of the WASM heap (the heap view dies with the decoder).
+ * Codecs hand back various views (libjpeg-turbo: Uint8ClampedArray), so copy the bytes
+ * into a plain Uint8Array, reinterpreted as 16-bit words (little-endian) above 8 bits.
+ */
+function copyOut(buffer: ArrayBufferView, bitsPerSample: number): Uint8Array | Uint16Array {
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice();
+  if (bitsPerSample <= 8) return bytes;
   return new Uint16Array(bytes.buffer, 0, bytes.length >> 1);
 }
 

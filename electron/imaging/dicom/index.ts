@@ -43,7 +43,21 @@ function clean(value: string | undefined): string {
   return (value ?? '').replace(/\0/g, '').trim();
 }
 
-export async function openDicom(path: string, bytes?: Uint8Array): Promise<DicomImageSource> {
+/** Anything unexpected (a library bug, an odd file) still reaches the caller as an ImageReadError. */
+async function guarded<T>(path: string, what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ImageReadError) throw err;
+    throw new ImageReadError(path, `${what} failed unexpectedly (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+export function openDicom(path: string, bytes?: Uint8Array): Promise<DicomImageSource> {
+  return guarded(path, 'reading the DICOM file', () => open(path, bytes));
+}
+
+async function open(path: string, bytes: Uint8Array | undefined): Promise<DicomImageSource> {
   const data = bytes ?? (await readBytes(path));
   if (!isDicom(data)) {
     throw new ImageReadError(path, 'not a DICOM file (no "DICM" marker and no recognisable DICOM header)');
@@ -100,13 +114,17 @@ export async function openDicom(path: string, bytes?: Uint8Array): Promise<Dicom
     calibration,
     regions,
     details,
-    async readStoredFrame(index: number): Promise<StoredFrame> {
-      checkIndex(index);
-      return decodeStoredFrame(ctx, index);
+    readStoredFrame(index: number): Promise<StoredFrame> {
+      return guarded(path, `decoding frame ${index + 1}`, async () => {
+        checkIndex(index);
+        return decodeStoredFrame(ctx, index);
+      });
     },
-    async readFrame(index: number): Promise<Frame> {
-      checkIndex(index);
-      return toDisplayFrame(ctx, await decodeStoredFrame(ctx, index));
+    readFrame(index: number): Promise<Frame> {
+      return guarded(path, `decoding frame ${index + 1}`, async () => {
+        checkIndex(index);
+        return toDisplayFrame(ctx, await decodeStoredFrame(ctx, index));
+      });
     },
   };
 }

@@ -126,10 +126,9 @@ export async function decodeStoredFrame(ctx: DecodeContext, index: number): Prom
         );
       }
       data = image.data;
-      // libjpeg-turbo converts YCbCr to RGB, OpenJPEG inverts ICT/RCT; lossless JPEG/JPEG-LS keep the stored space.
-      if (colorModel === 'YBR_FULL' && (syntax.codec === 'jpeg-baseline' || syntax.codec === 'jpeg-2000')) {
-        colorModel = 'RGB';
-      }
+      // libjpeg-turbo converts YCbCr to RGB itself. OpenJPEG inverts only ICT/RCT (mapped to
+      // RGB above); YBR_FULL in J2K, lossless JPEG and JPEG-LS keep the stored colour space.
+      if (colorModel === 'YBR_FULL' && syntax.codec === 'jpeg-baseline') colorModel = 'RGB';
     }
   } catch (err) {
     if (err instanceof ImageReadError) throw err;

@@ -1,0 +1,84 @@
+/**
+ * Speed and memory benchmark (never a unit test): encoder and decoder latency (median of repeated
+ * runs), end-to-end images per second over a folder (decode → encode → decode → post-process →
+ * write mask), with the provider and thread count used.
+ *
+ *   npm run bench [-- --folder DIR] [--runs N] [--provider P] [--threads T] [--json FILE]
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_MODEL } from '../electron/cli/main';
+import { maskPng } from '../electron/cli/segment';
+import { SegmentationEngine } from '../electron/engine/engine';
+import { defaultDatasetsDir } from '../electron/evaluation/datasets';
+import { percentile } from '../electron/evaluation/metrics';
+import { loadFrame } from '../electron/imaging/load';
+
+const { values: v } = parseArgs({
+  options: {
+    folder: { type: 'string' },
+    runs: { type: 'string', default: '30' },
+    provider: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    json: { type: 'string' },
+    model: { type: 'string' },
+    limit: { type: 'string', default: '60' },
+  },
+});
+
+let peakRss = process.memoryUsage().rss;
+const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+const engine = await SegmentationEngine.create(resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL), { ...(v.provider ? { provider: v.provider } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024 });
+const runs = Number(v.runs);
+const folder = resolve(v.folder ?? join(defaultDatasetsDir(), 'hc18', 'orig'));
+const files = readdirSync(folder).filter((f) => /\.(jpe?g|png|bmp|tiff?|webp|dcm)$/i.test(f) && !f.includes('_mask')).sort().slice(0, Number(v.limit)).map((f) => join(folder, f));
+if (!files.length) throw new Error(`no images in ${folder}`);
+
+// encoder: distinct keys so every run really encodes; decoder: box prompt on a cached embedding
+const first = await loadFrame(files[0]!);
+await engine.embed({ key: 'warmup', image: first.image });
+const enc: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const t = performance.now();
+  await engine.embed({ key: `bench-${i}`, image: first.image });
+  enc.push(performance.now() - t);
+}
+const dec: number[] = [];
+const { width: w, height: h } = first.image;
+const box = { x0: w * 0.2, y0: h * 0.2, x1: w * 0.8, y1: h * 0.8 };
+for (let i = 0; i < runs; i++) {
+  const s = await engine.segment({ key: 'warmup', image: first.image }, { clicks: [], box, anatomy: engine.anatomies[3] ?? engine.anatomies[0]! });
+  dec.push(s.timings.decodeMs);
+}
+// end to end over the folder, automatic mode, masks encoded to PNG in memory
+const t0 = performance.now();
+for (const f of files) {
+  const fr = await loadFrame(f);
+  const s = await engine.segment({ key: fr.key, image: fr.image }, { clicks: [], anatomy: engine.anatomies[3] ?? engine.anatomies[0]! });
+  await maskPng(s.mask, s.width, s.height);
+}
+const secs = (performance.now() - t0) / 1000;
+clearInterval(sample);
+const result = {
+  provider: engine.provider.active,
+  threads: engine.threads,
+  encoder_ms: percentile(enc, 50),
+  decoder_ms: percentile(dec, 50),
+  images_per_s: files.length / secs,
+  peak_rss_mb: peakRss / 1024 / 1024,
+  // baseline measured in the same run: a click without the embedding cache would cost encoder + decoder
+  click_speedup_from_cache: (percentile(enc, 50) + percentile(dec, 50)) / percentile(dec, 50),
+  images: files.length,
+  folder,
+  model: `${engine.model.manifest.name} ${engine.model.manifest.version}`,
+};
+console.log(`provider ${result.provider}, ${result.threads} threads, model ${result.model}`);
+console.log(`encoder   median ${result.encoder_ms.toFixed(2)} ms over ${runs} runs`);
+console.log(`decoder   median ${result.decoder_ms.toFixed(2)} ms over ${runs} runs (box prompt, cached embedding)`);
+console.log(`end to end ${result.images_per_s.toFixed(2)} images/s over ${files.length} images of ${folder}`);
+console.log(`peak RSS  ${result.peak_rss_mb.toFixed(0)} MB`);
+console.log(`a click on a cached image is ${result.click_speedup_from_cache.toFixed(1)}× faster than re-encoding (same run)`);
+if (v.json) writeFileSync(resolve(v.json), JSON.stringify(result, null, 2) + '\n');
+await engine.dispose();

@@ -1,0 +1,124 @@
+"""Export tests: the ONNX graphs follow the model contract (names, dtypes, shapes) and
+onnxruntime's outputs match PyTorch's. Run from models/:  /usr/bin/python3 -m unittest discover -s tests -v"""
+import json
+import os
+import tempfile
+import unittest
+
+import onnx
+import torch
+
+from medus.data import ANATOMIES, group_of
+from medus.export import DECODER_INPUTS, DECODER_OUTPUTS, ENCODER_OUTPUTS, export, parity
+from medus.losses import hard_iou, mask_losses
+from medus.modeling.medus import MedUS, MedUSConfig
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHIPPED = os.path.join(HERE, "..", "medus-s-v1")
+ELEM = {1: "float32", 7: "int64"}
+
+
+def io_spec(values):
+    out = {}
+    for v in values:
+        t = v.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in t.shape.dim]
+        out[v.name] = (ELEM.get(t.elem_type, str(t.elem_type)), dims)
+    return out
+
+
+def check_contract(test: unittest.TestCase, folder: str) -> None:
+    with open(os.path.join(folder, "model.json")) as f:
+        m = json.load(f)
+    for key in ("name", "version", "input_size", "channels", "resize", "pixel_mean", "pixel_std", "mask_threshold", "anatomies", "decoder_outputs", "license", "training_data"):
+        test.assertIn(key, m)
+    s, c = m["input_size"], m["channels"]
+    enc = onnx.load(os.path.join(folder, "encoder.onnx"))
+    dec = onnx.load(os.path.join(folder, "decoder.onnx"))
+    ein, eout = io_spec(enc.graph.input), io_spec(enc.graph.output)
+    test.assertEqual(ein, {"image": ("float32", [1, c, s, s])})
+    test.assertEqual(list(eout), ENCODER_OUTPUTS)
+    emb = eout["image_embeddings"][1]
+    h, w = emb[2], emb[3]
+    din, dout = io_spec(dec.graph.input), io_spec(dec.graph.output)
+    test.assertEqual(list(din), DECODER_INPUTS)
+    for name in ENCODER_OUTPUTS:
+        test.assertEqual(din[name], eout[name])
+    test.assertEqual(din["point_coords"][0], "float32")
+    test.assertEqual(din["point_coords"][1][0::2], [1, 2])
+    test.assertEqual(din["point_labels"][0], "float32")
+    test.assertEqual(din["mask_input"], ("float32", [1, 1, 4 * h, 4 * w]))
+    test.assertEqual(din["has_mask_input"], ("float32", [1]))
+    test.assertEqual(din["anatomy"], ("int64", [1]))
+    test.assertEqual(list(dout), DECODER_OUTPUTS)
+    # output dims may be symbolic in the graph (the point count is dynamic); parity checks them at run time
+    test.assertEqual(m["decoder_outputs"], {"masks": "low_res_masks", "scores": "iou_predictions"})
+
+
+class ExportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cls.model = MedUS(MedUSConfig(anatomies=list(ANATOMIES))).eval()
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.meta = {"pixel_mean": 64.0, "pixel_std": 56.0, "validation": {"auto_min_score": 0.25}}
+        export(cls.model, cls.tmp.name, cls.meta, "MedUS-test", "0.0.0")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_contract_names_dtypes_shapes(self):
+        check_contract(self, self.tmp.name)
+
+    def test_manifest_carries_calibrated_threshold_and_anatomies(self):
+        with open(os.path.join(self.tmp.name, "model.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["anatomies"], ANATOMIES)
+        self.assertAlmostEqual(m["auto_min_score"], 0.25)
+        self.assertEqual(m["multimask"], {"single": 0, "candidates": [1, 2, 3]})
+
+    def test_onnxruntime_matches_pytorch(self):
+        report = parity(self.model, self.tmp.name)
+        self.assertLess(max(report["max_abs_diff"].values()), 2e-3)
+        for case in range(3):  # 1, 3 and 5 points: the decoder takes any number of prompts
+            self.assertEqual(report["dims"][f"decoder[{case}].low_res_masks"], [1, 4, 64, 64])
+            self.assertEqual(report["dims"][f"decoder[{case}].iou_predictions"], [1, 4])
+
+    def test_shipped_model_follows_contract(self):
+        if not os.path.isfile(os.path.join(SHIPPED, "model.json")):
+            self.skipTest("no shipped model in models/medus-s-v1")
+        check_contract(self, SHIPPED)
+
+
+class ModuleTest(unittest.TestCase):
+    def test_padding_points_do_not_move_the_answer(self):
+        """A padding point (label -1) anywhere must not change the output: it has no position."""
+        torch.manual_seed(1)
+        m = MedUS(MedUSConfig(anatomies=list(ANATOMIES))).eval()
+        with torch.no_grad():
+            f = m.image_encoder(torch.randn(1, 1, 256, 256))
+            args = (torch.zeros(1, 1, 64, 64), torch.zeros(1), torch.tensor([3]))
+            a, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [0.0, 0.0]]]), torch.tensor([[1.0, -1.0]]), *args)
+            b, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [200.0, 100.0]]]), torch.tensor([[1.0, -1.0]]), *args)
+        self.assertTrue(torch.allclose(a, b, atol=1e-5))
+
+    def test_losses_are_zero_for_a_perfect_confident_answer(self):
+        gt = torch.zeros(1, 1, 32, 32)
+        gt[..., 8:24, 8:24] = 1
+        logits = (gt * 2 - 1) * 50
+        bce, dice = mask_losses(logits, gt)
+        self.assertLess(bce.item(), 1e-6)
+        self.assertLess(dice.item(), 1e-3)
+        self.assertEqual(hard_iou(logits, gt).item(), 1.0)
+        self.assertEqual(hard_iou(-torch.ones_like(gt), torch.zeros_like(gt)).item(), 1.0)
+
+    def test_validation_groups_keep_patients_together(self):
+        self.assertEqual(group_of("hc18", "010_2HC"), group_of("hc18", "010_HC"))
+        self.assertEqual(group_of("ddti", "100_1_1"), group_of("ddti", "100_2_1"))
+        self.assertEqual(group_of("usgra", "train_0000_nerve"), group_of("usgra", "train_0000_vessel"))
+        self.assertEqual(group_of("ccaui", "2022_x_slice_1"), group_of("ccaui", "2022_x_slice_9"))
+
+
+if __name__ == "__main__":
+    unittest.main()
