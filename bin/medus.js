@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript command line through tsx, so the CLI needs no build step.
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `medus` command: runs the TypeScript command line in this process through tsx (no build
+// step, and signals reach the CLI directly so Ctrl-C and kill behave as users expect).
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'electron', 'cli', 'main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+const { cliEntry } = await import('../electron/cli/main.ts');
+await cliEntry(process.argv.slice(2));

@@ -2,6 +2,8 @@
  * The headless command line over the same engine as the app:
  *   medus segment <files or folders> --anatomy <preset> [--box x0,y0,x1,y1] [--point x,y[,label]]... --out <dir>
  *   medus eval --data <datasets dir> [--prompt box|point|point3|auto[,...]] [--json FILE]
+ *   medus batch <folder> --anatomy <preset> --out <dir>
+ *   medus eval --hc --data <datasets dir>
  *   medus info
  */
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +14,9 @@ import { SegmentationEngine } from '../engine/engine';
 import { ModelLoadError } from '../engine/model';
 import { defaultDatasetsDir } from '../evaluation/datasets';
 import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
+import { evaluateHc } from '../evaluation/hc';
+import { runBatch } from '../batch/batch';
+import { PromptsCsvError } from '../batch/prompts-csv';
 import { PRESETS, resolveAnatomy } from '../shared/presets';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
@@ -24,7 +29,11 @@ export const HELP = `medus — ultrasound segmentation from the command line (sa
 
 Usage:
   medus segment <files or folders>... [options]   segment each image, write mask PNG + JSON record
+  medus batch <folder>... --anatomy <preset> --out <dir> [options]
+                                                  segment and measure a whole folder, resumable;
+                                                  writes masks, overlays, JSON, results.csv, coco.json
   medus eval --data <datasets dir> [options]      Dice / IoU / HD95 on the test split of each dataset
+  medus eval --hc --data <datasets dir>           head-circumference error on the HC18 test split
   medus info                                      model, anatomies and execution provider in use
   medus --help | medus <command> --help
 
@@ -39,6 +48,14 @@ Options for segment:
   --frame <n|all>        frame of a multi-frame DICOM, from 0 (default 0), or all frames
   --overwrite            replace existing results (default: refuse and report)
 
+Options for batch (also --anatomy, --out, --frame):
+  --prompts <csv>        per-file prompts: columns file,frame,box,points (box "x0,y0,x1,y1",
+                         points "x,y,1;x,y,0"); files not listed run in automatic mode
+  --calibration-csv <f>  pixel sizes as filename,pixel_mm (default: a CSV in each image's folder
+                         whose header names a file and a pixel size, as HC18's does)
+  --no-overlays          skip the overlay PNGs (faster)
+  Running the same command again resumes: finished images are skipped.
+
 Options for eval:
   --data <dir>           datasets folder in the shared layout (default: $MEDUS_DATASETS or ../shared/datasets)
   --prompt <modes>       box, point (one click), point3 (three clicks with refinement), auto, or a
@@ -46,6 +63,8 @@ Options for eval:
   --dataset <names>      comma list of dataset folders to include (default: all)
   --limit <n>            at most n test items per dataset (quick checks; not for reporting)
   --json <file>          write the report as JSON
+  --hc                   head circumference instead of Dice: mean/median/95th-percentile absolute
+                         error in mm against the sonographers' HC18 reference (--prompt auto|box)
 
 Common options:
   --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
@@ -65,6 +84,10 @@ const OPTIONS = {
   out: { type: 'string' },
   frame: { type: 'string' },
   overwrite: { type: 'boolean' },
+  prompts: { type: 'string' },
+  'calibration-csv': { type: 'string' },
+  'no-overlays': { type: 'boolean' },
+  hc: { type: 'boolean' },
   data: { type: 'string' },
   prompt: { type: 'string' },
   dataset: { type: 'string' },
@@ -81,12 +104,12 @@ export interface Io {
   err: (s: string) => void;
 }
 
-async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined }): Promise<SegmentationEngine> {
+async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
   const dir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
   const threads = v.threads === undefined ? undefined : Number(v.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new CliError(`--threads needs a positive whole number, got "${v.threads}"`, EXIT.USAGE);
   try {
-    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}) });
+    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}), ...(cacheBytes ? { cacheBytes } : {}) });
   } catch (err) {
     if (err instanceof ModelLoadError) throw new CliError(err.message, EXIT.MODEL);
     const msg = err instanceof Error ? err.message : String(err);
@@ -137,6 +160,70 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         io.out(`${s.processed} image(s) segmented, ${s.failed.length} failed; results in ${resolve(v.out)}`);
         if (isCancelled()) return EXIT.INTERRUPTED;
         return s.failed.length ? EXIT.SOME_FAILED : EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    if (command === 'batch') {
+      if (!rest.length) throw new CliError('batch needs at least one folder or file', EXIT.USAGE);
+      if (!v.out) throw new CliError('batch needs --out <dir>', EXIT.USAGE);
+      if (!v.anatomy) throw new CliError('batch needs --anatomy <preset>', EXIT.USAGE);
+      let frame: number | 'all' = 0;
+      if (v.frame !== undefined) {
+        frame = v.frame === 'all' ? 'all' : Number(v.frame);
+        if (frame !== 'all' && !(Number.isInteger(frame) && frame >= 0)) throw new CliError(`--frame needs a frame number from 0 or "all", got "${v.frame}"`, EXIT.USAGE);
+      }
+      const engine = await openEngine(v, 16 * 1024 * 1024);
+      try {
+        const anatomy = anatomyFor(engine, v.anatomy)!;
+        io.err(`model ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}`);
+        let progress: Progress | undefined;
+        let s;
+        try {
+          s = await runBatch(
+            engine,
+            { inputs: rest, anatomy, out: v.out, frame, overlays: !v['no-overlays'], ...(v.prompts ? { promptsCsv: resolve(v.prompts) } : {}), ...(v['calibration-csv'] ? { sidecarCsv: resolve(v['calibration-csv']) } : {}) },
+            (p) => {
+              progress ??= new Progress(p.total, 'batch');
+              progress.tick(p.done, `${p.failed} failed  ${p.current}`);
+            },
+            (file, msg) => io.err(`\nerror: ${msg.includes(file) ? msg : `${file}: ${msg}`}`),
+            isCancelled,
+          );
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          if (err instanceof CliError) throw err;
+          if (/different batch job/.test(msg)) throw new CliError(msg, EXIT.OUTPUT);
+          if (err instanceof PromptsCsvError) throw new CliError(msg, EXIT.USAGE);
+          throw err;
+        }
+        progress?.end();
+        io.out(`${s.processed} processed, ${s.skipped} already done, ${s.failed.length} failed${s.cancelled ? ' (cancelled: run the same command to resume)' : ''}; results in ${resolve(v.out)} (results.csv, coco.json)`);
+        if (s.cancelled) return EXIT.INTERRUPTED;
+        if (!s.total) return EXIT.NO_INPUT;
+        return s.failed.length ? EXIT.SOME_FAILED : EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    if (command === 'eval' && v.hc) {
+      const data = resolve(v.data ?? defaultDatasetsDir());
+      const prompt = (v.prompt ?? 'auto') as 'auto' | 'box';
+      if (prompt !== 'auto' && prompt !== 'box') throw new CliError('--hc takes --prompt auto or box', EXIT.USAGE);
+      const limit = v.limit === undefined ? undefined : Number(v.limit);
+      const engine = await openEngine(v);
+      try {
+        let progress: Progress | undefined;
+        const r = await evaluateHc(engine, data, prompt, limit, (d, t) => {
+          progress ??= new Progress(t, 'hc');
+          progress.tick(d, '');
+        });
+        progress?.end();
+        io.out(`HC18 test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
+        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}`);
+        io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach)`);
+        if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
+        return EXIT.OK;
       } finally {
         await engine.dispose();
       }
@@ -200,14 +287,16 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
   }
 }
 
-const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
+/** The process entry: Ctrl-C finishes the current image (nothing half-written), a second Ctrl-C quits. */
+export async function cliEntry(argv: string[]): Promise<void> {
   let cancelled = false;
   process.on('SIGINT', () => {
     if (cancelled) process.exit(EXIT.INTERRUPTED);
-    cancelled = true; // finish the current image, write nothing half-done, then stop
+    cancelled = true;
     process.stderr.write('\nstopping after the current image (Ctrl-C again to quit now)\n');
   });
-  const code = await main(process.argv.slice(2), { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
+  const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
   process.exitCode = code;
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await cliEntry(process.argv.slice(2));

@@ -1,0 +1,226 @@
+/**
+ * Batch segmentation of a folder: decode, encode and write overlap (the next image is decoded
+ * while this one runs the model, and writes are not waited on); progress with rate and ETA;
+ * cancel at any point; resume from the journal; one bad file is reported and the rest go on.
+ * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
+ * end by streaming through the per-image records.
+ */
+import { appendFile, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { maskPng } from '../cli/segment';
+import { CliError, EXIT } from '../cli/exit-codes';
+import { collectInputs, outputStem, prepareOutputDir, type InputFile } from '../cli/files';
+import type { SegmentationEngine } from '../engine/engine';
+import type { Prompt } from '../engine/types';
+import { cocoDocument, cocoParts } from '../export/coco';
+import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { overlayPng } from '../export/overlay';
+import type { ImageRecord } from '../export/record';
+import { loadFrame, type LoadedFrame } from '../imaging/load';
+import { openImage } from '../imaging/open';
+import type { ImageSource } from '../imaging/types';
+import { measureMask } from '../measurement/measure';
+import { presetFor } from '../shared/presets';
+import { calibrationFor, SidecarFinder } from './calibration-sources';
+import { Journal } from './journal';
+import { type FilePrompt, promptFor, readPromptsCsv } from './prompts-csv';
+
+export interface BatchOptions {
+  inputs: string[];
+  anatomy: string;
+  out: string;
+  promptsCsv?: string;
+  frame: number | 'all';
+  sidecarCsv?: string;
+  overlays: boolean;
+}
+
+export interface BatchProgress {
+  done: number;
+  total: number;
+  failed: number;
+  skipped: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  current: string;
+}
+
+export interface BatchSummary {
+  total: number;
+  processed: number;
+  skipped: number;
+  failed: Array<{ file: string; error: string }>;
+  cancelled: boolean;
+  outputs: { csv: string; coco: string; journal: string };
+}
+
+interface Work {
+  input: InputFile;
+  source: ImageSource;
+  frames: LoadedFrame[];
+}
+
+const atomic = async (path: string, data: Uint8Array | string) => {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+};
+
+export async function runBatch(
+  engine: SegmentationEngine,
+  o: BatchOptions,
+  onProgress: (p: BatchProgress) => void,
+  onError: (file: string, message: string) => void,
+  isCancelled: () => boolean,
+): Promise<BatchSummary> {
+  const inputs = await collectInputs(o.inputs);
+  if (!inputs.length) throw new CliError('no image files found in the given inputs', EXIT.NO_INPUT);
+  const out = await prepareOutputDir(o.out);
+  const prompts = o.promptsCsv ? await readPromptsCsv(o.promptsCsv) : undefined;
+  const m = engine.model.manifest;
+  const journal = await Journal.open(out, { kind: 'medus-batch', version: 1, anatomy: o.anatomy, model: `${m.name} ${m.version}`, prompts: o.promptsCsv ?? null, frames: o.frame });
+  const preset = presetFor(o.anatomy);
+  const sidecar = new SidecarFinder(o.sidecarCsv);
+  // failed files are retried on resume: the failure may have been transient (a file still copying)
+  const fileDone = (f: InputFile) => journal.done.get(`${f.relative}#*`)?.status === 'ok';
+  const todo = inputs.filter((f) => !fileDone(f));
+  const summary: BatchSummary = { total: inputs.length, processed: 0, skipped: inputs.length - todo.length, failed: [], cancelled: false, outputs: { csv: join(out, 'results.csv'), coco: join(out, 'coco.json'), journal: join(out, 'medus-batch.jsonl') } };
+  const start = Date.now();
+  let done = 0;
+  const report = (current: string) => {
+    const secs = (Date.now() - start) / 1000;
+    const rate = done / Math.max(secs, 1e-3);
+    onProgress({ done: done + summary.skipped, total: inputs.length, failed: summary.failed.length, skipped: summary.skipped, imagesPerSecond: rate, etaSeconds: rate > 0 ? (todo.length - done) / rate : Number.NaN, current });
+  };
+
+  const decode = async (input: InputFile): Promise<Work> => {
+    const source = await openImage(input.path);
+    const want = o.frame === 'all' ? [...Array(source.frameCount).keys()] : [o.frame];
+    const frames: LoadedFrame[] = [];
+    for (const f of want) if (!journal.done.has(`${input.relative}#${f}`)) frames.push(await loadFrame(input.path, f, source));
+    return { input, source, frames };
+  };
+
+  const pendingWrites = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    pendingWrites.add(p);
+    // the item's own try block sees a failed write; this chain only keeps the set current
+    p.finally(() => pendingWrites.delete(p)).catch(() => undefined);
+  };
+
+  report('');
+  let next: Promise<Work> | null = todo[0] ? decode(todo[0]) : null;
+  for (let i = 0; i < todo.length; i++) {
+    if (isCancelled()) {
+      summary.cancelled = true;
+      break;
+    }
+    const input = todo[i]!;
+    const current = next!;
+    // overlap: start decoding the next file while this one is on the model
+    next = todo[i + 1] ? decode(todo[i + 1]!) : null;
+    next?.catch(() => undefined); // its error is reported when its turn comes
+    try {
+      const work = await current;
+      for (const lf of work.frames) {
+        const fp: FilePrompt | undefined = promptFor(prompts, input.relative, lf.frame);
+        const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
+        const seg = await engine.segment({ key: lf.key, image: lf.image }, prompt);
+        const first = measureMask(seg.mask, seg.width, seg.height, preset.family, { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] });
+        const centroid = first.objects[0]?.centroid ?? null;
+        const calibration = await calibrationFor(work.source, centroid ? [centroid[0], centroid[1]] : null, sidecar);
+        const measurement = calibration.source === 'uncalibrated' ? { ...first, warnings: [...first.warnings] } : measureMask(seg.mask, seg.width, seg.height, preset.family, calibration);
+        const stem = outputStem(input, lf.frame, o.frame === 'all' ? work.source.frameCount : 1);
+        const record: ImageRecord = {
+          file: input.path,
+          relative: input.relative,
+          frame: lf.frame,
+          frames: work.source.frameCount,
+          width: seg.width,
+          height: seg.height,
+          anatomy: o.anatomy,
+          promptMode: seg.mode,
+          model: { name: m.name, version: m.version },
+          provider: engine.provider.active,
+          score: seg.score,
+          empty: seg.empty,
+          calibration,
+          measurement,
+          polygons: seg.polygons,
+          outputs: { mask: `${stem}_mask.png`, json: `${stem}.json`, ...(o.overlays ? { overlay: `${stem}_overlay.png` } : {}) },
+        };
+        const item = `${input.relative}#${lf.frame}`;
+        const image = lf.image;
+        const write = (async () => {
+          await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
+          if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`));
+          await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
+          await journal.record({ item, status: 'ok', objects: measurement.objects.length });
+        })();
+        track(write);
+        // bound the writes in flight so a slow disk cannot make memory grow
+        while (pendingWrites.size >= 4) await Promise.race(pendingWrites);
+      }
+      await Promise.all(pendingWrites);
+      await journal.record({ item: `${input.relative}#*`, status: 'ok' });
+      summary.processed++;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      summary.failed.push({ file: input.path, error: msg });
+      onError(input.path, msg);
+      await Promise.all(pendingWrites);
+      await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
+    }
+    done++;
+    report(input.relative);
+  }
+  await Promise.all(pendingWrites);
+  await assembleTables(out, journal, o.anatomy);
+  return summary;
+}
+
+/** Streams every finished record into results.csv and coco.json (atomic), one record in memory at a time. */
+async function assembleTables(out: string, journal: Journal, anatomy: string): Promise<void> {
+  const family = presetFor(anatomy).family;
+  const csvTmp = join(out, `results.csv.tmp-${process.pid}`);
+  const imgTmp = join(out, `coco-images.tmp-${process.pid}`);
+  const annTmp = join(out, `coco-annotations.tmp-${process.pid}`);
+  await writeFile(csvTmp, toCsv([], csvHeader(family)));
+  await writeFile(imgTmp, '');
+  await writeFile(annTmp, '');
+  let imageId = 0;
+  let annId = 1;
+  const items = [...journal.done.values()].filter((e) => e.status === 'ok' && !e.item.endsWith('#*'));
+  for (const e of items) {
+    const [relative, frame] = [e.item.slice(0, e.item.lastIndexOf('#')), Number(e.item.slice(e.item.lastIndexOf('#') + 1))];
+    const stem = relative.replace(/\.[^./\\]+$/, '');
+    let record: ImageRecord | null = null;
+    for (const candidate of [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
+      try {
+        const r = JSON.parse(await readFile(join(out, candidate), 'utf8')) as ImageRecord;
+        if (r.frame === frame) record = r;
+      } catch {
+        // try the other name
+      }
+      if (record) break;
+    }
+    if (!record) continue;
+    await appendFile(csvTmp, toCsv(csvRows(record, family)));
+    const parts = cocoParts(record, ++imageId, annId, 1);
+    annId += parts.annotations.length;
+    await appendFile(imgTmp, (imageId > 1 ? ',' : '') + JSON.stringify(parts.image));
+    if (parts.annotations.length) await appendFile(annTmp, (annId - parts.annotations.length > 1 ? ',' : '') + parts.annotations.map((a) => JSON.stringify(a)).join(','));
+  }
+  await rename(csvTmp, join(out, 'results.csv'));
+  const coco = cocoDocument(await readFile(imgTmp, 'utf8'), await readFile(annTmp, 'utf8'), [{ id: 1, name: anatomy }], { description: 'MedUS Workstation batch segmentation', date_created: new Date().toISOString() });
+  await atomic(join(out, 'coco.json'), coco);
+  await Promise.all([unlink(imgTmp), unlink(annTmp)]);
+}
+
+export async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}

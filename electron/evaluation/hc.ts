@@ -1,0 +1,61 @@
+/**
+ * Head-circumference agreement on the HC18 test split: HC measured from the model's mask (automatic
+ * mode or a box) against the sonographers' reference `hc_mm`, at original resolution with the
+ * dataset's pixel size. The same statistic from the ground-truth masks bounds what a mask can give.
+ */
+import { join } from 'node:path';
+import type { SegmentationEngine } from '../engine/engine';
+import { loadFrame } from '../imaging/load';
+import type { Calibration } from '../imaging/types';
+import { measureMask } from '../measurement/measure';
+import { readDataset } from './datasets';
+import { mean, percentile } from './metrics';
+import { maskBox } from './simulated-prompts';
+
+export interface HcReport {
+  n: number;
+  prompt: 'auto' | 'box';
+  hc_mae_mm: number;
+  hc_median_mm: number;
+  hc_p95_mm: number;
+  gt_mask_hc_mae_mm: number;
+  /** Images where the model found no head (counted in n, excluded from the errors). */
+  not_found: number;
+}
+
+function hcOf(mask: Uint8Array, w: number, h: number, cal: Calibration): number | null {
+  const m = measureMask(mask, w, h, 'fetal-head', cal);
+  const hc = m.objects[0]?.measurements.find((x) => x.key === 'hc');
+  return hc ? hc.value : null;
+}
+
+export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string, prompt: 'auto' | 'box', limit?: number, onProgress?: (done: number, total: number) => void): Promise<HcReport> {
+  const items = readDataset(datasetsDir, 'hc18').filter((i) => i.split === 'test' && i.hcMm !== null && i.pixelMm !== null);
+  const chosen = limit ? items.slice(0, limit) : items;
+  const errors: number[] = [];
+  const gtErrors: number[] = [];
+  let notFound = 0;
+  for (const [k, it] of chosen.entries()) {
+    const img = await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}.jpg`));
+    const truth = (await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}_mask.png`))).image.data.map((v) => (v > 127 ? 1 : 0));
+    const { width: w, height: h } = img.image;
+    const cal: Calibration = { source: 'sidecar-csv', mmPerPixelX: it.pixelMm, mmPerPixelY: it.pixelMm, notes: ['HC18 pixel size'] };
+    const box = prompt === 'box' ? maskBox(truth, w, h) : null;
+    const seg = await engine.segment({ key: img.key, image: img.image }, { clicks: [], anatomy: 'fetal-head', ...(box ? { box } : {}) });
+    const hc = seg.empty ? null : hcOf(seg.mask, w, h, cal);
+    if (hc === null) notFound++;
+    else errors.push(Math.abs(hc - it.hcMm!));
+    const gt = hcOf(truth, w, h, cal);
+    if (gt !== null) gtErrors.push(Math.abs(gt - it.hcMm!));
+    onProgress?.(k + 1, chosen.length);
+  }
+  return {
+    n: chosen.length,
+    prompt,
+    hc_mae_mm: mean(errors),
+    hc_median_mm: percentile(errors, 50),
+    hc_p95_mm: percentile(errors, 95),
+    gt_mask_hc_mae_mm: mean(gtErrors),
+    not_found: notFound,
+  };
+}

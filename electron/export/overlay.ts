@@ -1,0 +1,45 @@
+/** Overlay PNG: the image with the outline, calipers or fitted ellipse, and the numbers printed. */
+import sharp from 'sharp';
+import type { GreyImage } from '../imaging/greyscale';
+import type { MeasurementResult } from '../measurement/measure';
+
+const SHORT: Record<string, string> = { hc: 'HC', bpd: 'BPD', ofd: 'OFD', ga: 'GA', 'longest-diameter': 'L', 'perpendicular-diameter': 'W', 'ap-t-ratio': 'AP/T', 'lumen-area': 'Lumen', 'min-diameter': 'Dmin', 'max-diameter': 'Dmax', 'cross-sectional-area': 'CSA', width: 'Width', depth: 'Depth' };
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function overlaySvg(width: number, height: number, polygons: Array<Array<[number, number]>>, m: MeasurementResult, colour: string, title: string): string {
+  const lw = Math.max(1.5, width / 400);
+  const font = Math.max(11, Math.round(width / 55));
+  const parts: string[] = [];
+  const d = polygons.map((r) => 'M' + r.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join('L') + 'Z').join(' ');
+  if (d) parts.push(`<path d="${d}" fill="${colour}" fill-opacity="0.18" fill-rule="evenodd" stroke="${colour}" stroke-width="${lw}"/>`);
+  const lines: string[] = [title];
+  for (const o of m.objects) {
+    if (o.ellipse) {
+      const e = o.ellipse;
+      parts.push(`<ellipse cx="${e.cx}" cy="${e.cy}" rx="${e.a}" ry="${e.b}" transform="rotate(${(e.angle * 180) / Math.PI} ${e.cx} ${e.cy})" fill="none" stroke="#ffffff" stroke-width="${lw}" stroke-dasharray="${4 * lw},${3 * lw}"/>`);
+    }
+    for (const c of o.calipers) {
+      parts.push(`<line x1="${c.p0[0]}" y1="${c.p0[1]}" x2="${c.p1[0]}" y2="${c.p1[1]}" stroke="#ffe14d" stroke-width="${lw}"/>`);
+      for (const p of [c.p0, c.p1]) parts.push(`<circle cx="${p[0]}" cy="${p[1]}" r="${2 * lw}" fill="#ffe14d"/>`);
+    }
+    if (m.objects.length > 1) parts.push(`<text x="${o.centroid[0]}" y="${o.centroid[1]}" fill="#fff" font-size="${font}" font-family="DejaVu Sans, Arial, sans-serif" text-anchor="middle">${o.id}</text>`);
+    const shown = o.measurements.filter((x) => ['hc', 'bpd', 'ofd', 'ga', 'longest-diameter', 'perpendicular-diameter', 'lumen-area', 'min-diameter', 'max-diameter', 'cross-sectional-area', 'width', 'depth', 'ap-t-ratio'].includes(x.key));
+    lines.push(`${m.objects.length > 1 ? `#${o.id} ` : ''}${shown.map((x) => `${SHORT[x.key] ?? x.label} ${x.key === 'ga' && o.gestationalAge ? `${o.gestationalAge.completedWeeks}w${o.gestationalAge.days}d (Hadlock 1984)` : `${x.value.toFixed(x.unit === 'ratio' ? 2 : 1)}${x.unit && x.unit !== 'ratio' ? ' ' + x.unit : ''}`}`).join(' · ')}`);
+  }
+  if (!m.calibrated) lines.push('UNCALIBRATED: values in pixels');
+  for (const w of m.warnings.filter((w) => !w.startsWith('uncalibrated'))) lines.push(w);
+  const text = lines
+    .map((l, i) => `<text x="${font * 0.6}" y="${font * 1.4 * (i + 1)}" fill="#ffffff" stroke="#000000" stroke-width="${font / 6}" paint-order="stroke" font-size="${font}" font-family="DejaVu Sans, Arial, sans-serif">${esc(l)}</text>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}${text}</svg>`;
+}
+
+export async function overlayPng(image: GreyImage, polygons: Array<Array<[number, number]>>, m: MeasurementResult, colour: string, title: string): Promise<Buffer> {
+  const svg = overlaySvg(image.width, image.height, polygons, m, colour, title);
+  return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 1 } })
+    .toColourspace('srgb')
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
