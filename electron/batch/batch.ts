@@ -14,6 +14,7 @@ import type { SegmentationEngine } from '../engine/engine';
 import type { Prompt } from '../engine/types';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { buildSegmentation } from '../export/dicom-seg';
 import { overlayPng } from '../export/overlay';
 import type { ImageRecord } from '../export/record';
 import { loadFrame, type LoadedFrame } from '../imaging/load';
@@ -150,10 +151,30 @@ export async function runBatch(
           polygons: seg.polygons,
           outputs: { mask: `${stem}_mask.png`, json: `${stem}.json`, ...(o.overlays ? { overlay: `${stem}_overlay.png` } : {}) },
         };
+        let segBytes: Uint8Array | null = null;
+        if (work.source.format === 'dicom' && !seg.empty) {
+          try {
+            segBytes = buildSegmentation(
+              {
+                details: work.source.details,
+                rows: seg.height,
+                columns: seg.width,
+                frame: lf.frame,
+                multiFrame: work.source.frameCount > 1,
+                pixelSpacingMm: calibration.mmPerPixelX && calibration.mmPerPixelY ? { row: calibration.mmPerPixelY, column: calibration.mmPerPixelX } : null,
+              },
+              { mask: seg.mask, label: preset.label, algorithmType: seg.mode === 'automatic' ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: m.name, softwareVersion: m.version },
+            );
+            record.outputs.dicomSeg = `${stem}_seg.dcm`;
+          } catch (err) {
+            measurement.warnings.push(`no DICOM Segmentation written: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
         const item = `${input.relative}#${lf.frame}`;
         const image = lf.image;
         const write = (async () => {
           await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
+          if (segBytes && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), segBytes);
           if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`));
           await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
           await journal.record({ item, status: 'ok', objects: measurement.objects.length });

@@ -21,8 +21,13 @@ declare module 'dcmjs' {
     uid(): string;
   };
 
+  const DicomMessage: {
+    readFile(buffer: ArrayBuffer): DicomDict;
+  };
+
   const data: {
     DicomDict: typeof DicomDict;
+    DicomMessage: typeof DicomMessage;
     DicomMetaDictionary: typeof DicomMetaDictionary;
   };
 

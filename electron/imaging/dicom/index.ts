@@ -93,6 +93,20 @@ async function open(path: string, bytes: Uint8Array | undefined): Promise<DicomI
     bitsAllocated: String(attrs.bitsAllocated),
     bitsStored: String(attrs.bitsStored),
     samplesPerPixel: String(attrs.samplesPerPixel),
+    // identity of the source, which a DICOM Segmentation must reference and copy
+    studyInstanceUid: clean(dataSet.string('x0020000d')),
+    seriesInstanceUid: clean(dataSet.string('x0020000e')),
+    sopInstanceUid: clean(dataSet.string('x00080018')),
+    frameOfReferenceUid: clean(dataSet.string('x00200052')),
+    patientName: clean(dataSet.string('x00100010')),
+    patientId: clean(dataSet.string('x00100020')),
+    patientBirthDate: clean(dataSet.string('x00100030')),
+    patientSex: clean(dataSet.string('x00100040')),
+    studyDate: clean(dataSet.string('x00080020')),
+    studyTime: clean(dataSet.string('x00080030')),
+    studyId: clean(dataSet.string('x00200010')),
+    accessionNumber: clean(dataSet.string('x00080050')),
+    referringPhysicianName: clean(dataSet.string('x00080090')),
   };
 
   const checkIndex = (index: number): void => {
