@@ -3,10 +3,15 @@
  * runs), end-to-end images per second over a folder (decode → encode → decode → post-process →
  * write mask), with the provider and thread count used.
  *
- *   npm run bench [-- --folder DIR] [--runs N] [--provider P] [--threads T] [--json FILE]
+ * Then a batch over a large folder (`--batch-images N`, default 300: hard links to the sample
+ * images), writing everything, with images per second and memory at a quarter and at the end.
+ *
+ *   npm run bench [-- --folder DIR] [--runs N] [--provider P] [--threads T] [--batch-images N] [--json FILE]
  */
-import { readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { runBatch } from '../electron/batch/batch';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL } from '../electron/cli/main';
 import { maskPng } from '../electron/cli/segment';
@@ -24,6 +29,7 @@ const { values: v } = parseArgs({
     json: { type: 'string' },
     model: { type: 'string' },
     limit: { type: 'string', default: '60' },
+    'batch-images': { type: 'string', default: '300' },
   },
 });
 
@@ -60,7 +66,34 @@ for (const f of files) {
   await maskPng(s.mask, s.width, s.height);
 }
 const secs = (performance.now() - t0) / 1000;
+const singleRss = peakRss;
+
+// batch: a large folder (hard links to the sample images, so no disk is used), everything written
+const batchN = Number(v['batch-images']);
+let batch = { images: 0, images_per_s: 0, peak_rss_mb: 0, rss_at_quarter_mb: 0, rss_at_end_mb: 0 };
+if (batchN > 0) {
+  const tmp = mkdtempSync(join(tmpdir(), 'medus-bench-'));
+  const inDir = join(tmp, 'in');
+  mkdirSync(inDir);
+  for (let i = 0; i < batchN; i++) linkSync(files[i % files.length]!, join(inDir, `img${String(i).padStart(6, '0')}${extname(files[i % files.length]!)}`));
+  peakRss = process.memoryUsage().rss;
+  let quarter = 0;
+  const tb = performance.now();
+  await runBatch(
+    engine,
+    { inputs: [inDir], anatomy: engine.anatomies.includes('fetal-head') ? 'fetal-head' : engine.anatomies[0]!, out: join(tmp, 'out'), frame: 0, overlays: true },
+    (p) => {
+      if (!quarter && p.done >= batchN / 4) quarter = process.memoryUsage().rss;
+    },
+    () => undefined,
+    () => false,
+  );
+  const bs = (performance.now() - tb) / 1000;
+  batch = { images: batchN, images_per_s: batchN / bs, peak_rss_mb: peakRss / 1024 / 1024, rss_at_quarter_mb: quarter / 1024 / 1024, rss_at_end_mb: process.memoryUsage().rss / 1024 / 1024 };
+  rmSync(tmp, { recursive: true, force: true });
+}
 clearInterval(sample);
+peakRss = singleRss;
 const result = {
   provider: engine.provider.active,
   threads: engine.threads,
@@ -72,6 +105,9 @@ const result = {
   click_speedup_from_cache: (percentile(enc, 50) + percentile(dec, 50)) / percentile(dec, 50),
   images: files.length,
   folder,
+  batch_images_per_s: batch.images_per_s,
+  batch_peak_rss_mb: batch.peak_rss_mb,
+  batch: batch,
   model: `${engine.model.manifest.name} ${engine.model.manifest.version}`,
 };
 console.log(`provider ${result.provider}, ${result.threads} threads, model ${result.model}`);
@@ -79,6 +115,7 @@ console.log(`encoder   median ${result.encoder_ms.toFixed(2)} ms over ${runs} ru
 console.log(`decoder   median ${result.decoder_ms.toFixed(2)} ms over ${runs} runs (box prompt, cached embedding)`);
 console.log(`end to end ${result.images_per_s.toFixed(2)} images/s over ${files.length} images of ${folder}`);
 console.log(`peak RSS  ${result.peak_rss_mb.toFixed(0)} MB`);
+if (batch.images) console.log(`batch     ${batch.images_per_s.toFixed(2)} images/s over ${batch.images} images, masks + overlays + JSON + CSV + COCO written; RSS ${batch.rss_at_quarter_mb.toFixed(0)} MB at 1/4, ${batch.rss_at_end_mb.toFixed(0)} MB at the end, peak ${batch.peak_rss_mb.toFixed(0)} MB`);
 console.log(`a click on a cached image is ${result.click_speedup_from_cache.toFixed(1)}× faster than re-encoding (same run)`);
 if (v.json) writeFileSync(resolve(v.json), JSON.stringify(result, null, 2) + '\n');
 await engine.dispose();

@@ -83,6 +83,20 @@ describe.skipIf(!haveData)('real images from ../shared/datasets/*/orig', () => {
   });
 });
 
+describe.skipIf(!haveData)('head circumference on HC18', () => {
+  it('medus eval --hc reports the documented JSON, and ground-truth masks reproduce the reference closely', async () => {
+    const json = join(tempDir(), 'hc.json');
+    const r = await run('eval', '--hc', '--data', DATASETS_DIR, '--prompt', 'box', '--limit', '5', '--json', json, '--model', MODEL_DIR);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(rep)).toEqual(expect.arrayContaining(['n', 'hc_mae_mm', 'hc_median_mm', 'hc_p95_mm', 'gt_mask_hc_mae_mm']));
+    expect(rep.n).toBe(5);
+    // the dataset README: mask perimeters differ from hc_mm by about 1.2 mm on average
+    expect(rep.gt_mask_hc_mae_mm).toBeLessThan(3);
+    expect(rep.hc_mae_mm).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe.skipIf(!haveDicom)('real ultrasound DICOM through the command line', () => {
   it('segments every frame of a multi-frame DICOM with --frame all', async () => {
     const out = tempDir();

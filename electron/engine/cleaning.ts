@@ -8,38 +8,67 @@ export interface CleaningRules {
   singleObject: boolean;
 }
 
-/** 8-connected component labels (0 = background); returns labels and each component's size. */
+/**
+ * Component labels (0 = background): 8-connected for the structure, 4-connected for background
+ * (so holes do not leak through diagonal gaps). Returns labels and each component's size.
+ */
 export function labelComponents(mask: Uint8Array, w: number, h: number, value = 1): { labels: Int32Array; sizes: number[] } {
   const labels = new Int32Array(w * h);
   const sizes = [0];
-  const stack: number[] = [];
+  const stack = new Int32Array(w * h);
+  const diagonal = value !== 0;
   for (let i = 0; i < w * h; i++) {
     if (mask[i] !== value || labels[i] !== 0) continue;
     const id = sizes.length;
-    sizes.push(0);
+    let size = 0;
+    let top = 0;
     labels[i] = id;
-    stack.push(i);
-    while (stack.length) {
-      const p = stack.pop()!;
-      sizes[id]!++;
+    stack[top++] = i;
+    while (top > 0) {
+      const p = stack[--top]!;
+      size++;
       const x = p % w;
-      const y = (p - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w || (dx === 0 && dy === 0)) continue;
-          // background is 4-connected so that holes are not leaked through diagonal gaps
-          if (value === 0 && dx !== 0 && dy !== 0) continue;
-          const q = yy * w + xx;
-          if (mask[q] === value && labels[q] === 0) {
-            labels[q] = id;
-            stack.push(q);
-          }
-        }
+      const up = p >= w;
+      const down = p < w * (h - 1);
+      const left = x > 0;
+      const right = x < w - 1;
+      // unrolled neighbourhood: this runs for every pixel of every mask, on every click
+      if (left && mask[p - 1] === value && labels[p - 1] === 0) {
+        labels[p - 1] = id;
+        stack[top++] = p - 1;
+      }
+      if (right && mask[p + 1] === value && labels[p + 1] === 0) {
+        labels[p + 1] = id;
+        stack[top++] = p + 1;
+      }
+      if (up && mask[p - w] === value && labels[p - w] === 0) {
+        labels[p - w] = id;
+        stack[top++] = p - w;
+      }
+      if (down && mask[p + w] === value && labels[p + w] === 0) {
+        labels[p + w] = id;
+        stack[top++] = p + w;
+      }
+      if (diagonal) {
+        if (up && left && mask[p - w - 1] === value && labels[p - w - 1] === 0) {
+        labels[p - w - 1] = id;
+        stack[top++] = p - w - 1;
+      }
+        if (up && right && mask[p - w + 1] === value && labels[p - w + 1] === 0) {
+        labels[p - w + 1] = id;
+        stack[top++] = p - w + 1;
+      }
+        if (down && left && mask[p + w - 1] === value && labels[p + w - 1] === 0) {
+        labels[p + w - 1] = id;
+        stack[top++] = p + w - 1;
+      }
+        if (down && right && mask[p + w + 1] === value && labels[p + w + 1] === 0) {
+        labels[p + w + 1] = id;
+        stack[top++] = p + w + 1;
+      }
       }
     }
+    sizes.push(size);
   }
   return { labels, sizes };
 }
@@ -66,7 +95,7 @@ export interface Anchor {
 }
 
 export function cleanMask(mask: Uint8Array, w: number, h: number, rules: CleaningRules, anchor: Anchor): Uint8Array {
-  let out = rules.fillHoles ? fillHoles(mask, w, h) : mask.slice();
+  const out = rules.fillHoles ? fillHoles(mask, w, h) : mask.slice();
   const { labels, sizes } = labelComponents(out, w, h, 1);
   if (sizes.length <= 1) return out;
   const largest = Math.max(...sizes.slice(1));
@@ -97,6 +126,6 @@ export function cleanMask(mask: Uint8Array, w: number, h: number, rules: Cleanin
   } else {
     for (let l = 1; l < sizes.length; l++) if (sizes[l]! >= rules.minIslandFraction * largest) keep[l] = 1;
   }
-  out = out.map((v, i) => (v && keep[labels[i]!] ? 1 : 0));
+  for (let i = 0; i < out.length; i++) out[i] = out[i] && keep[labels[i]!] ? 1 : 0;
   return out;
 }
