@@ -24,6 +24,14 @@ DECODER_OUTPUTS = ["low_res_masks", "iou_predictions"]
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+def _legacy_exporter() -> Dict:
+    """Newer torch defaults to the dynamo exporter; ask for the TorchScript one, which this
+    export (names, dynamic point count, training-mode initializers) is written for."""
+    import inspect
+
+    return {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+
+
 class EncoderOnnx(nn.Module):
     def __init__(self, model: MedUS) -> None:
         super().__init__()
@@ -78,16 +86,25 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
     image = torch.randn(1, c, s, s)
     with torch.no_grad():
         feats = EncoderOnnx(model)(image)
+        # Exported in "training" mode only so that torch keeps one initializer per parameter (it
+        # merges equal tensors otherwise, which would break reading the weights back); the model
+        # has no dropout or batch norm, so the graph computes the same thing.
+        model.train()
         torch.onnx.export(
             EncoderOnnx(model), (image,), os.path.join(out_dir, "encoder.onnx"),
-            input_names=["image"], output_names=ENCODER_OUTPUTS, opset_version=opset, do_constant_folding=True,
+            input_names=["image"], output_names=ENCODER_OUTPUTS, opset_version=opset,
+            # no folding: initializers keep their parameter names, so the weights can be read back
+            # into PyTorch (warm start); onnxruntime folds constants itself when it loads the graph
+            do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, **_legacy_exporter(),
         )
         dec_inputs = example_decoder_inputs(model, feats)
         torch.onnx.export(
             DecoderOnnx(model), dec_inputs, os.path.join(out_dir, "decoder.onnx"),
-            input_names=DECODER_INPUTS, output_names=DECODER_OUTPUTS, opset_version=opset, do_constant_folding=True,
+            input_names=DECODER_INPUTS, output_names=DECODER_OUTPUTS, opset_version=opset, do_constant_folding=False,
+            training=torch.onnx.TrainingMode.PRESERVE, **_legacy_exporter(),
             dynamic_axes={"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}},
         )
+        model.eval()
     validation = meta.get("validation", {})
     manifest = {
         "name": name,
@@ -151,6 +168,29 @@ def parity(model: MedUS, out_dir: str, tol: float = 2e-3, node: str = "node") ->
     if worst > tol:
         raise AssertionError(f"onnxruntime differs from PyTorch by {worst:.2e} (> {tol}): {report}")
     return report
+
+
+def read_onnx_weights(folder: str, model: MedUS) -> Dict[str, int]:
+    """Loads the weights of a shipped model folder back into `model` (warm start for training).
+    Returns how many parameters/buffers were found; raises if any is missing or mis-shaped."""
+    import onnx
+    from onnx import numpy_helper
+
+    found: Dict[str, torch.Tensor] = {}
+    for file, prefix in (("encoder.onnx", "enc."), ("decoder.onnx", "model.")):
+        for init in onnx.load(os.path.join(folder, file)).graph.initializer:
+            if init.name.startswith(prefix):
+                name = init.name[len(prefix):]
+                found[("image_encoder." + name) if prefix == "enc." else name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+    state = model.state_dict()
+    missing = [k for k in state if k not in found]
+    if missing:
+        raise ValueError(f"{folder}: {len(missing)} weights not found in the ONNX files, e.g. {missing[:3]}")
+    for k, v in state.items():
+        if tuple(found[k].shape) != tuple(v.shape):
+            raise ValueError(f"{folder}: {k} has shape {tuple(found[k].shape)}, the model expects {tuple(v.shape)}")
+    model.load_state_dict({k: found[k] for k in state})
+    return {"tensors": len(state)}
 
 
 def main(argv: Optional[list] = None) -> None:

@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--val-every", type=float, default=15.0, help="minutes between validations")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-onnx", help="warm start from a shipped model folder (e.g. medus-s-v1): its ONNX weights are read back into the modules")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -179,6 +180,11 @@ def main() -> None:
 
     torch.manual_seed(args.seed)
     model = build_model(device)
+    if args.init_onnx and not args.resume:
+        from .export import read_onnx_weights
+
+        print("warm start from", args.init_onnx, read_onnx_weights(args.init_onnx, model), flush=True)
+        model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     state = {"step": 0, "samples": 0, "elapsed": 0.0, "best": -1.0, "log": []}
     if args.resume and os.path.isfile(os.path.join(args.out, "last.pt")):

@@ -85,6 +85,14 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(report["dims"][f"decoder[{case}].low_res_masks"], [1, 4, 64, 64])
             self.assertEqual(report["dims"][f"decoder[{case}].iou_predictions"], [1, 4])
 
+    def test_weights_read_back_from_onnx_for_warm_start(self):
+        from medus.export import read_onnx_weights
+
+        fresh = MedUS(MedUSConfig(anatomies=list(ANATOMIES)))
+        read_onnx_weights(self.tmp.name, fresh)
+        for (k, a), (_, b) in zip(self.model.state_dict().items(), fresh.state_dict().items()):
+            self.assertTrue(torch.equal(a, b), k)
+
     def test_shipped_model_follows_contract(self):
         if not os.path.isfile(os.path.join(SHIPPED, "model.json")):
             self.skipTest("no shipped model in models/medus-s-v1")
