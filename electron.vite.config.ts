@@ -10,6 +10,7 @@ export default defineConfig({
           index: resolve('electron/main/index.ts'),
           // the engine runs in its own utilityProcess, off the main and UI threads
           'engine-host': resolve('electron/engine/utility-entry.ts'),
+          'batch-host': resolve('electron/main/batch-host.ts'),
         },
       },
     },

@@ -2,12 +2,22 @@
  * Main-side handlers for every IPC channel, free of Electron so that the same code serves the
  * app (ipcMain), and the browser tests (a WebSocket transport). Each request is validated here.
  */
-import { readdir } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { SidecarFinder } from '../batch/calibration-sources';
 import type { HostCall } from '../engine/client';
 import { EngineHostError } from '../engine/client';
+import type { Calibration } from '../imaging/types';
+import { CalibrationError, chooseCalibration, userCalibration } from '../measurement/calibration';
+import { measureMask } from '../measurement/measure';
+import { presetFor } from '../shared/presets';
 import {
+  type BatchProgressEvent,
+  type BatchReply,
   type Channel,
+  type EventMap,
+  type EventName,
+  type MeasureReply,
   type EngineInfo,
   type ErrorCode,
   type FolderEntry,
@@ -21,10 +31,38 @@ import {
   type Settings,
 } from '../shared/ipc-contract';
 
+/** Runs a batch on the main side (see batch-runner.ts); `isCancelled` is polled between images. */
+export interface BatchDeps {
+  run(
+    options: { folder: string; anatomy: string; out: string; overlays: boolean },
+    onProgress: (p: BatchProgressEvent) => void,
+    isCancelled: () => boolean,
+  ): Promise<BatchReply>;
+}
+
 export interface HandlerDeps {
   engine: { call<T>(req: HostCall): Promise<T> };
   chooseFolder: () => Promise<string | null>;
   settings: { get(): Settings; set(s: Partial<Settings>): Promise<Settings> };
+  /** Sends an event to the page (webContents.send in the app, the socket in browser tests). */
+  emit?: <E extends EventName>(event: E, payload: EventMap[E]) => void;
+  batch?: BatchDeps;
+}
+
+class HandlerError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The last segmentation per image and frame, so measuring needs no mask sent back from the page. */
+interface LastMask {
+  width: number;
+  height: number;
+  mask: Uint8Array;
 }
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom', '']);
@@ -40,24 +78,125 @@ export function createHandlers(deps: HandlerDeps) {
     return info;
   };
 
+  const masks = new Map<string, LastMask>();
+  const calibrations = new Map<string, Calibration>();
+  const remember = <V>(m: Map<string, V>, k: string, v: V) => {
+    m.delete(k);
+    m.set(k, v);
+    while (m.size > 8) m.delete(m.keys().next().value!);
+  };
+  const sidecars = new SidecarFinder();
+  let batchRunning = false;
+  let batchCancelled = false;
+
+  const listImages = async (folder: string): Promise<FolderEntry[]> => {
+    const entries = await readdir(folder, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.') && IMAGE_EXT.has(extname(e.name).toLowerCase()))
+      .map((e): FolderEntry => ({ path: join(folder, e.name), name: e.name }))
+      .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  };
+
+  /** The image's own calibration (DICOM) or, failing that, a sidecar CSV in its folder (HC18's pixel_size.csv). */
+  const calibrationOf = async (img: OpenedImage): Promise<Calibration> => {
+    const own = img.calibration as Calibration;
+    return chooseCalibration({
+      ultrasoundRegion: own.source === 'dicom-ultrasound-region' ? own : null,
+      pixelSpacing: own.source === 'dicom-pixel-spacing' ? own : null,
+      sidecar: await sidecars.lookup(img.path).catch(() => null),
+    });
+  };
+
   const impl: Impl = {
     'engine:info': () => ensureEngine(),
     'folder:choose': () => deps.chooseFolder(),
-    'folder:list': async ({ path }) => {
-      const entries = await readdir(path, { withFileTypes: true });
-      return entries
-        .filter((e) => e.isFile() && !e.name.startsWith('.') && IMAGE_EXT.has(extname(e.name).toLowerCase()))
-        .map((e): FolderEntry => ({ path: join(path, e.name), name: e.name }))
-        .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    'folder:list': ({ path }) => listImages(path),
+    'files:resolve': async ({ paths }) => {
+      const out: FolderEntry[] = [];
+      const seen = new Set<string>();
+      for (const p of paths) {
+        const st = await stat(p).catch(() => null);
+        if (!st) continue;
+        const found = st.isDirectory() ? await listImages(p) : IMAGE_EXT.has(extname(p).toLowerCase()) ? [{ path: p, name: basename(p) }] : [];
+        for (const f of found) {
+          if (seen.has(f.path)) continue;
+          seen.add(f.path);
+          out.push(f);
+        }
+      }
+      if (!out.length) throw new HandlerError('not-found', 'none of the dropped items is an image or a folder with images (PNG, JPEG, BMP, TIFF, WebP, DICOM)');
+      return out;
     },
     'image:open': async ({ path, frame }) => {
       const img = await deps.engine.call<OpenedImage>({ type: 'open', path, frame });
-      return img;
+      const calibration = await calibrationOf(img);
+      remember(calibrations, `${path}#${frame}`, calibration);
+      return { ...img, calibration };
     },
     'segment:run': async ({ path, frame, prompt }) => {
       await ensureEngine();
       const p = { clicks: prompt.clicks, ...(prompt.box ? { box: prompt.box } : {}), ...(prompt.anatomy ? { anatomy: prompt.anatomy } : {}), ...(prompt.previousMask ? { previousMask: prompt.previousMask } : {}) };
-      return deps.engine.call<SegmentReply>({ type: 'segment', path, frame, prompt: p });
+      const reply = await deps.engine.call<SegmentReply>({ type: 'segment', path, frame, prompt: p });
+      remember(masks, `${path}#${frame}`, { width: reply.width, height: reply.height, mask: reply.mask });
+      return reply;
+    },
+    'measure:run': async ({ path, frame, anatomy, userCalibration: line }) => {
+      const key = `${path}#${frame}`;
+      const last = masks.get(key);
+      if (!last) throw new HandlerError('not-found', 'nothing to measure yet: segment the image first');
+      let calibration = calibrations.get(key);
+      if (!calibration) {
+        calibration = await calibrationOf(await deps.engine.call<OpenedImage>({ type: 'open', path, frame }));
+        remember(calibrations, key, calibration);
+      }
+      if (line) {
+        try {
+          calibration = userCalibration(line.p0, line.p1, line.mm);
+        } catch (e) {
+          throw new HandlerError('invalid-request', e instanceof CalibrationError ? e.message : String(e));
+        }
+      }
+      const r = measureMask(last.mask, last.width, last.height, presetFor(anatomy).family, calibration);
+      const reply: MeasureReply = {
+        family: r.family,
+        calibrated: r.calibrated,
+        calibration: { source: calibration.source, mmPerPixelX: calibration.mmPerPixelX, mmPerPixelY: calibration.mmPerPixelY, notes: calibration.notes },
+        objects: r.objects.map((o) => ({
+          id: o.id,
+          pixelCount: o.pixelCount,
+          boundingBox: o.boundingBox,
+          centroid: [o.centroid[0], o.centroid[1]],
+          measurements: o.measurements,
+          calipers: o.calipers.map((c) => ({ key: c.key, label: c.label, p0: [c.p0[0], c.p0[1]], p1: [c.p1[0], c.p1[1]] })),
+          ...(o.tallerThanWide !== undefined ? { tallerThanWide: o.tallerThanWide } : {}),
+          ...(o.ellipse ? { ellipse: { ...o.ellipse } } : {}),
+        })),
+        warnings: r.warnings,
+      };
+      return reply;
+    },
+    'batch:start': async ({ folder, anatomy, out, overlays }) => {
+      if (!deps.batch) throw new HandlerError('internal', 'batch processing is not available in this build');
+      if (batchRunning) throw new HandlerError('busy', 'a batch is already running: wait for it or cancel it first');
+      batchRunning = true;
+      batchCancelled = false;
+      try {
+        return await deps.batch.run({ folder, anatomy, out, overlays }, (p) => deps.emit?.('batch:progress', p), () => batchCancelled);
+      } finally {
+        batchRunning = false;
+      }
+    },
+    'batch:cancel': async () => {
+      batchCancelled = true;
+      return batchRunning;
+    },
+    'batch:review': async ({ out, decisions }) => {
+      const q = (v: string) => (/[",\n\r]/.test(v) || /^[=+\-@]/.test(v) ? `"${v.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"` : v);
+      const file = join(out, 'review.csv');
+      const body = ['file,frame,decision', ...decisions.map((d) => `${q(d.relative)},${d.frame},${d.decision}`)].join('\n') + '\n';
+      await writeFile(`${file}.tmp`, body);
+      await rename(`${file}.tmp`, file);
+      return file;
     },
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {
@@ -79,7 +218,7 @@ export function createHandlers(deps: HandlerDeps) {
       const fn = impl[channel] as (r: unknown) => Promise<unknown>;
       return { ok: true, value: await fn(parsed.data) };
     } catch (err) {
-      const code: ErrorCode = err instanceof EngineHostError ? err.code : 'internal';
+      const code: ErrorCode = err instanceof EngineHostError || err instanceof HandlerError ? err.code : 'internal';
       const message = err instanceof Error ? err.message : String(err);
       return { ok: false, error: { code, message } };
     }

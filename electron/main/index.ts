@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import { EngineClient } from '../engine/client';
+import type { EventMap, EventName } from '../shared/ipc-contract';
+import { createBatchProxy } from './batch-proxy';
 import { createHandlers } from './handlers';
 import { createSettingsStore } from './settings';
 
@@ -19,9 +21,17 @@ async function start(): Promise<void> {
   child.on('exit', (code) => engine.failAll(`the engine process stopped (exit code ${code}); restart the app`));
 
   let win: BrowserWindow | null = null;
+  // a batch runs in its own utilityProcess too, so neither this process nor the interactive engine waits on it
+  const batchChild = utilityProcess.fork(join(import.meta.dirname, 'batch-host.js'), [], { serviceName: 'MedUS batch' });
+  const batch = createBatchProxy({ postMessage: (m) => batchChild.postMessage(m), on: (_e, l) => batchChild.on('message', l) }, settings);
   const handlers = createHandlers({
     engine,
     settings,
+    batch,
+    // one typed event channel to the page; preload routes it to `medus.on(event, listener)`
+    emit: <E extends EventName>(event: E, payload: EventMap[E]) => {
+      if (win && !win.isDestroyed()) win.webContents.send('medus:event', event, payload);
+    },
     chooseFolder: async () => {
       const r = await dialog.showOpenDialog(win ?? undefined!, { properties: ['openDirectory'] });
       return r.canceled ? null : (r.filePaths[0] ?? null);

@@ -18,6 +18,7 @@ export const PromptSchema = z.object({
 });
 
 const path = z.string().min(1).max(4096);
+const PointSchema = z.tuple([finite, finite]);
 
 export const requestSchemas = {
   'engine:info': z.object({}),
@@ -30,6 +31,24 @@ export const requestSchemas = {
     provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
     threads: z.number().int().min(1).max(64).optional(),
     modelDir: path.optional(),
+  }),
+  /** Dropped files and folders: folders are listed, image files kept, the rest ignored. */
+  'files:resolve': z.object({ paths: z.array(path).min(1).max(10_000) }),
+  /** Measures the last segmentation of this image and frame (kept on the main side). */
+  'measure:run': z.object({
+    path,
+    frame: z.number().int().min(0).default(0),
+    anatomy: z.string().min(1).max(64),
+    /** A calibration line the user drew on the depth scale; overrides the image's own calibration. */
+    userCalibration: z.object({ p0: PointSchema, p1: PointSchema, mm: z.number().finite().positive().max(10_000) }).optional(),
+  }),
+  /** Runs a folder through the model on the main side; progress arrives as `batch:progress` events. */
+  'batch:start': z.object({ folder: path, anatomy: z.string().min(1).max(64), out: path, overlays: z.boolean().default(true) }),
+  'batch:cancel': z.object({}),
+  /** Writes the reviewer's accept/reject decisions next to the batch results (review.csv). */
+  'batch:review': z.object({
+    out: path,
+    decisions: z.array(z.object({ relative: z.string().min(1).max(4096), frame: z.number().int().min(0), decision: z.enum(['accepted', 'rejected']) })).max(100_000),
   }),
 } as const;
 
@@ -80,6 +99,83 @@ export interface Settings {
   modelDir: string;
 }
 
+export type CalibrationSourceName = 'dicom-ultrasound-region' | 'dicom-pixel-spacing' | 'sidecar-csv' | 'user-drawn' | 'uncalibrated';
+
+export interface CalibrationInfo {
+  source: CalibrationSourceName;
+  mmPerPixelX: number | null;
+  mmPerPixelY: number | null;
+  notes: string[];
+}
+
+export interface MeasurementValue {
+  key: string;
+  label: string;
+  value: number;
+  unit: 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '';
+}
+
+export interface CaliperLine {
+  key: string;
+  label: string;
+  p0: [number, number];
+  p1: [number, number];
+}
+
+export interface MeasuredObjectInfo {
+  id: number;
+  pixelCount: number;
+  boundingBox: [number, number, number, number];
+  centroid: [number, number];
+  measurements: MeasurementValue[];
+  calipers: CaliperLine[];
+  tallerThanWide?: boolean;
+  ellipse?: { cx: number; cy: number; a: number; b: number; angle: number };
+}
+
+export interface MeasureReply {
+  family: 'fetal-head' | 'lesion' | 'vessel' | 'nerve' | 'gland';
+  calibrated: boolean;
+  calibration: CalibrationInfo;
+  objects: MeasuredObjectInfo[];
+  warnings: string[];
+}
+
+export interface BatchProgressEvent {
+  done: number;
+  total: number;
+  failed: number;
+  skipped: number;
+  imagesPerSecond: number;
+  /** Seconds left; null while unknown. */
+  etaSeconds: number | null;
+  current: string;
+}
+
+export interface BatchRow {
+  file: string;
+  relative: string;
+  frame: number;
+  anatomy: string;
+  score: number;
+  empty: boolean;
+  calibrationSource: string;
+  /** The preset's headline values, e.g. HC for a fetal head, longest diameter for a lesion. */
+  headline: MeasurementValue[];
+  mask: string | null;
+  overlay: string | null;
+}
+
+export interface BatchReply {
+  total: number;
+  processed: number;
+  skipped: number;
+  cancelled: boolean;
+  failed: Array<{ file: string; error: string }>;
+  outputs: { folder: string; csv: string; coco: string; journal: string };
+  rows: BatchRow[];
+}
+
 export interface ResponseMap {
   'engine:info': EngineInfo;
   'folder:choose': string | null;
@@ -88,15 +184,31 @@ export interface ResponseMap {
   'segment:run': SegmentReply;
   'settings:get': Settings;
   'settings:set': Settings;
+  'files:resolve': FolderEntry[];
+  'measure:run': MeasureReply;
+  'batch:start': BatchReply;
+  'batch:cancel': boolean;
+  'batch:review': string;
 }
 
-export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'prompt' | 'model' | 'internal';
+/** Events main sends to the page without being asked. */
+export interface EventMap {
+  'batch:progress': BatchProgressEvent;
+}
+export type EventName = keyof EventMap;
+export const EVENT_NAMES: readonly EventName[] = ['batch:progress'];
+
+export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'prompt' | 'model' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
 
 /** What preload exposes as `window.medus`. */
 export interface MedusApi {
   invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<IpcResult<ResponseMap[C]>>;
+  /** Subscribes to a main→page event; returns the function that unsubscribes. */
+  on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void;
+  /** The file system path of a dropped file (Electron only; the browser test transport has none). */
+  pathForFile?(file: File): string;
 }
 
 export function isChannel(c: unknown): c is Channel {

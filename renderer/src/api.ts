@@ -2,9 +2,12 @@
  * The renderer's only door to main: the typed contract, through Electron's preload bridge,
  * or (in browser tests) through a WebSocket that reaches the same main-side handlers.
  */
-import type { Channel, IpcResult, MedusApi, RequestOf, ResponseMap } from '../../electron/shared/ipc-contract';
+import { replace, revive } from '../../electron/shared/wire';
+import type { Channel, EventMap, EventName, IpcResult, MedusApi, RequestOf, ResponseMap } from '../../electron/shared/ipc-contract';
 
-function websocketApi(url: string): MedusApi {
+type Listener = (payload: unknown) => void;
+
+export function websocketApi(url: string): MedusApi {
   const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   const ready = new Promise<void>((res, rej) => {
@@ -13,10 +16,19 @@ function websocketApi(url: string): MedusApi {
   });
   let next = 1;
   const waiting = new Map<number, (r: IpcResult<unknown>) => void>();
+  const listeners = new Map<string, Set<Listener>>();
   ws.onmessage = (e) => {
-    const msg = JSON.parse(String(e.data), revive) as { id: number; result: IpcResult<unknown> };
+    const msg = JSON.parse(String(e.data), revive) as { id: number; result: IpcResult<unknown> } | { event: EventName; payload: unknown };
+    if ('event' in msg) {
+      for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
+      return;
+    }
     waiting.get(msg.id)?.(msg.result);
     waiting.delete(msg.id);
+  };
+  ws.onclose = () => {
+    for (const w of waiting.values()) w({ ok: false, error: { code: 'internal', message: 'the connection to the workstation service closed; reload the page' } });
+    waiting.clear();
   };
   return {
     async invoke<C extends Channel>(channel: C, request: RequestOf<C>) {
@@ -27,25 +39,29 @@ function websocketApi(url: string): MedusApi {
         ws.send(JSON.stringify({ id, channel, request }, replace));
       });
     },
+    on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void) {
+      const set = listeners.get(event) ?? new Set<Listener>();
+      listeners.set(event, set);
+      set.add(listener as Listener);
+      return () => void set.delete(listener as Listener);
+    },
   };
 }
 
-/** Typed arrays survive JSON as tagged base64-free number lists (test transport only). */
-export function replace(_k: string, v: unknown): unknown {
-  if (v instanceof Uint8Array) return { $u8: Array.from(v) };
-  if (v instanceof Float32Array) return { $f32: Array.from(v) };
-  return v;
-}
-export function revive(_k: string, v: unknown): unknown {
-  if (v && typeof v === 'object' && '$u8' in v) return Uint8Array.from((v as { $u8: number[] }).$u8);
-  if (v && typeof v === 'object' && '$f32' in v) return Float32Array.from((v as { $f32: number[] }).$f32);
-  return v;
+export { replace, revive };
+
+let cached: MedusApi | null = null;
+/** Tests may install their own implementation of the contract. */
+export function setApi(api: MedusApi | null): void {
+  cached = api;
 }
 
 export function getApi(): MedusApi {
-  if (window.medus) return window.medus;
+  if (cached) return cached;
+  const bridge = (window as { medus?: MedusApi }).medus; // set by preload in the app
+  if (bridge) return (cached = bridge);
   const ws = new URLSearchParams(location.search).get('ws');
-  if (ws) return websocketApi(ws);
+  if (ws) return (cached = websocketApi(ws));
   throw new Error('MedUS bridge not available: run inside the app');
 }
 
@@ -53,4 +69,8 @@ export async function call<C extends Channel>(channel: C, request: RequestOf<C>)
   const r = await getApi().invoke(channel, request);
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
+}
+
+export function onEvent<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void {
+  return getApi().on(event, listener);
 }

@@ -1,0 +1,94 @@
+/**
+ * The batch behind `batch:start`: its own engine instance (so the interactive engine host stays
+ * responsive for review), `runBatch` from the CLI, and the rows of the results table read back
+ * from the per-image records the batch wrote.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { runBatch } from '../batch/batch';
+import { SegmentationEngine } from '../engine/engine';
+import type { ImageRecord } from '../export/record';
+import type { BatchReply, BatchRow, MeasurementValue, Settings } from '../shared/ipc-contract';
+import type { BatchDeps } from './handlers';
+
+/** The values shown in the results table, per measurement family. */
+const HEADLINE: Record<string, string[]> = {
+  'fetal-head': ['hc', 'bpd', 'ofd'],
+  lesion: ['longest-diameter', 'perpendicular-diameter'],
+  vessel: ['min-diameter', 'max-diameter'],
+  nerve: ['cross-sectional-area'],
+  gland: ['width', 'depth'],
+};
+
+export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { dispose(): Promise<void> } {
+  let engine: SegmentationEngine | null = null;
+  let engineKey = '';
+  const engineFor = async (): Promise<SegmentationEngine> => {
+    const s = settings.get();
+    const key = `${s.modelDir}|${s.provider}|${s.threads}`;
+    if (engine && key === engineKey) return engine;
+    await engine?.dispose();
+    engine = await SegmentationEngine.create(s.modelDir, { provider: s.provider, threads: s.threads, cacheBytes: 16 * 1024 * 1024 });
+    engineKey = key;
+    return engine;
+  };
+
+  return {
+    async run(o, onProgress, isCancelled) {
+      const e = await engineFor();
+      const out = resolve(o.out);
+      const summary = await runBatch(
+        e,
+        { inputs: [o.folder], anatomy: o.anatomy, out, frame: 0, overlays: o.overlays },
+        (p) => onProgress({ ...p, etaSeconds: Number.isFinite(p.etaSeconds) ? p.etaSeconds : null }),
+        () => undefined, // failures come back in the summary
+        isCancelled,
+      );
+      const rows: BatchRow[] = [];
+      const failed = new Set(summary.failed.map((f) => f.file));
+      const journal = await readFile(summary.outputs.journal, 'utf8').catch(() => '');
+      const items = new Set<string>();
+      for (const line of journal.split('\n')) {
+        try {
+          const j = JSON.parse(line) as { item?: string; status?: string };
+          if (j.item && j.status === 'ok' && !j.item.endsWith('#*')) items.add(j.item);
+        } catch {
+          // header or partial line
+        }
+      }
+      for (const item of items) {
+        const relative = item.slice(0, item.lastIndexOf('#'));
+        const stem = relative.replace(/\.[^./\\]+$/, '');
+        const record = await readFile(join(out, `${stem}.json`), 'utf8').then((t) => JSON.parse(t) as ImageRecord).catch(() => null);
+        if (!record || failed.has(record.file)) continue;
+        const keys = HEADLINE[record.measurement.family] ?? [];
+        const first = record.measurement.objects[0];
+        const headline: MeasurementValue[] = first ? first.measurements.filter((m) => keys.includes(m.key)) : [];
+        rows.push({
+          file: record.file,
+          relative: record.relative,
+          frame: record.frame,
+          anatomy: record.anatomy,
+          score: record.score,
+          empty: record.empty,
+          calibrationSource: record.calibration.source,
+          headline,
+          mask: record.outputs.mask ? join(out, record.outputs.mask) : null,
+          overlay: record.outputs.overlay ? join(out, record.outputs.overlay) : null,
+        });
+      }
+      rows.sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }));
+      const reply: BatchReply = {
+        total: summary.total,
+        processed: summary.processed,
+        skipped: summary.skipped,
+        cancelled: summary.cancelled,
+        failed: summary.failed,
+        outputs: { folder: out, ...summary.outputs },
+        rows,
+      };
+      return reply;
+    },
+    dispose: async () => engine?.dispose(),
+  };
+}

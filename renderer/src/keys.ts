@@ -1,0 +1,97 @@
+/** The workstation's keyboard: one handler for every shortcut listed in shortcuts.ts. */
+import { presetFor } from '../../electron/shared/presets';
+import type { useUi } from './stores/ui';
+import type { useWorkspace } from './stores/workspace';
+
+export interface KeyContext {
+  ws: ReturnType<typeof useWorkspace>;
+  ui: ReturnType<typeof useUi>;
+  /** Anatomy keys that have a number shortcut. */
+  presets: string[];
+}
+
+function typing(target: EventTarget | null): boolean {
+  if (!target || typeof (target as { tagName?: unknown }).tagName !== 'string') return false;
+  const tag = (target as HTMLElement).tagName;
+  if (tag === 'SELECT' || tag === 'TEXTAREA') return true;
+  if (tag !== 'INPUT') return false;
+  const type = (target as HTMLInputElement).type;
+  return type !== 'range' && type !== 'checkbox';
+}
+
+/** Returns true when the key was a shortcut (and was handled). */
+export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): boolean {
+  const mod = e.ctrlKey || e.metaKey;
+  const key = e.key;
+  const lower = key.length === 1 ? key.toLowerCase() : key;
+  const done = () => {
+    e.preventDefault();
+    return true;
+  };
+  if (key === 'Escape' && ui.shortcuts) return (ui.shortcuts = false), done();
+  if (typing(e.target)) return false;
+  if (mod) {
+    if (lower === 'z') return void (e.shiftKey ? ws.redoLast() : ws.undoLast()), done();
+    if (lower === 'y') return void ws.redoLast(), done();
+    if (lower === 'o') return void ws.openFolder(), done();
+    if (key === '1') return (ui.view = 'review'), done();
+    if (key === '2') return (ui.view = 'batch'), done();
+    if (key === ',') return (ui.view = 'settings'), done();
+    return false;
+  }
+  if (key === '?') return (ui.shortcuts = !ui.shortcuts), done();
+  if (ui.view !== 'review' || ui.shortcuts) return false;
+  switch (lower) {
+    case 'ArrowDown':
+    case 'PageDown':
+    case 'j':
+      return void ws.step(1), done();
+    case 'ArrowUp':
+    case 'PageUp':
+    case 'k':
+      return void ws.step(-1), done();
+    case 'ArrowRight':
+      return void (ws.image && ws.setFrame(ws.image.frame + 1)), done();
+    case 'ArrowLeft':
+      return void (ws.image && ws.setFrame(ws.image.frame - 1)), done();
+    case 'a':
+      return void ws.automatic(), done();
+    case 'p':
+      return (ws.tool = 'positive'), done();
+    case 'n':
+      return (ws.tool = 'negative'), done();
+    case 'b':
+      return (ws.tool = 'box'), done();
+    case 'x':
+      return (ws.tool = 'boxclicks'), done();
+    case 'w':
+      return (ws.tool = 'wl'), done();
+    case 'l':
+      return (ws.tool = 'ruler'), done();
+    case 'c':
+      return (ws.tool = 'calibrate'), done();
+    case 'r':
+      return ws.markReviewed(), done();
+    case 'f':
+      return ws.fit(), done();
+    case '=':
+      return ws.actualSize(), done();
+    case '+':
+      return ws.zoom(1.25), done();
+    case '-':
+      return ws.zoom(0.8), done();
+    case '[':
+      return ui.setOpacity(ui.opacity - 0.1), done();
+    case ']':
+      return ui.setOpacity(ui.opacity + 0.1), done();
+    case 'o':
+      return (ui.outlineOnly = !ui.outlineOnly), ui.save(), done();
+    case 'Escape':
+    case 'Delete':
+      if (ws.calLine) return (ws.calLine = null), done();
+      return ws.clear(), done();
+  }
+  const preset = presets.find((k) => presetFor(k).shortcut === key);
+  if (preset && (!ws.info || !ws.info.anatomies.length || ws.info.anatomies.includes(preset))) return void ws.setAnatomy(preset), done();
+  return false;
+}

@@ -1,0 +1,34 @@
+/** Every keyboard shortcut, for the handler and the sheet shown on `?`. */
+export interface Shortcut {
+  keys: string;
+  en: string;
+  zh: string;
+}
+
+export const SHORTCUTS: readonly Shortcut[] = [
+  { keys: 'Ctrl+O', en: 'Open folder', zh: '打开文件夹' },
+  { keys: '↓ / J / PageDown', en: 'Next image', zh: '下一张' },
+  { keys: '↑ / K / PageUp', en: 'Previous image', zh: '上一张' },
+  { keys: '← / →', en: 'Previous / next frame (multi-frame DICOM)', zh: '上一帧 / 下一帧' },
+  { keys: '1 – 8', en: 'Anatomy preset', zh: '解剖预设' },
+  { keys: 'A', en: 'Automatic segmentation', zh: '自动分割' },
+  { keys: 'P', en: 'Positive click tool (Shift+click: negative)', zh: '正向点击（Shift+点击为负向）' },
+  { keys: 'N', en: 'Negative click tool', zh: '负向点击' },
+  { keys: 'B', en: 'Box tool', zh: '框选' },
+  { keys: 'X', en: 'Box + clicks tool', zh: '框选 + 点击' },
+  { keys: 'W', en: 'Window/level tool (or right-drag)', zh: '窗宽/窗位（或右键拖动）' },
+  { keys: 'L', en: 'Ruler', zh: '标尺' },
+  { keys: 'C', en: 'Calibrate on the depth scale', zh: '沿深度标尺校准' },
+  { keys: 'Ctrl+Z', en: 'Undo prompt', zh: '撤销' },
+  { keys: 'Ctrl+Y / Ctrl+Shift+Z', en: 'Redo prompt', zh: '重做' },
+  { keys: 'Esc', en: 'Clear prompt and mask (closes dialogs first)', zh: '清除提示和掩膜' },
+  { keys: 'R', en: 'Mark image reviewed', zh: '标记为已审核' },
+  { keys: 'F', en: 'Fit image to window', zh: '适应窗口' },
+  { keys: '= ', en: 'Actual size (1:1)', zh: '原始大小 (1:1)' },
+  { keys: '+ / −  or wheel', en: 'Zoom', zh: '缩放' },
+  { keys: 'Space+drag / middle-drag', en: 'Pan', zh: '平移' },
+  { keys: '[ / ]', en: 'Mask opacity down / up', zh: '降低 / 提高掩膜不透明度' },
+  { keys: 'O', en: 'Outline only on/off', zh: '仅轮廓 开/关' },
+  { keys: 'Ctrl+1 / Ctrl+2 / Ctrl+,', en: 'Review / Batch / Settings', zh: '阅片 / 批处理 / 设置' },
+  { keys: '?', en: 'This sheet', zh: '本快捷键表' },
+];

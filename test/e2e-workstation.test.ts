@@ -1,0 +1,169 @@
+/**
+ * End to end in real Chromium: the built renderer, the real main-side handlers and engine host
+ * (worker thread) behind a WebSocket test transport, the shipped model and real HC18 / DDTI images.
+ * Skips, saying why, when /usr/bin/chromium or the shared datasets are absent.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import vue from '@vitejs/plugin-vue';
+import { parse } from 'csv-parse/sync';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers/ws-server';
+import { MODEL_DIR, tempDir } from './helpers/synth';
+
+const CHROMIUM = process.env.MEDUS_CHROMIUM ?? '/usr/bin/chromium';
+const DATASETS = process.env.MEDUS_DATASETS ?? resolve('../shared/datasets');
+const HC18 = join(DATASETS, 'hc18', 'orig');
+const DDTI = join(DATASETS, 'ddti', 'orig');
+// README screenshots: `MEDUS_SCREENSHOTS=docs/screenshots npm run test:e2e`; otherwise a temp folder
+const SHOTS = process.env.MEDUS_SCREENSHOTS ? resolve(process.env.MEDUS_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'medus-shots-'));
+const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium)` : !existsSync(HC18) || !existsSync(DDTI) ? `datasets not found under ${DATASETS} (set MEDUS_DATASETS)` : null;
+if (missing) console.warn(`e2e-workstation: skipped: ${missing}`);
+
+const root = tempDir();
+const heads = join(root, 'heads');
+const nodules = join(root, 'nodules');
+const out = join(root, 'heads-medus');
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+let folders: string[] = [];
+
+/** The viewer fits the image in the canvas with an 8 px margin (tools/view.ts fitView). */
+async function imageToScreen(p: Page, x: number, y: number, w: number, h: number): Promise<[number, number]> {
+  const box = (await p.locator('[data-test=image]').boundingBox())!;
+  const scale = Math.min((box.width - 16) / w, (box.height - 16) / h);
+  return [box.x + (box.width - w * scale) / 2 + x * scale, box.y + (box.height - h * scale) / 2 + y * scale];
+}
+
+describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(heads);
+    mkdirSync(nodules);
+    const meta = parse(readFileSync(join(DATASETS, 'hc18', 'meta.csv'), 'utf8'), { columns: true }) as Array<{ id: string; pixel_mm: string }>;
+    const names = readdirSync(HC18).filter((f) => f.endsWith('_HC.jpg')).sort().slice(0, 3);
+    for (const n of names) copyFileSync(join(HC18, n), join(heads, n));
+    // HC18's calibration travels as a sidecar CSV, as in the challenge data
+    const rows = names.map((n) => `${n},${meta.find((m) => m.id === n.replace('.jpg', ''))?.pixel_mm ?? ''}`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(heads, 'pixel_size.csv'), ['filename,pixel size(mm)', ...rows].join('\n') + '\n');
+    copyFileSync(join(DDTI, '100_1_1.jpg'), join(nodules, '100_1_1.jpg'));
+
+    const dist = join(root, 'renderer');
+    await build({ root: resolve('renderer'), base: './', logLevel: 'warn', plugins: [vue()], build: { outDir: dist, emptyOutDir: true } });
+    folders = [heads, nodules];
+    server = await startServer({ root: dist, modelDir: MODEL_DIR, chooseFolder: async () => folders.shift() ?? null });
+    // launch() gives every run a fresh temporary user-data dir
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${server.url}?ws=${encodeURIComponent(server.wsUrl)}`);
+    mkdirSync(SHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('opens a folder, segments a fetal head automatically, reads HC, corrects and undoes', async () => {
+    await page.getByRole('button', { name: 'Open folder…' }).first().click();
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(3);
+    await page.locator('[data-preset=fetal-head]').click();
+    await expect.poll(() => page.locator('[data-test=status-provider]').textContent(), { timeout: 60_000 }).toMatch(/CPU/);
+    await page.locator('[data-test=automatic]').click();
+    const hc = page.locator('[data-measure=hc] td.num');
+    await hc.waitFor({ timeout: 60_000 });
+    const first = (await hc.textContent())!;
+    expect(first).toMatch(/^\d+(\.\d)? mm/);
+    expect(await page.locator('[data-test=result]').textContent()).toMatch(/quality/);
+    expect(await page.locator('[data-test=status-calibration]').textContent()).toMatch(/sidecar-csv/);
+    expect(await page.locator('[data-test=file-list] li').first().getAttribute('data-state')).toBe('segmented');
+    await page.mouse.move(...(await imageToScreen(page, 400, 270, 800, 540)));
+    expect(await page.locator('[data-test=status-cursor]').textContent()).toMatch(/mm · value \d+/);
+    await page.screenshot({ path: join(SHOTS, 'fetal-head-hc.png') });
+
+    // a negative click in the skull's centre changes the answer; undo brings the first one back
+    await page.keyboard.press('n');
+    const [cx, cy] = await imageToScreen(page, 400, 270, 800, 540);
+    await page.mouse.click(cx, cy);
+    await expect.poll(() => page.locator('[data-test=undo]').isEnabled()).toBe(true);
+    await expect.poll(async () => (await page.locator('footer .busy').count()) === 0 && (await page.locator('[data-test=result]').textContent())?.includes('clicks'), { timeout: 30_000 }).toBe(true);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await page.locator('[data-test=result]').textContent())?.includes('automatic') && (await hc.textContent()), { timeout: 30_000 }).toBe(first);
+    await expect(page.locator('[data-test=redo]').isEnabled()).resolves.toBe(true);
+
+    // next image by keyboard, and the shortcut sheet on ?
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch(names()[1]!);
+    await page.keyboard.press('?');
+    await expect(page.locator('[data-test=shortcut-sheet]').isVisible()).resolves.toBe(true);
+    await page.keyboard.press('Escape');
+  }, 120_000);
+
+  it('draws calipers on a thyroid nodule from a box prompt', async () => {
+    await page.getByRole('button', { name: 'Open folder…' }).first().click();
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(1);
+    await page.keyboard.press('1');
+    await page.keyboard.press('b');
+    const { data, info } = await sharp(join(DDTI, '100_1_1_mask.png')).greyscale().raw().toBuffer({ resolveWithObject: true });
+    let [x0, y0, x1, y1] = [info.width, info.height, 0, 0];
+    for (let y = 0; y < info.height; y++)
+      for (let x = 0; x < info.width; x++)
+        if (data[y * info.width + x]! > 127) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+    const a = await imageToScreen(page, Math.max(0, x0 - 6), Math.max(0, y0 - 6), info.width, info.height);
+    const b = await imageToScreen(page, Math.min(info.width - 1, x1 + 6), Math.min(info.height - 1, y1 + 6), info.width, info.height);
+    await page.mouse.move(...a);
+    await page.mouse.down();
+    await page.mouse.move(b[0], b[1], { steps: 5 });
+    await page.mouse.up();
+    await page.locator('[data-measure=longest-diameter]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-test=uncalibrated]').isVisible()).toBe(true);
+    expect(await page.locator('[data-measure=longest-diameter] td.num').textContent()).toMatch(/px/);
+    await page.screenshot({ path: join(SHOTS, 'thyroid-nodule-calipers.png') });
+  }, 90_000);
+
+  it('runs a batch with a visible progress bar, then exports and checks the CSV', async () => {
+    await page.locator('[data-tab=batch]').click();
+    await page.locator('[data-test=batch-folder]').fill(heads);
+    await page.locator('[data-test=batch-folder]').dispatchEvent('change');
+    await page.locator('[data-test=batch-out]').fill(out);
+    await page.locator('[data-test=batch-preset]').selectOption('fetal-head');
+    await page.locator('[data-test=batch-start]').click();
+    await page.locator('[data-test=batch-progress] progress').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('[data-test=batch-done]').waitFor({ timeout: 120_000 });
+    expect(await page.locator('[data-test=batch-count]').textContent()).toBe('3 / 3');
+    expect(await page.locator('[data-test=batch-results] tbody tr').count()).toBe(3);
+    await page.locator('[data-test=batch-results] tbody tr').first().getByRole('button', { name: /Accept/ }).click();
+    await page.locator('[data-test=batch-results] tbody tr').nth(1).getByRole('button', { name: /Reject/ }).click();
+    await page.locator('[data-test=batch-export]').click();
+    await page.locator('[data-test=batch-review-file]').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'batch.png') });
+
+    const csvPath = (await page.locator('[data-test=batch-csv]').textContent())!;
+    expect(csvPath).toBe(join(out, 'results.csv'));
+    const rows = parse(readFileSync(csvPath, 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.file).sort()).toEqual(names());
+    const hcCol = Object.keys(rows[0]!).find((k) => /head circumference.*\(mm\)/i.test(k));
+    expect(hcCol).toBeDefined();
+    for (const r of rows) if (r[hcCol!]) expect(Number(r[hcCol!])).toBeGreaterThan(0);
+    const review = readFileSync(join(out, 'review.csv'), 'utf8').trim().split('\n');
+    expect(review[0]).toBe('file,frame,decision');
+    expect(review.slice(1).sort()).toEqual([`${names()[0]},0,accepted`, `${names()[1]},0,rejected`]);
+
+    // a result opens in the viewer for review
+    await page.locator('[data-test=batch-results] tbody tr').first().getByRole('button').first().click();
+    await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
+  }, 150_000);
+});
+
+function names(): string[] {
+  return readdirSync(heads).filter((f) => f.endsWith('.jpg')).sort();
+}
