@@ -51,7 +51,8 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     const rows = names.map((n) => `${n},${meta.find((m) => m.id === n.replace('.jpg', ''))?.pixel_mm ?? ''}`);
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(heads, 'pixel_size.csv'), ['filename,pixel size(mm)', ...rows].join('\n') + '\n');
-    copyFileSync(join(DDTI, '100_1_1.jpg'), join(nodules, '100_1_1.jpg'));
+    // two views of one nodule, for the two-view volume
+    for (const n of ['100_1_1.jpg', '100_1_2.jpg']) copyFileSync(join(DDTI, n), join(nodules, n));
 
     const dist = join(root, 'renderer');
     await build({ root: resolve('renderer'), base: './', logLevel: 'warn', plugins: [vue()], build: { outDir: dist, emptyOutDir: true } });
@@ -110,24 +111,47 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
 
   it('draws calipers on a thyroid nodule from a box prompt', async () => {
     await page.getByRole('button', { name: 'Open folder…' }).first().click();
-    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(2);
     await page.keyboard.press('1');
     await page.keyboard.press('b');
-    const { data, info } = await sharp(join(DDTI, '100_1_1_mask.png')).greyscale().raw().toBuffer({ resolveWithObject: true });
-    let [x0, y0, x1, y1] = [info.width, info.height, 0, 0];
-    for (let y = 0; y < info.height; y++)
-      for (let x = 0; x < info.width; x++)
-        if (data[y * info.width + x]! > 127) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
-    const a = await imageToScreen(page, Math.max(0, x0 - 6), Math.max(0, y0 - 6), info.width, info.height);
-    const b = await imageToScreen(page, Math.min(info.width - 1, x1 + 6), Math.min(info.height - 1, y1 + 6), info.width, info.height);
-    await page.mouse.move(...a);
-    await page.mouse.down();
-    await page.mouse.move(b[0], b[1], { steps: 5 });
-    await page.mouse.up();
+    const n = await noduleBox('100_1_1');
+    await drag(page, n.x0 - 6, n.y0 - 6, n.x1 + 6, n.y1 + 6, n.w, n.h);
     await page.locator('[data-measure=longest-diameter]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-test=uncalibrated]').isVisible()).toBe(true);
     expect(await page.locator('[data-measure=longest-diameter] td.num').textContent()).toMatch(/px/);
     await page.screenshot({ path: join(SHOTS, 'thyroid-nodule-calipers.png') });
+  }, 90_000);
+
+  it('segments a second object with a box, and gives a volume in mL from a transverse and a longitudinal view', async () => {
+    const n = await noduleBox('100_1_1');
+    await page.locator('[data-test=new-object]').click();
+    await expect.poll(() => page.locator('[data-test=objects] li').count()).toBe(2);
+    expect(await page.locator('[data-object="2"] input').inputValue()).toBe('Nodule 2');
+    // object 2: the nodule's left half, so it differs from object 1
+    await drag(page, n.x0 - 4, n.y0 - 4, (n.x0 + n.x1) / 2, n.y1 + 4, n.w, n.h);
+    await expect.poll(() => page.locator('[data-object-measures]').count(), { timeout: 60_000 }).toBe(2);
+    await expect.poll(() => page.locator('[data-object-measure="2:longest-diameter"]').count()).toBe(1);
+
+    // calibrate (10 mm along the depth scale), then object 1 is the transverse view
+    await calibrate(page, n.w, n.h);
+    await expect.poll(() => page.locator('[data-object-measure="1:longest-diameter"] td.num').textContent(), { timeout: 30_000 }).toMatch(/mm/);
+    await page.locator('[data-object="1"] .swatch').click();
+    await page.locator('[data-test=use-transverse]').click();
+    await expect.poll(() => page.locator('[data-test=pair-transverse]').textContent()).toMatch(/100_1_1\.jpg · Nodule 1/);
+    expect(await page.locator('[data-test=volume]').count()).toBe(0); // never from one view
+
+    // the other image is the longitudinal view
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch('100_1_2');
+    const m = await noduleBox('100_1_2');
+    await calibrate(page, m.w, m.h);
+    await page.keyboard.press('b');
+    await drag(page, m.x0 - 6, m.y0 - 6, m.x1 + 6, m.y1 + 6, m.w, m.h);
+    await expect.poll(() => page.locator('[data-measure=longest-diameter] td.num').textContent(), { timeout: 60_000 }).toMatch(/mm/);
+    await page.locator('[data-test=use-longitudinal]').click();
+    await expect.poll(() => page.locator('[data-test=volume-ml]').textContent(), { timeout: 10_000 }).toMatch(/^\d+\.\d\d mL$/);
+    expect(await page.locator('[data-test=volume]').getAttribute('title')).toMatch(/0\.524/);
+    await page.screenshot({ path: join(SHOTS, 'thyroid-volume.png') });
   }, 90_000);
 
   it('runs a batch with a visible progress bar, then exports and checks the CSV', async () => {
@@ -163,6 +187,36 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
   }, 150_000);
 });
+
+/** The DDTI ground-truth nodule's bounding box, to draw box prompts around it. */
+async function noduleBox(id: string): Promise<{ x0: number; y0: number; x1: number; y1: number; w: number; h: number }> {
+  const { data, info } = await sharp(join(DDTI, `${id}_mask.png`)).greyscale().raw().toBuffer({ resolveWithObject: true });
+  let [x0, y0, x1, y1] = [info.width, info.height, 0, 0];
+  for (let y = 0; y < info.height; y++)
+    for (let x = 0; x < info.width; x++)
+      if (data[y * info.width + x]! > 127) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+  return { x0, y0, x1, y1, w: info.width, h: info.height };
+}
+
+/** A mouse drag between two image points (clamped to the image). */
+async function drag(p: Page, x0: number, y0: number, x1: number, y1: number, w: number, h: number): Promise<void> {
+  const c = (v: number, max: number) => Math.max(0, Math.min(max - 1, v));
+  const a = await imageToScreen(p, c(x0, w), c(y0, h), w, h);
+  const b = await imageToScreen(p, c(x1, w), c(y1, h), w, h);
+  await p.mouse.move(...a);
+  await p.mouse.down();
+  await p.mouse.move(b[0], b[1], { steps: 5 });
+  await p.mouse.up();
+}
+
+/** Draws a calibration line near the left edge and calls it 10 mm. */
+async function calibrate(p: Page, w: number, h: number): Promise<void> {
+  await p.keyboard.press('c');
+  await drag(p, 12, h * 0.2, 12, h * 0.6, w, h);
+  await p.locator('[data-test=calibration-mm]').fill('10');
+  await p.locator('[data-test=calibration-form] button[type=submit]').click();
+  await p.locator('[data-test=calibration-form]').waitFor({ state: 'detached' });
+}
 
 function names(): string[] {
   return readdirSync(heads).filter((f) => f.endsWith('.jpg')).sort();

@@ -6,7 +6,8 @@ import type { Channel, EventMap, EventName, IpcResult, MeasureReply, MedusApi, O
 import { setApi } from '../renderer/src/api';
 import { handleKey } from '../renderer/src/keys';
 import { useBatch } from '../renderer/src/stores/batch';
-import { useUi } from '../renderer/src/stores/ui';
+import { usePairing } from '../renderer/src/stores/pairing';
+import { useUi, validSuffix } from '../renderer/src/stores/ui';
 import { useWorkspace } from '../renderer/src/stores/workspace';
 
 /** A fake main side that records every request. */
@@ -28,6 +29,12 @@ function fakeApi(over: Partial<{ [C in Channel]: (r: RequestOf<C>) => ResponseMa
       return { total: 2, processed: 2, skipped: 0, cancelled: false, failed: [], outputs: { folder: '/o', csv: '/o/results.csv', coco: '/o/coco.json', journal: '/o/j' }, rows: [] };
     },
     'batch:review': () => '/o/review.csv',
+    'measure:volume': (r) => {
+      const L = r.longitudinal.longest;
+      const W = r.transverse.longest;
+      const H = (r.transverse.ap + r.longitudinal.ap) / 2;
+      return { mL: (0.524 * L * W * H) / 1000, mm3: 0.524 * L * W * H, lengthMm: L, widthMm: W, heightMm: H, formula: 'f', convention: 'c', warnings: [] };
+    },
     ...over,
   };
   const api: MedusApi = {
@@ -173,5 +180,207 @@ describe('batch store', () => {
     expect(b.reviewFile).toBe('/o/review.csv');
     const req = calls.find((c) => c.channel === 'batch:review')!.request as RequestOf<'batch:review'>;
     expect(req.decisions).toEqual([{ relative: 'a.png', frame: 0, decision: 'accepted' }, { relative: 'b.png', frame: 0, decision: 'rejected' }]);
+  });
+});
+
+/** A lesion measurement (mm when a calibration is given) whose diameters scale with `k`. */
+function lesion(k: number, source: 'sidecar-csv' | 'user-drawn' | 'uncalibrated' = 'user-drawn'): MeasureReply {
+  const cal = source !== 'uncalibrated';
+  const unit = cal ? 'mm' : 'px';
+  return {
+    family: 'lesion',
+    calibrated: cal,
+    calibration: { source, mmPerPixelX: cal ? 0.1 : null, mmPerPixelY: cal ? 0.1 : null, notes: [] },
+    warnings: [],
+    objects: [
+      { id: 1, pixelCount: 10, boundingBox: [0, 0, 1, 1], centroid: [0, 0], measurements: [{ key: 'longest-diameter', label: 'L', value: 1, unit }, { key: 'perpendicular-diameter', label: 'P', value: 1, unit }, { key: 'anteroposterior', label: 'AP', value: 1, unit }], calipers: [] },
+      { id: 2, pixelCount: 90, boundingBox: [0, 0, 9, 9], centroid: [5, 5], measurements: [{ key: 'longest-diameter', label: 'L', value: 20 * k, unit }, { key: 'perpendicular-diameter', label: 'P', value: 12 * k, unit }, { key: 'anteroposterior', label: 'AP', value: 10 * k, unit }], calipers: [] },
+    ],
+  };
+}
+
+describe('several objects per image', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('adds, selects, renames and deletes objects; prompts, undo and measuring go to the selected one', async () => {
+    const { calls } = fakeApi();
+    const ws = useWorkspace();
+    await ws.openFolder();
+    ws.anatomy = 'thyroid-nodule';
+    expect(ws.objects.map((o) => o.id)).toEqual([1]);
+    expect(ws.objectName(1)).toBe('Nodule 1');
+    expect(ws.objectName(1, 'zh')).toBe('结节 1');
+    await ws.automatic();
+    expect(ws.objects[0]!.result?.mode).toBe('automatic');
+
+    expect(ws.addObject()).toBe(2);
+    expect(ws.active).toBe(2);
+    expect(ws.objectName(2)).toBe('Nodule 2');
+    expect(ws.objectColour(2)).not.toBe(ws.objectColour(1));
+    expect(ws.result).toBeNull(); // the new object starts empty
+    expect(ws.canUndo).toBe(false);
+    await ws.setBox({ x0: 1, y0: 1, x1: 5, y1: 5 }, false);
+    await ws.addClick(3, 3, 'positive');
+    const seg = calls.filter((c) => c.channel === 'segment:run').at(-1)!.request as RequestOf<'segment:run'>;
+    expect(seg.object).toBe(2);
+    expect((calls.filter((c) => c.channel === 'measure:run').at(-1)!.request as RequestOf<'measure:run'>).object).toBe(2);
+    expect(ws.result?.mode).toBe('box');
+
+    // undo is per object: object 2 steps back, object 1 keeps its answer
+    await ws.undoLast();
+    expect(ws.prompt.clicks).toEqual([]);
+    expect(ws.prompt.box).toEqual({ x0: 1, y0: 1, x1: 5, y1: 5 });
+    expect(ws.objects[0]!.result?.mode).toBe('automatic');
+    ws.selectObject(1);
+    expect(ws.prompt.auto).toBe(true);
+    expect(ws.undo.length).toBe(1);
+    await ws.undoLast();
+    expect(ws.result).toBeNull();
+    expect(ws.objects[1]!.result?.mode).toBe('box');
+    await ws.redoLast();
+    expect(ws.result?.mode).toBe('automatic');
+
+    ws.renameObject(2, '  Left lobe  ');
+    expect(ws.objectName(2)).toBe('Left lobe');
+    ws.renameObject(2, '');
+    expect(ws.objectName(2)).toBe('Nodule 2');
+
+    ws.selectObject(2);
+    ws.deleteObject(2);
+    expect(ws.objects.map((o) => o.id)).toEqual([1]);
+    expect(ws.active).toBe(1);
+    expect(ws.addObject()).toBe(3); // numbers are not reused, so names stay unique
+    ws.deleteObject(3);
+    ws.deleteObject(1); // the last object is cleared, not removed
+    expect(ws.objects.length).toBe(1);
+    expect(ws.result).toBeNull();
+
+    // opening another image starts again from one object
+    ws.addObject();
+    await ws.step(1);
+    expect(ws.objects.map((o) => o.id)).toEqual([1]);
+  });
+
+  it('adds an object with M and deletes the selected one with Shift+Delete', async () => {
+    fakeApi();
+    const ws = useWorkspace();
+    const ui = useUi();
+    await ws.openFolder();
+    const ctx = { ws, ui, presets: [] };
+    handleKey(key('m'), ctx);
+    expect(ws.objects.length).toBe(2);
+    expect(ws.active).toBe(2);
+    handleKey(key('Delete', { shiftKey: true }), ctx);
+    expect(ws.objects.length).toBe(1);
+  });
+});
+
+describe('volume from two views', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  async function setView(file: string, kind: 'transverse' | 'longitudinal') {
+    const ws = useWorkspace();
+    const pair = usePairing();
+    if (ws.current !== file) await ws.openFile(file, 0);
+    ws.anatomy = 'thyroid-nodule';
+    await ws.automatic();
+    expect(ws.measurement?.family).toBe('lesion');
+    await pair.set(kind);
+  }
+
+  it('takes L from the longitudinal view, W from the transverse view and AP from both, computed on main', async () => {
+    let next = lesion(1);
+    const { calls } = fakeApi({ 'measure:run': () => next });
+    const pair = usePairing();
+    await setView('/f/a.png', 'transverse');
+    expect(pair.transverse?.longest).toBe(20); // the largest region of the object
+    expect(pair.volume).toBeNull(); // never from one view
+    expect(pair.pairing).toMatchObject({ ok: false, code: 'missing' });
+    expect(calls.some((c) => c.channel === 'measure:volume')).toBe(false);
+    next = lesion(1.5);
+    await setView('/f/b.png', 'longitudinal');
+    const req = calls.find((c) => c.channel === 'measure:volume')!.request as RequestOf<'measure:volume'>;
+    expect(req.transverse.path).toBe('/f/a.png');
+    expect(req.longitudinal.path).toBe('/f/b.png');
+    expect(pair.pairing).toMatchObject({ ok: true, lengthMm: 30, widthMm: 20, heightMm: 12.5 });
+    expect(pair.volume?.mL).toBeCloseTo((0.524 * 30 * 20 * 12.5) / 1000);
+  });
+
+  it('refuses a volume from an uncalibrated view or from one image, and warns on different calibration sources', async () => {
+    let next = lesion(1, 'uncalibrated');
+    fakeApi({ 'measure:run': () => next });
+    const pair = usePairing();
+    await setView('/f/a.png', 'transverse');
+    next = lesion(1);
+    await setView('/f/b.png', 'longitudinal');
+    expect(pair.pairing).toMatchObject({ ok: false, code: 'uncalibrated' });
+    expect(pair.volume).toBeNull();
+
+    // both views on the same image
+    await setView('/f/b.png', 'transverse');
+    expect(pair.pairing).toMatchObject({ ok: false, code: 'same-image' });
+    expect(pair.volume).toBeNull();
+
+    // calibrated differently: a volume, with a warning
+    next = lesion(1, 'sidecar-csv');
+    await setView('/f/a.png', 'transverse');
+    expect(pair.pairing).toMatchObject({ ok: true, warningCodes: ['calibration-differs'] });
+    expect(pair.volume?.mL).toBeGreaterThan(0);
+    pair.clear();
+    expect(pair.transverse).toBeNull();
+  });
+
+  it('explains when the object has no lesion measurement, and offers pairing only for lesion presets', async () => {
+    fakeApi();
+    const ws = useWorkspace();
+    const pair = usePairing();
+    await ws.openFolder();
+    await ws.automatic(); // fetal head
+    expect(pair.available()).toBe(false);
+    await pair.set('transverse');
+    expect(pair.transverse).toBeNull();
+    expect(pair.error?.next).toMatch(/lesion preset/);
+    ws.anatomy = 'breast-lesion';
+    expect(pair.available()).toBe(true);
+  });
+});
+
+describe('output defaults', () => {
+  beforeEach(() => {
+    globalThis.localStorage?.clear();
+    setActivePinia(createPinia());
+  });
+
+  it('names the batch output beside the input with the chosen suffix, sets overlays, and persists both', () => {
+    fakeApi();
+    const ui = useUi();
+    expect(ui.setOutputDefaults('/evil', false)).toBe(false);
+    expect(ui.outSuffix).toBe('-medus');
+    expect(validSuffix('..')).toBe(false);
+    expect(validSuffix('')).toBe(false);
+    expect(ui.setOutputDefaults('_results', false)).toBe(true);
+    const b = useBatch();
+    expect(b.overlays).toBe(false);
+    b.setFolder('/data/heads/');
+    expect(b.out).toBe('/data/heads_results');
+    b.setFolder('/data/thyroid');
+    expect(b.out).toBe('/data/thyroid_results'); // follows the input until the user picks one
+    b.setOut('/elsewhere');
+    b.setFolder('/data/breast');
+    expect(b.out).toBe('/elsewhere');
+
+    // a fresh start reads them back
+    setActivePinia(createPinia());
+    const ui2 = useUi();
+    expect(ui2.outSuffix).toBe('_results');
+    expect(ui2.overlaysDefault).toBe(false);
+    const b2 = useBatch();
+    b2.setFolder('/x');
+    expect(b2.out).toBe('/x_results');
+    expect(b2.overlays).toBe(false);
+    ui2.setOutputDefaults('-medus', true);
+    b2.applyDefaults();
+    expect(b2.out).toBe('/x-medus');
+    expect(b2.overlays).toBe(true);
   });
 });

@@ -9,8 +9,9 @@ import type { HostCall } from '../engine/client';
 import { EngineHostError } from '../engine/client';
 import type { Calibration } from '../imaging/types';
 import { CalibrationError, chooseCalibration, userCalibration } from '../measurement/calibration';
-import { measureMask } from '../measurement/measure';
+import { ellipsoidVolume, measureMask } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
+import { pairVolume, VOLUME_CONVENTION, VOLUME_FORMULA } from '../shared/volume';
 import {
   type BatchProgressEvent,
   type BatchReply,
@@ -58,7 +59,7 @@ class HandlerError extends Error {
   }
 }
 
-/** The last segmentation per image and frame, so measuring needs no mask sent back from the page. */
+/** The last segmentation per image, frame and object, so measuring needs no mask sent back from the page. */
 interface LastMask {
   width: number;
   height: number;
@@ -80,10 +81,11 @@ export function createHandlers(deps: HandlerDeps) {
 
   const masks = new Map<string, LastMask>();
   const calibrations = new Map<string, Calibration>();
-  const remember = <V>(m: Map<string, V>, k: string, v: V) => {
+  // a few images with several objects each; older masks are dropped (the page then segments again)
+  const remember = <V>(m: Map<string, V>, k: string, v: V, max = 8) => {
     m.delete(k);
     m.set(k, v);
-    while (m.size > 8) m.delete(m.keys().next().value!);
+    while (m.size > max) m.delete(m.keys().next().value!);
   };
   const sidecars = new SidecarFinder();
   let batchRunning = false;
@@ -133,17 +135,17 @@ export function createHandlers(deps: HandlerDeps) {
       remember(calibrations, `${path}#${frame}`, calibration);
       return { ...img, calibration };
     },
-    'segment:run': async ({ path, frame, prompt }) => {
+    'segment:run': async ({ path, frame, object, prompt }) => {
       await ensureEngine();
       const p = { clicks: prompt.clicks, ...(prompt.box ? { box: prompt.box } : {}), ...(prompt.anatomy ? { anatomy: prompt.anatomy } : {}), ...(prompt.previousMask ? { previousMask: prompt.previousMask } : {}) };
       const reply = await deps.engine.call<SegmentReply>({ type: 'segment', path, frame, prompt: p });
-      remember(masks, `${path}#${frame}`, { width: reply.width, height: reply.height, mask: reply.mask });
+      remember(masks, `${path}#${frame}#${object}`, { width: reply.width, height: reply.height, mask: reply.mask }, 32);
       return reply;
     },
-    'measure:run': async ({ path, frame, anatomy, userCalibration: line }) => {
+    'measure:run': async ({ path, frame, anatomy, object, userCalibration: line }) => {
       const key = `${path}#${frame}`;
-      const last = masks.get(key);
-      if (!last) throw new HandlerError('not-found', 'nothing to measure yet: segment the image first');
+      const last = masks.get(`${key}#${object}`);
+      if (!last) throw new HandlerError('not-found', `nothing to measure yet for object ${object}: segment the image first`);
       let calibration = calibrations.get(key);
       if (!calibration) {
         calibration = await calibrationOf(await deps.engine.call<OpenedImage>({ type: 'open', path, frame }));
@@ -174,6 +176,12 @@ export function createHandlers(deps: HandlerDeps) {
         warnings: r.warnings,
       };
       return reply;
+    },
+    'measure:volume': async ({ transverse, longitudinal }) => {
+      const pair = pairVolume(transverse, longitudinal);
+      if (!pair.ok) throw new HandlerError('invalid-request', `no volume: ${pair.reason}`);
+      const v = ellipsoidVolume(pair.lengthMm, pair.widthMm, pair.heightMm);
+      return { mL: v.mL, mm3: v.mm3, lengthMm: pair.lengthMm, widthMm: pair.widthMm, heightMm: pair.heightMm, formula: VOLUME_FORMULA, convention: VOLUME_CONVENTION, warnings: pair.warnings };
     },
     'batch:start': async ({ folder, anatomy, out, overlays }) => {
       if (!deps.batch) throw new HandlerError('internal', 'batch processing is not available in this build');

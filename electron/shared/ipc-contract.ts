@@ -19,13 +19,26 @@ export const PromptSchema = z.object({
 
 const path = z.string().min(1).max(4096);
 const PointSchema = z.tuple([finite, finite]);
+/** Which of the user's objects on the image a segmentation or measurement belongs to (1 when absent). */
+const objectId = z.number().int().min(1).max(1000).default(1);
+const CalibrationSourceSchema = z.enum(['dicom-ultrasound-region', 'dicom-pixel-spacing', 'sidecar-csv', 'user-drawn', 'uncalibrated']);
+const VolumeViewSchema = z.object({
+  path,
+  frame: z.number().int().min(0).default(0),
+  longest: z.number().finite().nonnegative().max(1e6),
+  perpendicular: z.number().finite().nonnegative().max(1e6),
+  ap: z.number().finite().nonnegative().max(1e6),
+  calibrated: z.boolean(),
+  calibrationSource: CalibrationSourceSchema,
+  anatomy: z.string().min(1).max(64).optional(),
+});
 
 export const requestSchemas = {
   'engine:info': z.object({}),
   'folder:choose': z.object({}),
   'folder:list': z.object({ path }),
   'image:open': z.object({ path, frame: z.number().int().min(0).default(0) }),
-  'segment:run': z.object({ path, frame: z.number().int().min(0).default(0), prompt: PromptSchema }),
+  'segment:run': z.object({ path, frame: z.number().int().min(0).default(0), object: objectId, prompt: PromptSchema }),
   'settings:get': z.object({}),
   'settings:set': z.object({
     provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
@@ -39,9 +52,12 @@ export const requestSchemas = {
     path,
     frame: z.number().int().min(0).default(0),
     anatomy: z.string().min(1).max(64),
+    object: objectId,
     /** A calibration line the user drew on the depth scale; overrides the image's own calibration. */
     userCalibration: z.object({ p0: PointSchema, p1: PointSchema, mm: z.number().finite().positive().max(10_000) }).optional(),
   }),
+  /** Ellipsoid volume from one object measured on a transverse and on a longitudinal image (see shared/volume.ts). */
+  'measure:volume': z.object({ transverse: VolumeViewSchema, longitudinal: VolumeViewSchema }),
   /** Runs a folder through the model on the main side; progress arrives as `batch:progress` events. */
   'batch:start': z.object({ folder: path, anatomy: z.string().min(1).max(64), out: path, overlays: z.boolean().default(true) }),
   'batch:cancel': z.object({}),
@@ -141,6 +157,17 @@ export interface MeasureReply {
   warnings: string[];
 }
 
+export interface VolumeReply {
+  mL: number;
+  mm3: number;
+  lengthMm: number;
+  widthMm: number;
+  heightMm: number;
+  formula: string;
+  convention: string;
+  warnings: string[];
+}
+
 export interface BatchProgressEvent {
   done: number;
   total: number;
@@ -186,6 +213,7 @@ export interface ResponseMap {
   'settings:set': Settings;
   'files:resolve': FolderEntry[];
   'measure:run': MeasureReply;
+  'measure:volume': VolumeReply;
   'batch:start': BatchReply;
   'batch:cancel': boolean;
   'batch:review': string;

@@ -1,4 +1,6 @@
 /** A small interface dictionary: English and Chinese. Missing Chinese entries fall back to English. */
+import { presetFor } from '../../electron/shared/presets';
+
 export type Language = 'en' | 'zh';
 
 const en = {
@@ -94,6 +96,33 @@ const en = {
   'shortcuts.close': 'Close (Esc)',
   'shortcuts.open': 'Shortcuts (?)',
   'error.next': 'What to do',
+  'objects.title': 'Objects',
+  'objects.new': 'New object',
+  'objects.delete': 'Delete object',
+  'objects.name': 'Object name',
+  'objects.select': 'Select: new prompts go to this object',
+  'objects.empty': 'not segmented',
+  'pair.title': 'Volume from two views',
+  'pair.transverse': 'Use as transverse',
+  'pair.longitudinal': 'Use as longitudinal',
+  'pair.transverseView': 'Transverse',
+  'pair.longitudinalView': 'Longitudinal',
+  'pair.unset': 'not set',
+  'pair.volume': 'Volume',
+  'pair.clear': 'Clear views',
+  'pair.formula': 'Ellipsoid: V = 0.524 × L × W × AP. L = longest diameter on the longitudinal view; W = longest diameter on the transverse view; AP = mean of the two anteroposterior depths.',
+  'pair.largest': 'The largest region of the selected object is used.',
+  'pair.refuse.missing': 'Set a transverse and a longitudinal view (two images) to get a volume.',
+  'pair.refuse.same-image': 'No volume: both views come from the same image. Use two orthogonal images.',
+  'pair.refuse.uncalibrated': 'No volume: a view is uncalibrated (pixels, not mm). Calibrate it (C) and set it again.',
+  'pair.refuse.no-diameters': 'No volume: a view has no usable diameters. Segment it again and set it again.',
+  'pair.warn.calibration-differs': 'The two views are calibrated from different sources: check both calibrations.',
+  'pair.warn.preset-differs': 'The two views were measured with different presets.',
+  'settings.output': 'Output defaults',
+  'settings.outSuffix': 'Batch output folder: beside the input, named input + this suffix',
+  'settings.outSuffixBad': 'The suffix must be 1–64 characters with no / or \\ and not only dots.',
+  'settings.outExample': 'e.g.',
+  'settings.outOverlays': 'Write overlay images by default',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -191,6 +220,33 @@ const zh: Partial<Record<MessageKey, string>> = {
   'shortcuts.close': '关闭 (Esc)',
   'shortcuts.open': '快捷键 (?)',
   'error.next': '下一步',
+  'objects.title': '目标',
+  'objects.new': '新建目标',
+  'objects.delete': '删除目标',
+  'objects.name': '目标名称',
+  'objects.select': '选中：新的提示作用于此目标',
+  'objects.empty': '未分割',
+  'pair.title': '双切面体积',
+  'pair.transverse': '设为横切面',
+  'pair.longitudinal': '设为纵切面',
+  'pair.transverseView': '横切面',
+  'pair.longitudinalView': '纵切面',
+  'pair.unset': '未设置',
+  'pair.volume': '体积',
+  'pair.clear': '清除切面',
+  'pair.formula': '椭球体公式：V = 0.524 × L × W × AP。L = 纵切面最长径；W = 横切面最长径；AP = 两个切面前后径的平均值。',
+  'pair.largest': '使用所选目标中最大的区域。',
+  'pair.refuse.missing': '请分别设置横切面和纵切面（两张图像）以计算体积。',
+  'pair.refuse.same-image': '无法计算体积：两个切面来自同一张图像。请使用两张正交图像。',
+  'pair.refuse.uncalibrated': '无法计算体积：有切面未校准（像素而非毫米）。请校准 (C) 后重新设置。',
+  'pair.refuse.no-diameters': '无法计算体积：有切面没有可用的径线。请重新分割并设置。',
+  'pair.warn.calibration-differs': '两个切面的校准来源不同：请核对两者的校准。',
+  'pair.warn.preset-differs': '两个切面使用了不同的预设测量。',
+  'settings.output': '输出默认值',
+  'settings.outSuffix': '批处理输出文件夹：位于输入文件夹旁，名称为输入名 + 此后缀',
+  'settings.outSuffixBad': '后缀须为 1–64 个字符，不含 / 或 \\，且不能只有点。',
+  'settings.outExample': '例如',
+  'settings.outOverlays': '默认输出叠加图',
 };
 
 export function translate(lang: Language, key: MessageKey): string {
@@ -208,3 +264,21 @@ export const PRESET_ZH: Record<string, string> = {
   'nerve-block-nerve': '周围神经',
   'nerve-block-vessel': '血管',
 };
+
+/** What one object of a preset is called (`Nodule 2`); the English noun is the preset label's last word. */
+const OBJECT_NOUN_ZH: Record<string, string> = {
+  'thyroid-nodule': '结节',
+  'thyroid-gland': '腺体',
+  'breast-lesion': '病灶',
+  'fetal-head': '胎头',
+  'ovary-tumour': '肿瘤',
+  'carotid-artery': '动脉',
+  'nerve-block-nerve': '神经',
+  'nerve-block-vessel': '血管',
+};
+
+export function objectNoun(anatomy: string, lang: Language): string {
+  if (lang === 'zh') return OBJECT_NOUN_ZH[anatomy] ?? '目标';
+  const word = presetFor(anatomy).label.trim().split(/\s+/).pop() || 'Object';
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

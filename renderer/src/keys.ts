@@ -86,8 +86,11 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
       return ui.setOpacity(ui.opacity + 0.1), done();
     case 'o':
       return (ui.outlineOnly = !ui.outlineOnly), ui.save(), done();
+    case 'm':
+      return ws.addObject(), done();
     case 'Escape':
     case 'Delete':
+      if (key === 'Delete' && e.shiftKey) return ws.deleteObject(ws.active), done();
       if (ws.calLine) return (ws.calLine = null), done();
       return ws.clear(), done();
   }

@@ -22,6 +22,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'Ctrl+Z', en: 'Undo prompt', zh: '撤销' },
   { keys: 'Ctrl+Y / Ctrl+Shift+Z', en: 'Redo prompt', zh: '重做' },
   { keys: 'Esc', en: 'Clear prompt and mask (closes dialogs first)', zh: '清除提示和掩膜' },
+  { keys: 'M', en: 'New object (next prompts go to it)', zh: '新建目标（之后的提示作用于它）' },
+  { keys: 'Shift+Delete', en: 'Delete the selected object', zh: '删除所选目标' },
   { keys: 'R', en: 'Mark image reviewed', zh: '标记为已审核' },
   { keys: 'F', en: 'Fit image to window', zh: '适应窗口' },
   { keys: '= ', en: 'Actual size (1:1)', zh: '原始大小 (1:1)' },

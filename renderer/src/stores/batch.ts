@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import type { BatchProgressEvent, BatchReply } from '../../../electron/shared/ipc-contract';
 import { call, onEvent } from '../api';
+import { useUi } from './ui';
 import type { ShownError } from './workspace';
 
 export type Decision = 'accepted' | 'rejected';
@@ -10,8 +11,10 @@ export const useBatch = defineStore('batch', {
   state: () => ({
     folder: '',
     out: '',
+    /** The output folder follows the input (Settings → output defaults) until the user picks one. */
+    outAuto: true,
     anatomy: 'fetal-head',
-    overlays: true,
+    overlays: useUi().overlaysDefault,
     running: false,
     cancelling: false,
     progress: null as BatchProgressEvent | null,
@@ -31,11 +34,25 @@ export const useBatch = defineStore('batch', {
     setFolder(f: string) {
       this.folder = f;
       // beside the input, never inside it (a rerun would read its own masks as images)
-      if (!this.out) this.out = `${f.replace(/[\\/]+$/, '')}-medus`;
+      if (this.outAuto || !this.out) {
+        this.out = f ? `${f.replace(/[\\/]+$/, '')}${useUi().outSuffix}` : '';
+        this.outAuto = true;
+      }
+    },
+    /** The user typed or chose an output folder: it no longer follows the input. */
+    setOut(f: string) {
+      this.out = f;
+      this.outAuto = !f;
+      if (!f) this.setFolder(this.folder);
+    },
+    /** Settings changed the output defaults: apply them where the user has not chosen otherwise. */
+    applyDefaults() {
+      this.overlays = useUi().overlaysDefault;
+      if (this.outAuto && this.folder) this.setFolder(this.folder);
     },
     async chooseOut() {
       const f = await call('folder:choose', {}).catch(() => null);
-      if (f) this.out = f;
+      if (f) this.setOut(f);
     },
     async start() {
       if (this.running) return;

@@ -1,4 +1,4 @@
-/** Interface preferences (language, theme, overlay look) and which view is showing. */
+/** Interface preferences (language, theme, overlay look, output defaults) and which view is showing. */
 import { defineStore } from 'pinia';
 import { presetFor } from '../../../electron/shared/presets';
 import { type Language, type MessageKey, PRESET_ZH, translate } from '../i18n';
@@ -13,10 +13,21 @@ interface Saved {
   theme: Theme;
   opacity: number;
   outlineOnly: boolean;
+  /** Batch output goes beside the input folder, named input + this suffix. */
+  outSuffix: string;
+  /** Whether a batch writes overlay images unless the user says otherwise. */
+  overlaysDefault: boolean;
+}
+
+export const DEFAULT_OUT_SUFFIX = '-medus';
+
+/** A suffix that keeps the output a sibling of the input: not empty, no separators, not only dots. */
+export function validSuffix(s: string): boolean {
+  return s.length > 0 && s.length <= 64 && !/[\\/\0]/.test(s) && !/^\.+$/.test(s);
 }
 
 function load(): Saved {
-  const d: Saved = { language: 'en', theme: 'dark', opacity: 0.35, outlineOnly: false };
+  const d: Saved = { language: 'en', theme: 'dark', opacity: 0.35, outlineOnly: false, outSuffix: DEFAULT_OUT_SUFFIX, overlaysDefault: true };
   try {
     const raw = JSON.parse(globalThis.localStorage?.getItem(KEY) ?? '{}') as Partial<Saved>;
     return {
@@ -24,6 +35,8 @@ function load(): Saved {
       theme: raw.theme === 'light' ? 'light' : 'dark',
       opacity: typeof raw.opacity === 'number' && raw.opacity >= 0 && raw.opacity <= 1 ? raw.opacity : d.opacity,
       outlineOnly: raw.outlineOnly === true,
+      outSuffix: typeof raw.outSuffix === 'string' && validSuffix(raw.outSuffix) ? raw.outSuffix : d.outSuffix,
+      overlaysDefault: raw.overlaysDefault !== false,
     };
   } catch {
     return d;
@@ -40,8 +53,16 @@ export const useUi = defineStore('ui', {
       return (this.language === 'zh' ? PRESET_ZH[key] : undefined) ?? presetFor(key).label;
     },
     save() {
-      const s: Saved = { language: this.language, theme: this.theme, opacity: this.opacity, outlineOnly: this.outlineOnly };
+      const s: Saved = { language: this.language, theme: this.theme, opacity: this.opacity, outlineOnly: this.outlineOnly, outSuffix: this.outSuffix, overlaysDefault: this.overlaysDefault };
       globalThis.localStorage?.setItem(KEY, JSON.stringify(s));
+    },
+    /** Sets the output defaults; returns false (and keeps the old suffix) when the suffix is not valid. */
+    setOutputDefaults(suffix: string, overlays: boolean): boolean {
+      this.overlaysDefault = overlays;
+      const ok = validSuffix(suffix);
+      if (ok) this.outSuffix = suffix;
+      this.save();
+      return ok;
     },
     setOpacity(v: number) {
       this.opacity = Math.max(0, Math.min(1, Math.round(v * 100) / 100));

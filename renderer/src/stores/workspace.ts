@@ -1,9 +1,13 @@
-/** The clinician's working state: files, current image, prompt and its history, answer, measurements. */
+/**
+ * The clinician's working state: files, current image, and the objects drawn on it, each with its
+ * own prompt and history, answer and measurements. New prompts go to the selected object.
+ */
 import { defineStore } from 'pinia';
 import type { Box, Click } from '../../../electron/engine/types';
 import type { EngineInfo, FolderEntry, MeasureReply, MeasurementValue, OpenedImage, SegmentReply } from '../../../electron/shared/ipc-contract';
 import { presetFor } from '../../../electron/shared/presets';
 import { call } from '../api';
+import { type Language, objectNoun } from '../i18n';
 import { actualSize, DEFAULT_WL, distance, fitView, zoomAt, ellipseCircumference, type Pt, type Spacing, type ViewTransform, type WindowLevel } from '../tools/view';
 
 export type Tool = 'positive' | 'negative' | 'box' | 'boxclicks' | 'wl' | 'ruler' | 'calibrate';
@@ -34,6 +38,34 @@ export interface ShownMeasurement extends MeasurementValue {
   edited: boolean;
 }
 
+/** One thing the user segments on the image (a nodule, a second nodule…). */
+export interface SegObject {
+  id: number;
+  /** Set by the user; null shows the default (`Nodule 2`, from the preset). */
+  name: string | null;
+  prompt: PromptState;
+  undo: PromptState[];
+  redo: PromptState[];
+  result: SegmentReply | null;
+  measurement: MeasureReply | null;
+  /** Caliper endpoints the user dragged, by `${component}:${caliper}`. */
+  edits: Record<string, Line>;
+  /** The latest run asked for this object; older answers are dropped. */
+  seq: number;
+  /** Unique across images, so an answer for a replaced object is dropped too. */
+  uid: number;
+}
+
+/** Object 1 keeps the preset's colour; the others take distinct ones. */
+const OBJECT_COLOURS = ['#4a90e2', '#ff6f91', '#9b59b6', '#2ecc71', '#e67e22', '#00bcd4', '#ffd700', '#e74c3c'];
+
+export function objectColour(anatomy: string, id: number): string {
+  const preset = presetFor(anatomy).colour;
+  if (id === 1) return preset;
+  const palette = OBJECT_COLOURS.filter((c) => c.toLowerCase() !== preset.toLowerCase());
+  return palette[(id - 2) % palette.length]!;
+}
+
 const EMPTY: PromptState = { clicks: [], box: null, auto: false, previous: null };
 
 function isEmpty(p: PromptState): boolean {
@@ -53,6 +85,11 @@ function explainSegmentError(message: string): string {
 }
 
 let runSeq = 0;
+let uidSeq = 0;
+
+function newObject(id: number): SegObject {
+  return { id, name: null, prompt: { ...EMPTY }, undo: [], redo: [], result: null, measurement: null, edits: {}, seq: 0, uid: ++uidSeq };
+}
 
 export const useWorkspace = defineStore('workspace', {
   state: () => ({
@@ -68,13 +105,10 @@ export const useWorkspace = defineStore('workspace', {
     image: null as OpenedImage | null,
     anatomy: 'fetal-head',
     tool: 'positive' as Tool,
-    prompt: { ...EMPTY } as PromptState,
-    undo: [] as PromptState[],
-    redo: [] as PromptState[],
-    result: null as SegmentReply | null,
-    measurement: null as MeasureReply | null,
-    /** Caliper endpoints the user dragged, by `${object}:${caliper}`. */
-    edits: {} as Record<string, Line>,
+    objects: [newObject(1)] as SegObject[],
+    /** The selected object: new prompts, undo/redo and caliper edits go to it. */
+    active: 1,
+    nextObjectId: 2,
     ruler: null as Line | null,
     /** A calibration line drawn but not yet given its length. */
     calLine: null as Line | null,
@@ -83,12 +117,36 @@ export const useWorkspace = defineStore('workspace', {
     viewport: { w: 0, h: 0 },
     wl: { ...DEFAULT_WL } as WindowLevel,
     cursor: null as { x: number; y: number; value: number } | null,
-    busy: false,
+    /** Segmentations in flight (any object). */
+    pending: 0,
     error: null as ShownError | null,
     filesError: null as ShownError | null,
     measureError: null as ShownError | null,
   }),
   getters: {
+    /** The selected object (there is always one). */
+    obj(state): SegObject {
+      return state.objects.find((o) => o.id === state.active) ?? state.objects[0]!;
+    },
+    prompt(): PromptState {
+      return this.obj.prompt;
+    },
+    undo(): PromptState[] {
+      return this.obj.undo;
+    },
+    redo(): PromptState[] {
+      return this.obj.redo;
+    },
+    result(): SegmentReply | null {
+      return this.obj.result;
+    },
+    measurement(): MeasureReply | null {
+      return this.obj.measurement;
+    },
+    edits(): Record<string, Line> {
+      return this.obj.edits;
+    },
+    busy: (state) => state.pending > 0,
     visibleFiles(state): FolderEntry[] {
       const q = state.filter.trim().toLowerCase();
       const order: Record<FileState, number> = { error: 0, new: 1, segmented: 2, reviewed: 3 };
@@ -98,8 +156,9 @@ export const useWorkspace = defineStore('workspace', {
     },
     /** Millimetres per pixel to measure with, or null when uncalibrated. */
     spacing(state): Spacing | null {
-      const c = state.measurement?.calibration ?? (state.userCal ? null : state.image?.calibration);
-      if (state.userCal && !state.measurement) {
+      const measurement = state.objects.find((o) => o.id === state.active)?.measurement ?? null;
+      const c = measurement?.calibration ?? (state.userCal ? null : state.image?.calibration);
+      if (state.userCal && !measurement) {
         const len = Math.hypot(state.userCal.p1[0] - state.userCal.p0[0], state.userCal.p1[1] - state.userCal.p0[1]);
         return len > 0 ? { x: state.userCal.mm / len, y: state.userCal.mm / len } : null;
       }
@@ -107,12 +166,17 @@ export const useWorkspace = defineStore('workspace', {
       return { x: c.mmPerPixelX, y: c.mmPerPixelY };
     },
     calibrationSource(state): string {
-      if (state.measurement) return state.measurement.calibration.source;
+      const measurement = state.objects.find((o) => o.id === state.active)?.measurement ?? null;
+      if (measurement) return measurement.calibration.source;
       if (state.userCal) return 'user-drawn';
       return state.image?.calibration.source ?? 'uncalibrated';
     },
-    canUndo: (state) => state.undo.length > 0,
-    canRedo: (state) => state.redo.length > 0,
+    canUndo(): boolean {
+      return this.obj.undo.length > 0;
+    },
+    canRedo(): boolean {
+      return this.obj.redo.length > 0;
+    },
   },
   actions: {
     async start() {
@@ -164,13 +228,10 @@ export const useWorkspace = defineStore('workspace', {
       this.resetPrompt();
     },
     resetPrompt() {
-      this.prompt = { ...EMPTY };
-      this.undo = [];
-      this.redo = [];
-      this.result = null;
-      this.measurement = null;
+      this.objects = [newObject(1)];
+      this.active = 1;
+      this.nextObjectId = 2;
       this.measureError = null;
-      this.edits = {};
       this.ruler = null;
       this.calLine = null;
       this.userCal = null;
@@ -213,14 +274,49 @@ export const useWorkspace = defineStore('workspace', {
     async setAnatomy(key: string) {
       if (key === this.anatomy) return;
       this.anatomy = key;
-      // the same prompt means something else for another anatomy: answer it again
-      if (!isEmpty(this.prompt)) await this.run();
+      // the same prompts mean something else for another anatomy: answer them again
+      await Promise.all(this.objects.filter((o) => !isEmpty(o.prompt)).map((o) => this.run(o.id)));
+    },
+    /** A new, empty object, selected so that the next prompts go to it; returns its id. */
+    addObject(): number {
+      const o = newObject(this.nextObjectId++);
+      this.objects.push(o);
+      this.active = o.id;
+      return o.id;
+    },
+    selectObject(id: number) {
+      if (this.objects.some((o) => o.id === id)) this.active = id;
+    },
+    /** Renames an object; an empty name goes back to the default. */
+    renameObject(id: number, name: string) {
+      const o = this.objects.find((x) => x.id === id);
+      if (o) o.name = name.trim().slice(0, 80) || null;
+    },
+    /** Deletes an object; the only one left is cleared instead, so prompts always have a target. */
+    deleteObject(id: number) {
+      const i = this.objects.findIndex((o) => o.id === id);
+      if (i < 0) return;
+      if (this.objects.length === 1) {
+        this.objects = [newObject(id)];
+        return;
+      }
+      this.objects.splice(i, 1);
+      if (this.active === id) this.active = this.objects[Math.min(i, this.objects.length - 1)]!.id;
+    },
+    /** The name shown for an object: the user's, or the preset's noun and its number. */
+    objectName(id: number, language: Language = 'en'): string {
+      const o = this.objects.find((x) => x.id === id);
+      return o?.name ?? `${objectNoun(this.anatomy, language)} ${id}`;
+    },
+    objectColour(id: number): string {
+      return objectColour(this.anatomy, id);
     },
     pushPrompt(next: PromptState) {
-      this.undo.push(this.prompt);
-      this.redo = [];
-      this.prompt = next;
-      return this.run();
+      const o = this.obj;
+      o.undo.push(o.prompt);
+      o.redo = [];
+      o.prompt = next;
+      return this.run(o.id);
     },
     addClick(x: number, y: number, label: Click['label']) {
       const p = this.prompt;
@@ -234,84 +330,108 @@ export const useWorkspace = defineStore('workspace', {
       return this.pushPrompt({ clicks: [], box: null, auto: true, previous: null });
     },
     clear() {
-      if (isEmpty(this.prompt) && !this.result) return;
-      this.undo.push(this.prompt);
-      this.redo = [];
-      this.prompt = { ...EMPTY };
-      this.result = null;
-      this.measurement = null;
-      this.edits = {};
+      const o = this.obj;
+      if (isEmpty(o.prompt) && !o.result) return;
+      o.undo.push(o.prompt);
+      o.redo = [];
+      o.prompt = { ...EMPTY };
+      o.seq = ++runSeq; // an answer still on its way must not bring the mask back
+      o.result = null;
+      o.measurement = null;
+      o.edits = {};
     },
     async undoLast() {
-      const prev = this.undo.pop();
+      const o = this.obj;
+      const prev = o.undo.pop();
       if (!prev) return;
-      this.redo.push(this.prompt);
-      this.prompt = prev;
-      await this.run();
+      o.redo.push(o.prompt);
+      o.prompt = prev;
+      await this.run(o.id);
     },
     async redoLast() {
-      const next = this.redo.pop();
+      const o = this.obj;
+      const next = o.redo.pop();
       if (!next) return;
-      this.undo.push(this.prompt);
-      this.prompt = next;
-      await this.run();
+      o.undo.push(o.prompt);
+      o.prompt = next;
+      await this.run(o.id);
     },
-    async run() {
+    /** Answers one object's prompt (the selected object's by default) and measures it. */
+    async run(objectId?: number) {
       const img = this.image;
-      if (!img) return;
+      const o = this.objects.find((x) => x.id === (objectId ?? this.active));
+      if (!img || !o) return;
       const seq = ++runSeq;
+      const uid = o.uid;
+      o.seq = seq;
+      // the store's objects are reactive copies: look the object up again after each await
+      const live = () => this.objects.find((x) => x.uid === uid && x.seq === seq);
       this.error = null;
-      this.edits = {};
-      const p = this.prompt;
+      o.edits = {};
+      const p = o.prompt;
       if (isEmpty(p)) {
-        this.result = null;
-        this.measurement = null;
+        o.result = null;
+        o.measurement = null;
         return;
       }
-      this.busy = true;
+      this.pending++;
       try {
         const result = await call('segment:run', {
           path: img.path,
           frame: img.frame,
+          object: o.id,
           prompt: { clicks: p.clicks, ...(p.box ? { box: p.box } : {}), anatomy: this.anatomy, ...(p.previous ? { previousMask: p.previous as Float32Array<ArrayBuffer> } : {}) },
         });
-        if (seq !== runSeq) return; // a newer prompt is on its way
-        this.result = result;
+        const cur = live();
+        if (!cur) return; // a newer prompt for this object, or another image, is on its way
+        cur.result = result;
         if (this.states[img.path] !== 'reviewed') this.states[img.path] = 'segmented';
-        await this.measure();
+        await this.measure(cur.id);
       } catch (e) {
-        if (seq !== runSeq) return;
+        if (!live()) return;
         const message = (e as Error).message;
         this.error = { message: `Segmentation failed: ${message}`, next: explainSegmentError(message) };
       } finally {
-        if (seq === runSeq) this.busy = false;
+        this.pending--;
       }
     },
-    async measure() {
+    /** Measures one object (the selected one by default) from the mask main kept for it. */
+    async measure(objectId?: number) {
       const img = this.image;
+      const o = this.objects.find((x) => x.id === (objectId ?? this.active));
       this.measureError = null;
-      if (!img || !this.result || this.result.empty) {
-        this.measurement = null;
+      if (!o) return;
+      if (!img || !o.result || o.result.empty) {
+        o.measurement = null;
         return;
       }
+      const uid = o.uid;
       try {
-        this.measurement = await call('measure:run', { path: img.path, frame: img.frame, anatomy: this.anatomy, ...(this.userCal ? { userCalibration: this.userCal } : {}) });
+        const m = await call('measure:run', { path: img.path, frame: img.frame, anatomy: this.anatomy, object: o.id, ...(this.userCal ? { userCalibration: this.userCal } : {}) });
+        const cur = this.objects.find((x) => x.uid === uid);
+        if (cur) cur.measurement = m;
       } catch (e) {
-        this.measurement = null;
+        const cur = this.objects.find((x) => x.uid === uid);
+        if (cur) cur.measurement = null;
         this.measureError = { message: `Measuring failed: ${(e as Error).message}`, next: 'Segment the image again, or measure by hand with the ruler (L).' };
       }
     },
-    markReviewed() {
-      if (this.current && this.states[this.current] !== 'error') this.states[this.current] = this.states[this.current] === 'reviewed' ? (this.result ? 'segmented' : 'new') : 'reviewed';
+    /** Measures every segmented object again (after the calibration changed). */
+    async measureAll() {
+      await Promise.all(this.objects.map((o) => this.measure(o.id)));
     },
-    /** Moves one end of a measured caliper (image pixels); its value is then marked edited. */
-    moveCaliper(objectId: number, key: string, end: 0 | 1, p: Pt) {
-      const obj = this.measurement?.objects.find((o) => o.id === objectId);
-      const cal = obj?.calipers.find((c) => c.key === key);
+    markReviewed() {
+      if (this.current && this.states[this.current] !== 'error') this.states[this.current] = this.states[this.current] === 'reviewed' ? (this.objects.some((o) => o.result) ? 'segmented' : 'new') : 'reviewed';
+    },
+    /** Moves one end of a measured caliper of the selected object (image pixels); its value is then marked edited. */
+    moveCaliper(componentId: number, key: string, end: 0 | 1, p: Pt) {
+      const o = this.obj;
+      const comp = o.measurement?.objects.find((c) => c.id === componentId);
+      const cal = comp?.calipers.find((c) => c.key === key);
       if (!cal) return;
-      const k = `${objectId}:${key}`;
-      const cur = this.edits[k] ?? { p0: [...cal.p0] as Pt, p1: [...cal.p1] as Pt };
-      this.edits[k] = end === 0 ? { p0: p, p1: cur.p1 } : { p0: cur.p0, p1: p };
+      const k = `${componentId}:${key}`;
+      const cur = o.edits[k] ?? { p0: [...cal.p0] as Pt, p1: [...cal.p1] as Pt };
+      o.edits[k] = end === 0 ? { p0: p, p1: cur.p1 } : { p0: cur.p0, p1: p };
     },
     fit() {
       if (this.image && this.viewport.w > 0) this.view = fitView(this.image.width, this.image.height, this.viewport.w, this.viewport.h);
@@ -323,29 +443,33 @@ export const useWorkspace = defineStore('workspace', {
       if (this.view) this.view = zoomAt(this.view, factor, this.viewport.w / 2, this.viewport.h / 2);
     },
     resetEdits() {
-      this.edits = {};
+      this.obj.edits = {};
     },
-    /** The caliper lines to draw: measured, or as the user moved them. */
-    caliperLines(objectId: number): Array<{ key: string; label: string; p0: Pt; p1: Pt; edited: boolean }> {
-      const obj = this.measurement?.objects.find((o) => o.id === objectId);
-      if (!obj) return [];
+    /** The caliper lines to draw for one measured component of an object (the selected one by default). */
+    caliperLines(componentId: number, objectId?: number): Array<{ key: string; label: string; p0: Pt; p1: Pt; edited: boolean }> {
+      const so = this.objects.find((x) => x.id === (objectId ?? this.active));
+      const obj = so?.measurement?.objects.find((o) => o.id === componentId);
+      if (!so || !obj) return [];
       return obj.calipers.map((c) => {
-        const e = this.edits[`${objectId}:${c.key}`];
+        const e = so.edits[`${componentId}:${c.key}`];
         return { key: c.key, label: c.label, p0: e ? e.p0 : c.p0, p1: e ? e.p1 : c.p1, edited: !!e };
       });
     },
-    /** One object's measurements with edited calipers applied (and HC recomputed from edited OFD/BPD). */
-    shownMeasurements(objectId: number): ShownMeasurement[] {
-      const obj = this.measurement?.objects.find((o) => o.id === objectId);
-      if (!obj || !this.measurement) return [];
-      const mm = this.measurement.calibrated ? this.spacing : null;
+    /** One measured component's values with edited calipers applied (and HC recomputed from edited OFD/BPD). */
+    shownMeasurements(componentId: number, objectId?: number): ShownMeasurement[] {
+      const so = this.objects.find((x) => x.id === (objectId ?? this.active));
+      const measurement = so?.measurement;
+      const obj = measurement?.objects.find((o) => o.id === componentId);
+      if (!so || !obj || !measurement) return [];
+      const c = measurement.calibration;
+      const mm = measurement.calibrated && c.mmPerPixelX && c.mmPerPixelY ? { x: c.mmPerPixelX, y: c.mmPerPixelY } : null;
       const values = obj.measurements.map((m): ShownMeasurement => {
-        const e = this.edits[`${objectId}:${m.key}`];
+        const e = so.edits[`${componentId}:${m.key}`];
         if (!e) return { ...m, edited: false };
         const d = distance(e.p0, e.p1, mm);
         return { ...m, value: d.value, unit: d.unit, edited: true };
       });
-      if (this.measurement.family === 'fetal-head' && (this.edits[`${objectId}:ofd`] || this.edits[`${objectId}:bpd`])) {
+      if (measurement.family === 'fetal-head' && (so.edits[`${componentId}:ofd`] || so.edits[`${componentId}:bpd`])) {
         const ofd = values.find((v) => v.key === 'ofd');
         const bpd = values.find((v) => v.key === 'bpd');
         const hc = values.find((v) => v.key === 'hc');
@@ -365,11 +489,11 @@ export const useWorkspace = defineStore('workspace', {
       this.userCal = { ...this.calLine, mm };
       this.calLine = null;
       this.measureError = null;
-      await this.measure();
+      await this.measureAll();
     },
     async removeCalibration() {
       this.userCal = null;
-      await this.measure();
+      await this.measureAll();
     },
     presetColour(): string {
       return presetFor(this.anatomy).colour;
