@@ -4,18 +4,13 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../electron/cli/main';
+import { runCli } from './helpers/cli';
 import { lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 
 const root = tempDir();
 const folder = join(root, 'clinic');
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
+const run = runCli;
 
 function readCsv(path: string): Array<Record<string, string>> {
   return parse(readFileSync(path, 'utf8'), { columns: true, bom: true, skip_empty_lines: true });

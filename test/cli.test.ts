@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../electron/cli/main';
+import { runCli } from './helpers/cli';
 import { lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 
 const root = tempDir();
@@ -11,12 +11,7 @@ const images = join(root, 'images');
 const mixed = join(root, 'mixed');
 const empty = join(root, 'empty');
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
+const run = runCli;
 
 beforeAll(async () => {
   for (const d of [images, mixed, empty, join(images, 'sub')]) mkdirSync(d, { recursive: true });
