@@ -5,7 +5,7 @@
  * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
  * end by streaming through the per-image records.
  */
-import { appendFile, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { maskPng } from '../cli/segment';
 import { CliError, EXIT } from '../cli/exit-codes';
@@ -128,10 +128,9 @@ export async function runBatch(
         const fp: FilePrompt | undefined = promptFor(prompts, input.relative, lf.frame);
         const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
         const seg = await engine.segment({ key: lf.key, image: lf.image }, prompt);
-        const first = measureMask(seg.mask, seg.width, seg.height, preset.family, { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] });
-        const centroid = first.objects[0]?.centroid ?? null;
+        const centroid = work.source.regions.length ? maskCentroid(seg.mask, seg.width) : null;
         const calibration = await calibrationFor(work.source, centroid ? [centroid[0], centroid[1]] : null, sidecar);
-        const measurement = calibration.source === 'uncalibrated' ? { ...first, warnings: [...first.warnings] } : measureMask(seg.mask, seg.width, seg.height, preset.family, calibration);
+        const measurement = measureMask(seg.mask, seg.width, seg.height, preset.family, calibration);
         const stem = outputStem(input, lf.frame, o.frame === 'all' ? work.source.frameCount : 1);
         const record: ImageRecord = {
           file: input.path,
@@ -202,6 +201,38 @@ export async function runBatch(
 }
 
 /** Streams every finished record into results.csv and coco.json (atomic), one record in memory at a time. */
+/** Centre of mass of a mask, to pick the ultrasound region the structure lies in. */
+function maskCentroid(mask: Uint8Array, width: number): [number, number] | null {
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    n++;
+    sx += i % width;
+    sy += Math.floor(i / width);
+  }
+  return n ? [sx / n + 0.5, sy / n + 0.5] : null;
+}
+
+/** The per-image records of every finished frame, in journal order, read one at a time. */
+export async function* finishedRecords(out: string, journal?: Journal): AsyncGenerator<ImageRecord> {
+  const entries = journal ? [...journal.done.values()] : await Journal.entries(out);
+  for (const e of entries) {
+    if (e.status !== 'ok' || e.item.endsWith('#*')) continue;
+    const cut = e.item.lastIndexOf('#');
+    const frame = Number(e.item.slice(cut + 1));
+    const stem = e.item.slice(0, cut).replace(/\.[^./\\]+$/, '');
+    for (const candidate of [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
+      const r = await readFile(join(out, candidate), 'utf8').then((t) => JSON.parse(t) as ImageRecord, () => null);
+      if (r && r.frame === frame) {
+        yield r;
+        break;
+      }
+    }
+  }
+}
+
 async function assembleTables(out: string, journal: Journal, anatomy: string): Promise<void> {
   const family = presetFor(anatomy).family;
   const csvTmp = join(out, `results.csv.tmp-${process.pid}`);
@@ -212,21 +243,7 @@ async function assembleTables(out: string, journal: Journal, anatomy: string): P
   await writeFile(annTmp, '');
   let imageId = 0;
   let annId = 1;
-  const items = [...journal.done.values()].filter((e) => e.status === 'ok' && !e.item.endsWith('#*'));
-  for (const e of items) {
-    const [relative, frame] = [e.item.slice(0, e.item.lastIndexOf('#')), Number(e.item.slice(e.item.lastIndexOf('#') + 1))];
-    const stem = relative.replace(/\.[^./\\]+$/, '');
-    let record: ImageRecord | null = null;
-    for (const candidate of [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
-      try {
-        const r = JSON.parse(await readFile(join(out, candidate), 'utf8')) as ImageRecord;
-        if (r.frame === frame) record = r;
-      } catch {
-        // try the other name
-      }
-      if (record) break;
-    }
-    if (!record) continue;
+  for await (const record of finishedRecords(out, journal)) {
     await appendFile(csvTmp, toCsv(csvRows(record, family)));
     const parts = cocoParts(record, ++imageId, annId, 1);
     annId += parts.annotations.length;
@@ -237,11 +254,4 @@ async function assembleTables(out: string, journal: Journal, anatomy: string): P
   const coco = cocoDocument(await readFile(imgTmp, 'utf8'), await readFile(annTmp, 'utf8'), [{ id: 1, name: anatomy }], { description: 'MedUS Workstation batch segmentation', date_created: new Date().toISOString() });
   await atomic(join(out, 'coco.json'), coco);
   await Promise.all([unlink(imgTmp), unlink(annTmp)]);
-}
-
-export async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }

@@ -60,6 +60,21 @@ export class Journal {
     return new Journal(path, done);
   }
 
+  /** The entries of an existing journal (after a run), without opening it for writing. */
+  static async entries(outDir: string): Promise<JournalEntry[]> {
+    const text = await readFile(join(outDir, JOURNAL), 'utf8').catch(() => '');
+    const done = new Map<string, JournalEntry>();
+    for (const l of text.split('\n').slice(1)) {
+      try {
+        const e = JSON.parse(l) as JournalEntry;
+        if (e.item) done.set(e.item, e);
+      } catch {
+        // a line cut by a crash
+      }
+    }
+    return [...done.values()];
+  }
+
   async record(e: JournalEntry): Promise<void> {
     await appendFile(this.path, JSON.stringify(e) + '\n');
     this.done.set(e.item, e);

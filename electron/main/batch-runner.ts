@@ -3,11 +3,9 @@
  * responsive for review), `runBatch` from the CLI, and the rows of the results table read back
  * from the per-image records the batch wrote.
  */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { runBatch } from '../batch/batch';
+import { finishedRecords, runBatch } from '../batch/batch';
 import { SegmentationEngine } from '../engine/engine';
-import type { ImageRecord } from '../export/record';
 import type { BatchReply, BatchRow, MeasurementValue, Settings } from '../shared/ipc-contract';
 import type { BatchDeps } from './handlers';
 
@@ -46,21 +44,8 @@ export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { 
       );
       const rows: BatchRow[] = [];
       const failed = new Set(summary.failed.map((f) => f.file));
-      const journal = await readFile(summary.outputs.journal, 'utf8').catch(() => '');
-      const items = new Set<string>();
-      for (const line of journal.split('\n')) {
-        try {
-          const j = JSON.parse(line) as { item?: string; status?: string };
-          if (j.item && j.status === 'ok' && !j.item.endsWith('#*')) items.add(j.item);
-        } catch {
-          // header or partial line
-        }
-      }
-      for (const item of items) {
-        const relative = item.slice(0, item.lastIndexOf('#'));
-        const stem = relative.replace(/\.[^./\\]+$/, '');
-        const record = await readFile(join(out, `${stem}.json`), 'utf8').then((t) => JSON.parse(t) as ImageRecord).catch(() => null);
-        if (!record || failed.has(record.file)) continue;
+      for await (const record of finishedRecords(out)) {
+        if (failed.has(record.file)) continue;
         const keys = HEADLINE[record.measurement.family] ?? [];
         const first = record.measurement.objects[0];
         const headline: MeasurementValue[] = first ? first.measurements.filter((m) => keys.includes(m.key)) : [];
