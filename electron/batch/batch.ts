@@ -141,6 +141,7 @@ export async function runBatch(
           height: seg.height,
           anatomy: o.anatomy,
           promptMode: seg.mode,
+          zoomedTo: seg.zoomedTo,
           model: { name: m.name, version: m.version },
           provider: engine.provider.active,
           score: seg.score,

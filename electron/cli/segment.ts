@@ -79,6 +79,7 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
           prompt: { mode: seg.mode, anatomy: a.anatomy ?? null, box: a.box ?? null, points: a.clicks },
           score: seg.score,
           empty: seg.empty,
+          zoomed_to: seg.zoomedTo,
           area_pixels: seg.areaPixels,
           calibration: source.calibration,
           mask: maskFile,

@@ -19,6 +19,7 @@ import { decoderPoints, promptMode, validatePrompt } from './prompt';
 import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
 import { resizeGrey } from './resample';
 import type { Prompt, Segmentation } from './types';
+import { boxInCrop, cropGrey, maskBounds, pasteMask, zoomRegion } from './zoom';
 
 type Embedding = Record<string, ort.Tensor>;
 
@@ -196,7 +197,45 @@ export class SegmentationEngine {
       );
   }
 
+  /**
+   * Segments with a prompt. Models that declare `zoom` in their manifest get a second pass for
+   * automatic and box prompts: a crop around what was found (or the user's box) is encoded at the
+   * model's full input size and segmented again there, which sharpens small structures' outlines.
+   * The first pass's low-res logits are kept, so follow-up clicks refine in the whole-image frame.
+   */
   async segment(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
+    const first = await this.segmentWhole(input, prompt);
+    const rule = this.model.manifest.zoom;
+    if (!rule || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
+    const { width: w, height: h } = input.image;
+    const target = first.mode === 'box' ? prompt.box! : maskBounds(first.mask, w, h);
+    const region = target ? zoomRegion(target, w, h, { margin: rule.margin, minGain: rule.min_gain }) : null;
+    if (!region) return first;
+    const cropPrompt: Prompt = { clicks: [], ...(prompt.anatomy !== undefined ? { anatomy: prompt.anatomy } : {}), ...(prompt.box ? { box: boxInCrop(prompt.box, region) } : {}) };
+    const crop = { key: `${input.key}|zoom ${region.x0},${region.y0},${region.x1},${region.y1}`, image: cropGrey(input.image, region) };
+    const second = await this.segmentWhole(crop, cropPrompt);
+    // A second look that finds nothing (below the automatic threshold) does not overrule the first.
+    if (second.empty) return first;
+    const t0 = performance.now();
+    const mask = pasteMask(second.mask, region, w, h);
+    const polygons = maskToPolygons(mask, w, h);
+    return {
+      ...first,
+      mask,
+      polygons,
+      score: second.score,
+      areaPixels: second.areaPixels,
+      zoomedTo: region,
+      timings: {
+        encodeMs: first.timings.encodeMs + second.timings.encodeMs,
+        decodeMs: first.timings.decodeMs + second.timings.decodeMs,
+        postprocessMs: first.timings.postprocessMs + second.timings.postprocessMs + performance.now() - t0,
+      },
+    };
+  }
+
+  /** One pass of encoder (cached) and decoder on the image as given. */
+  private async segmentWhole(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
     const { image } = input;
     const m = this.model.manifest;
     validatePrompt(prompt, image.width, image.height, m.anatomies);
@@ -260,6 +299,7 @@ export class SegmentationEngine {
       polygons,
       lowRes,
       areaPixels: area,
+      zoomedTo: null,
       embeddingCached: cached,
       timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1 },
     };

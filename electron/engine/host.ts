@@ -94,6 +94,7 @@ export function createEngineHost() {
             mode: s.mode,
             empty: s.empty,
             areaPixels: s.areaPixels,
+            zoomedTo: s.zoomedTo,
             lowRes: s.lowRes,
             timings: s.timings,
           };

@@ -19,6 +19,14 @@ const ManifestSchema = z.object({
   ]),
   multimask: z.object({ single: z.number().int().nonnegative(), candidates: z.array(z.number().int().nonnegative()) }).optional(),
   auto_min_score: z.number().min(0).max(1).optional(),
+  /** A model trained on crops around its targets may ask for a zoomed second pass (engine/zoom.ts). */
+  zoom: z
+    .object({
+      modes: z.array(z.enum(['automatic', 'box'])).min(1),
+      margin: z.number().min(1).max(4),
+      min_gain: z.number().min(1),
+    })
+    .optional(),
   license: z.string().optional(),
   training_data: z.union([z.string(), z.array(z.string())]).optional(),
   parameters: z.number().optional(),

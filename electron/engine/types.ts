@@ -49,6 +49,8 @@ export interface Segmentation {
   /** Low-resolution logits of the chosen mask; pass back as `previousMask` to refine. */
   lowRes: Float32Array;
   areaPixels: number;
+  /** The crop that was re-encoded for a zoomed second pass (original pixels), or null when none was. */
+  zoomedTo: Box | null;
   embeddingCached: boolean;
   timings: Timings;
 }

@@ -12,6 +12,8 @@ export interface ImageRecord {
   height: number;
   anatomy: string;
   promptMode: string;
+  /** The crop re-encoded for the model's zoomed second pass (image pixels), or null. */
+  zoomedTo: { x0: number; y0: number; x1: number; y1: number } | null;
   model: { name: string; version: string };
   provider: string;
   /** The model's own estimate of mask quality (predicted IoU). */

@@ -105,6 +105,8 @@ export interface SegmentReply {
   mode: string;
   empty: boolean;
   areaPixels: number;
+  /** The crop of the model's zoomed second pass, or null when there was none. */
+  zoomedTo: { x0: number; y0: number; x1: number; y1: number } | null;
   lowRes: Float32Array;
   timings: { encodeMs: number; decodeMs: number; postprocessMs: number };
 }

@@ -80,7 +80,7 @@ def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0
     )
 
 
-def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14) -> Dict:
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None) -> Dict:
     os.makedirs(out_dir, exist_ok=True)
     s, c = model.cfg.img_size, model.cfg.in_chans
     image = torch.randn(1, c, s, s)
@@ -125,6 +125,12 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
         "training_data": ["BUSI", "HC18", "MMOTU OTU_2D", "TG3K", "DDTI", "USGRA-Seg", "Common Carotid Artery Ultrasound Images"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
     }
+    if zoom_margin is None and meta.get("p_zoom", 0) > 0:
+        zoom_margin = 1.2
+    if zoom_margin:
+        # Trained on crops around targets (train --p-zoom): the app may re-encode such a crop for a
+        # sharper second pass in automatic and box mode (electron/engine/zoom.ts).
+        manifest["zoom"] = {"modes": ["automatic", "box"], "margin": float(zoom_margin), "min_gain": 1.25}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -200,10 +206,11 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--name", default="MedUS-S")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--skip-parity", action="store_true")
+    ap.add_argument("--zoom-margin", type=float, help="declare the zoomed second pass with this crop margin (default 1.2 when the checkpoint was trained with --p-zoom; 0 = never)")
     args = ap.parse_args(argv)
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
     model, meta = load_checkpoint(args.checkpoint)
-    manifest = export(model, out, meta, args.name, args.version)
+    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin)
     print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))
     if not args.skip_parity:
         print("parity", json.dumps(parity(model, out)))

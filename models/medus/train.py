@@ -10,13 +10,13 @@ import json
 import math
 import os
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import augment
+from .augment import augment, zoom_to_target
 from .data import ANATOMIES, ORGAN_GROUP, InMemorySet, is_validation_group, read_meta
 from .losses import hard_iou, mask_losses
 from .modeling.medus import MedUS, MedUSConfig
@@ -33,7 +33,7 @@ class Sampler:
     """Equal sampling per anatomy; automatic mode on a share of steps, with empty targets drawn from
     truly empty images and from images of another organ group ("no fetal head in a thyroid scan")."""
 
-    def __init__(self, ds: InMemorySet, rng: np.random.Generator, p_auto=0.35, p_box=0.4, p_neg=0.3):
+    def __init__(self, ds: InMemorySet, rng: np.random.Generator, p_auto=0.35, p_box=0.4, p_neg=0.3, weights: Optional[Dict[str, float]] = None):
         self.ds, self.rng = ds, rng
         self.p_auto, self.p_box, self.p_neg = p_auto, p_box, p_neg
         self.pos: Dict[str, List[int]] = {}
@@ -41,9 +41,11 @@ class Sampler:
         for k, it in enumerate(ds.items):
             (self.pos if it.has_target else self.empty).setdefault(it.anatomy, []).append(k)
         self.anatomies = [a for a in ANATOMIES if a in self.pos]
+        w = np.array([(weights or {}).get(a, 1.0) for a in self.anatomies], float)
+        self.p_anatomy = w / w.sum()
 
     def draw(self):
-        a = self.anatomies[self.rng.integers(len(self.anatomies))]
+        a = self.anatomies[self.rng.choice(len(self.anatomies), p=self.p_anatomy)]
         r = self.rng.random()
         mode = "auto" if r < self.p_auto else ("box" if r < self.p_auto + self.p_box else "click")
         empty = False
@@ -163,6 +165,8 @@ def main() -> None:
     ap.add_argument("--val-every", type=float, default=15.0, help="minutes between validations")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--anatomy-weight", action="append", default=[], metavar="NAME=W", help="sample an anatomy W times as often as the others (repeatable), e.g. fetal-head=2")
+    ap.add_argument("--p-zoom", type=float, default=0.0, help="share of samples cropped to their target's box (trains the app's zoom refinement)")
     ap.add_argument("--init-onnx", help="warm start from a shipped model folder (e.g. medus-s-v1): its ONNX weights are read back into the modules")
     args = ap.parse_args()
 
@@ -195,12 +199,18 @@ def main() -> None:
         print(f"resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min", flush=True)
     rng = np.random.default_rng(args.seed + state["step"])
     gen = torch.Generator().manual_seed(args.seed + state["step"])
-    sampler = Sampler(train_set, rng)
+    weights = {}
+    for spec in args.anatomy_weight:
+        name, _, w = spec.partition("=")
+        if name not in ANATOMIES:
+            ap.error(f"--anatomy-weight: unknown anatomy {name!r}")
+        weights[name] = float(w)
+    sampler = Sampler(train_set, rng, weights=weights)
     budget = args.minutes * 60
     start = time.time() - state["elapsed"]
     last_ckpt = last_val = time.time()
     model.train()
-    meta = {"config": model.cfg.to_dict(), "pixel_mean": PIXEL_MEAN, "pixel_std": PIXEL_STD}
+    meta = {"config": model.cfg.to_dict(), "pixel_mean": PIXEL_MEAN, "pixel_std": PIXEL_STD, "p_zoom": args.p_zoom}
     run_loss, run_n, t_log = 0.0, 0, time.time()
 
     while True:
@@ -218,7 +228,10 @@ def main() -> None:
         for j, d in enumerate(draws):
             if d[3]:
                 gts[j].zero_()
-        imgs, gts = augment(imgs.to(device), gts.to(device), gen)
+        imgs, gts = imgs.to(device), gts.to(device)
+        if args.p_zoom > 0:
+            imgs, gts = zoom_to_target(imgs, gts, gen, args.p_zoom)
+        imgs, gts = augment(imgs, gts, gen)
         gts_np = gts[:, 0].cpu().numpy().astype(bool)
         prompts, multi = [], []
         for j, (_, a, mode, empty, given) in enumerate(draws):

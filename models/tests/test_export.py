@@ -78,6 +78,27 @@ class ExportTest(unittest.TestCase):
         self.assertAlmostEqual(m["auto_min_score"], 0.25)
         self.assertEqual(m["multimask"], {"single": 0, "candidates": [1, 2, 3]})
 
+    def test_zoom_is_declared_only_for_models_trained_on_crops(self):
+        with open(os.path.join(self.tmp.name, "model.json")) as f:
+            self.assertNotIn("zoom", json.load(f))
+        with tempfile.TemporaryDirectory() as d:
+            m = export(self.model, d, {**self.meta, "p_zoom": 0.25}, "MedUS-test", "0.0.0")
+            self.assertEqual(m["zoom"], {"modes": ["automatic", "box"], "margin": 1.2, "min_gain": 1.25})
+
+    def test_zoom_augmentation_frames_the_target(self):
+        from medus.augment import zoom_to_target
+
+        masks = torch.zeros(2, 1, 256, 256)
+        masks[0, 0, 100:140, 40:100] = 1  # small target: gets cropped
+        images = masks.clone()
+        gen = torch.Generator().manual_seed(1)
+        imgs, out = zoom_to_target(images, masks, gen, p=1.0)
+        frac = out[0, 0].mean().item()
+        self.assertGreater(frac, 1 / 1.6**2 - 0.05)  # target fills the crop up to its margin
+        self.assertLess(frac, 1 / 1.15**2 + 0.05)
+        self.assertTrue(torch.equal(imgs[0] > 0.5, out[0] > 0.5))  # image and mask move together
+        self.assertEqual(out[1].sum().item(), 0)  # an empty target is left alone
+
     def test_onnxruntime_matches_pytorch(self):
         report = parity(self.model, self.tmp.name)
         self.assertLess(max(report["max_abs_diff"].values()), 2e-3)

@@ -1,0 +1,78 @@
+/**
+ * Zoom refinement, pure geometry: after a first answer on the whole image, the engine re-encodes a
+ * crop around what was found (at the model's S×S, so the structure gets several times more model
+ * pixels) and segments again there. A small head or nodule then gets boundaries at the resolution
+ * of the original image instead of the 256-pixel frame. These helpers pick the crop, cut it out and
+ * put the crop's mask back.
+ */
+import type { GreyImage } from '../imaging/greyscale';
+import type { Box } from './types';
+
+export interface ZoomRule {
+  /** The crop is the structure's bounding box scaled by this factor about its centre. */
+  margin: number;
+  /** Only zoom when the crop is at least this many times smaller than the image along an axis. */
+  minGain: number;
+}
+
+/** Integer crop rectangle in original pixels: x0,y0 inclusive, x1,y1 exclusive. */
+export type CropRect = Box;
+
+/** Bounding box of the set pixels (x1, y1 exclusive), or null for an empty mask. */
+export function maskBounds(mask: Uint8Array, width: number, height: number): Box | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (!mask[row + x]) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  return x1 < 0 ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
+}
+
+/**
+ * The crop around `target` (scaled by `margin`, clamped to the image), or null when it would not
+ * zoom by at least `minGain` along either axis (a large structure gains nothing from a second look).
+ */
+export function zoomRegion(target: Box, width: number, height: number, rule: ZoomRule): CropRect | null {
+  const cx = (target.x0 + target.x1) / 2;
+  const cy = (target.y0 + target.y1) / 2;
+  const hw = (Math.max(1, target.x1 - target.x0) * rule.margin) / 2;
+  const hh = (Math.max(1, target.y1 - target.y0) * rule.margin) / 2;
+  const x0 = Math.max(0, Math.floor(cx - hw));
+  const y0 = Math.max(0, Math.floor(cy - hh));
+  const x1 = Math.min(width, Math.ceil(cx + hw));
+  const y1 = Math.min(height, Math.ceil(cy + hh));
+  // Crops thinner than a few pixels cannot be encoded meaningfully.
+  if (x1 - x0 < 8 || y1 - y0 < 8) return null;
+  const gain = Math.max(width / (x1 - x0), height / (y1 - y0));
+  return gain >= rule.minGain ? { x0, y0, x1, y1 } : null;
+}
+
+export function cropGrey(image: GreyImage, r: CropRect): GreyImage {
+  const w = r.x1 - r.x0;
+  const h = r.y1 - r.y0;
+  const data = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) data.set(image.data.subarray((y + r.y0) * image.width + r.x0, (y + r.y0) * image.width + r.x1), y * w);
+  return { width: w, height: h, data };
+}
+
+/** The crop's mask placed in a full-size empty mask. */
+export function pasteMask(cropMask: Uint8Array, r: CropRect, width: number, height: number): Uint8Array {
+  const w = r.x1 - r.x0;
+  const full = new Uint8Array(width * height);
+  for (let y = 0; y < r.y1 - r.y0; y++) full.set(cropMask.subarray(y * w, (y + 1) * w), (y + r.y0) * width + r.x0);
+  return full;
+}
+
+/** A box (or point) given on the whole image, in the crop's pixels. */
+export function boxInCrop(b: Box, r: CropRect): Box {
+  return { x0: b.x0 - r.x0, y0: b.y0 - r.y0, x1: b.x1 - r.x0, y1: b.y1 - r.y0 };
+}
