@@ -70,6 +70,8 @@ Common options:
   --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
   --provider <name>      auto (default), cpu, cuda, dml or coreml; also $MEDUS_PROVIDER
   --threads <n>          onnxruntime threads (default 2; also $MEDUS_THREADS)
+  --no-zoom              skip the model's zoomed second pass (automatic and box prompts): about
+                         twice as fast, coarser outlines on small structures
 
 Exit codes:
   0 success · 1 some inputs failed (each reported, the rest processed) · 2 bad command line
@@ -96,6 +98,7 @@ const OPTIONS = {
   model: { type: 'string' },
   provider: { type: 'string' },
   threads: { type: 'string' },
+  'no-zoom': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,12 +107,12 @@ export interface Io {
   err: (s: string) => void;
 }
 
-async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
+async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined; 'no-zoom'?: boolean | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
   const dir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
   const threads = v.threads === undefined ? undefined : Number(v.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new CliError(`--threads needs a positive whole number, got "${v.threads}"`, EXIT.USAGE);
   try {
-    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}), ...(cacheBytes ? { cacheBytes } : {}) });
+    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}), ...(cacheBytes ? { cacheBytes } : {}), zoom: !v['no-zoom'] });
   } catch (err) {
     if (err instanceof ModelLoadError) throw new CliError(err.message, EXIT.MODEL);
     const msg = err instanceof Error ? err.message : String(err);
@@ -220,8 +223,8 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         });
         progress?.end();
         io.out(`HC18 test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
-        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}`);
-        io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach)`);
+        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}; mean signed error ${r.hc_mean_signed_mm >= 0 ? '+' : ''}${r.hc_mean_signed_mm.toFixed(2)} mm`);
+        io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach), signed ${r.gt_mask_hc_mean_signed_mm >= 0 ? '+' : ''}${r.gt_mask_hc_mean_signed_mm.toFixed(2)} mm`);
         if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
         return EXIT.OK;
       } finally {

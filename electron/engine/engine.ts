@@ -32,6 +32,8 @@ export interface EngineOptions {
   threads?: number;
   /** Memory for cached embeddings; default 256 MiB. */
   cacheBytes?: number;
+  /** Allow the zoomed second pass when the model declares one (default true); off trades outline sharpness for speed. */
+  zoom?: boolean;
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
   arch?: string;
@@ -111,6 +113,8 @@ export class SegmentationEngine {
     private readonly encoder: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
     cacheBytes: number,
+    /** Whether the zoomed second pass runs (the model must also declare it). */
+    readonly zoom: boolean,
   ) {
     this.cache = new LruBytesCache<Embedding>(cacheBytes, (e) => Object.values(e).reduce((n, t) => n + t.data.length * 4, 0));
   }
@@ -127,7 +131,7 @@ export class SegmentationEngine {
       const decoder = await factory(model.decoderPath, p, threads);
       return { encoder, decoder };
     });
-    return new SegmentationEngine(model, report, threads, value.encoder, value.decoder, opts.cacheBytes ?? 256 * 1024 * 1024);
+    return new SegmentationEngine(model, report, threads, value.encoder, value.decoder, opts.cacheBytes ?? 256 * 1024 * 1024, opts.zoom ?? true);
   }
 
   get anatomies(): readonly string[] {
@@ -206,7 +210,7 @@ export class SegmentationEngine {
   async segment(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
     const first = await this.segmentWhole(input, prompt);
     const rule = this.model.manifest.zoom;
-    if (!rule || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
+    if (!rule || !this.zoom || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
     const { width: w, height: h } = input.image;
     const target = first.mode === 'box' ? prompt.box! : maskBounds(first.mask, w, h);
     const region = target ? zoomRegion(target, w, h, { margin: rule.margin, minGain: rule.min_gain }) : null;

@@ -19,6 +19,9 @@ export interface HcReport {
   hc_median_mm: number;
   hc_p95_mm: number;
   gt_mask_hc_mae_mm: number;
+  /** Mean signed error (model − reference): a systematic over- or under-estimate shows here. */
+  hc_mean_signed_mm: number;
+  gt_mask_hc_mean_signed_mm: number;
   /** Images where the model found no head (counted in n, excluded from the errors). */
   not_found: number;
 }
@@ -34,6 +37,8 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
   const chosen = limit ? items.slice(0, limit) : items;
   const errors: number[] = [];
   const gtErrors: number[] = [];
+  const signed: number[] = [];
+  const gtSigned: number[] = [];
   let notFound = 0;
   for (const [k, it] of chosen.entries()) {
     const img = await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}.jpg`));
@@ -44,9 +49,15 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     const seg = await engine.segment({ key: img.key, image: img.image }, { clicks: [], anatomy: 'fetal-head', ...(box ? { box } : {}) });
     const hc = seg.empty ? null : hcOf(seg.mask, w, h, cal);
     if (hc === null) notFound++;
-    else errors.push(Math.abs(hc - it.hcMm!));
+    else {
+      errors.push(Math.abs(hc - it.hcMm!));
+      signed.push(hc - it.hcMm!);
+    }
     const gt = hcOf(truth, w, h, cal);
-    if (gt !== null) gtErrors.push(Math.abs(gt - it.hcMm!));
+    if (gt !== null) {
+      gtErrors.push(Math.abs(gt - it.hcMm!));
+      gtSigned.push(gt - it.hcMm!);
+    }
     onProgress?.(k + 1, chosen.length);
   }
   return {
@@ -56,6 +67,8 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     hc_median_mm: percentile(errors, 50),
     hc_p95_mm: percentile(errors, 95),
     gt_mask_hc_mae_mm: mean(gtErrors),
+    hc_mean_signed_mm: mean(signed),
+    gt_mask_hc_mean_signed_mm: mean(gtSigned),
     not_found: notFound,
   };
 }
