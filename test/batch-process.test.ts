@@ -14,7 +14,7 @@ function channel() {
   };
 }
 
-const settings: Settings = { provider: 'cpu', threads: 2, modelDir: '/models/x' };
+const settings: Settings = { provider: 'cpu', threads: 2, modelDir: '/models/x', zoom: true };
 
 describe('batch in its own process', () => {
   it('forwards options and settings, streams progress back, and returns the reply', async () => {

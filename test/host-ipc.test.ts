@@ -51,7 +51,7 @@ describe('engine host off the main thread', () => {
 });
 
 describe('IPC handlers validate every message', () => {
-  let settings: Settings = { provider: 'cpu', threads: 2, modelDir: MODEL_DIR };
+  let settings: Settings = { provider: 'cpu', threads: 2, modelDir: MODEL_DIR, zoom: true };
   const handlers = () =>
     createHandlers({
       engine: client,

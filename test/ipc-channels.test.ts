@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandlers } from '../electron/main/handlers';
 import type { Settings } from '../electron/shared/ipc-contract';
 
-const settings: Settings = { provider: 'cpu', threads: 1, modelDir: '/none' };
+const settings: Settings = { provider: 'cpu', threads: 1, modelDir: '/none', zoom: true };
 const h = () =>
   createHandlers({
     engine: { call: async () => { throw new Error('no engine in this test'); } },

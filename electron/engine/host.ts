@@ -12,7 +12,7 @@ import { PromptError } from './prompt';
 import type { Prompt } from './types';
 
 export type HostRequest =
-  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number }
+  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean }
   | { id: number; type: 'open'; path: string; frame: number }
   | { id: number; type: 'segment'; path: string; frame: number; prompt: Prompt }
   | { id: number; type: 'prefetch'; path: string; frame: number };
@@ -56,7 +56,7 @@ export function createEngineHost() {
     try {
       switch (req.type) {
         case 'init': {
-          const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}) });
+          const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}), ...(req.zoom === false ? { zoom: false } : {}) });
           await engine?.dispose();
           engine = next;
           const m = next.model.manifest;

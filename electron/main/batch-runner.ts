@@ -23,10 +23,10 @@ export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { 
   let engineKey = '';
   const engineFor = async (): Promise<SegmentationEngine> => {
     const s = settings.get();
-    const key = `${s.modelDir}|${s.provider}|${s.threads}`;
+    const key = `${s.modelDir}|${s.provider}|${s.threads}|${s.zoom}`;
     if (engine && key === engineKey) return engine;
     await engine?.dispose();
-    engine = await SegmentationEngine.create(s.modelDir, { provider: s.provider, threads: s.threads, cacheBytes: 16 * 1024 * 1024 });
+    engine = await SegmentationEngine.create(s.modelDir, { provider: s.provider, threads: s.threads, cacheBytes: 16 * 1024 * 1024, zoom: s.zoom });
     engineKey = key;
     return engine;
   };

@@ -75,7 +75,7 @@ export function createHandlers(deps: HandlerDeps) {
   const ensureEngine = async (): Promise<EngineInfo> => {
     if (info) return info;
     const s = deps.settings.get();
-    info = await deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads });
+    info = await deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads, zoom: s.zoom });
     return info;
   };
 
@@ -209,7 +209,7 @@ export function createHandlers(deps: HandlerDeps) {
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {
       const next = await deps.settings.set(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Partial<Settings>);
-      info = null; // the engine restarts with the new provider, threads or model on next use
+      info = null; // the engine restarts with the new provider, threads, model or zoom setting on next use
       return next;
     },
   };

@@ -14,7 +14,7 @@ function modelDirDefault(): string {
 }
 
 async function start(): Promise<void> {
-  const settings = await createSettingsStore(join(app.getPath('userData'), 'settings.json'), { provider: 'auto', threads: 2, modelDir: modelDirDefault() });
+  const settings = await createSettingsStore(join(app.getPath('userData'), 'settings.json'), { provider: 'auto', threads: 2, modelDir: modelDirDefault(), zoom: true });
 
   const child = utilityProcess.fork(join(import.meta.dirname, 'engine-host.js'), [], { serviceName: 'MedUS engine' });
   const engine = new EngineClient({ postMessage: (m) => child.postMessage(m), on: (_e, l) => child.on('message', l) });

@@ -8,6 +8,7 @@ const SettingsFile = z.object({
   provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).catch('auto'),
   threads: z.number().int().min(1).max(64).catch(2),
   modelDir: z.string().min(1),
+  zoom: z.boolean().catch(true),
 });
 
 export async function createSettingsStore(file: string, defaults: Settings) {

@@ -44,6 +44,7 @@ export const requestSchemas = {
     provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
     threads: z.number().int().min(1).max(64).optional(),
     modelDir: path.optional(),
+    zoom: z.boolean().optional(),
   }),
   /** Dropped files and folders: folders are listed, image files kept, the rest ignored. */
   'files:resolve': z.object({ paths: z.array(path).min(1).max(10_000) }),
@@ -115,6 +116,8 @@ export interface Settings {
   provider: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
   threads: number;
   modelDir: string;
+  /** The model's zoomed second pass (sharper outlines of small structures, one more encoder run). */
+  zoom: boolean;
 }
 
 export type CalibrationSourceName = 'dicom-ultrasound-region' | 'dicom-pixel-spacing' | 'sidecar-csv' | 'user-drawn' | 'uncalibrated';

@@ -26,7 +26,7 @@ export interface TestServer {
 export async function startServer(opts: { root: string; modelDir: string; chooseFolder: () => Promise<string | null> }): Promise<TestServer> {
   const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url));
   const engine = new EngineClient({ postMessage: (m) => worker.postMessage(m), on: (_e, l) => worker.on('message', l) });
-  let settings: Settings = { provider: 'cpu', threads: 1, modelDir: opts.modelDir };
+  let settings: Settings = { provider: 'cpu', threads: 1, modelDir: opts.modelDir, zoom: true };
   const settingsStore = { get: () => settings, set: async (s: Partial<Settings>) => (settings = { ...settings, ...s }) };
   const batch = createBatchRunner(settingsStore);
   const sockets = new Set<{ send(data: string): void }>();

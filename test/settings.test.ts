@@ -1,0 +1,38 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createSettingsStore } from '../electron/main/settings';
+import type { Settings } from '../electron/shared/ipc-contract';
+import { tempDir } from './helpers/synth';
+
+const defaults: Settings = { provider: 'auto', threads: 2, modelDir: '/models/medus-s-v1', zoom: true };
+
+describe('settings file', () => {
+  it('starts from the defaults and keeps what the user set across restarts', async () => {
+    const file = join(tempDir(), 'settings.json');
+    const store = await createSettingsStore(file, defaults);
+    expect(store.get()).toEqual(defaults);
+    await store.set({ zoom: false, threads: 4 });
+    const again = await createSettingsStore(file, defaults);
+    expect(again.get()).toEqual({ ...defaults, zoom: false, threads: 4 });
+  });
+
+  it('reads a file written before the zoom setting existed, with zoom on', async () => {
+    const file = join(tempDir(), 'settings.json');
+    writeFileSync(file, JSON.stringify({ provider: 'cpu', threads: 3, modelDir: '/m' }));
+    const store = await createSettingsStore(file, defaults);
+    expect(store.get()).toEqual({ provider: 'cpu', threads: 3, modelDir: '/m', zoom: true });
+  });
+
+  it('falls back to the defaults for a corrupt file and replaces bad values, never crashing', async () => {
+    const dir = tempDir();
+    const corrupt = join(dir, 'a.json');
+    writeFileSync(corrupt, '{not json');
+    expect((await createSettingsStore(corrupt, defaults)).get()).toEqual(defaults);
+    const odd = join(dir, 'b.json');
+    writeFileSync(odd, JSON.stringify({ ...defaults, provider: 'tpu', zoom: 'yes' }));
+    const store = await createSettingsStore(odd, defaults);
+    expect(store.get()).toEqual(defaults);
+    expect(JSON.parse(readFileSync(odd, 'utf8')).provider).toBe('tpu'); // the file is only rewritten on a change
+  });
+});
