@@ -185,6 +185,8 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     // a result opens in the viewer for review
     await page.locator('[data-test=batch-results] tbody tr').first().getByRole('button').first().click();
     await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
+    // it shows the mask the batch saved, not a new segmentation
+    await page.getByText(/batch · automatic/).first().waitFor({ timeout: 10_000 });
   }, 150_000);
 });
 

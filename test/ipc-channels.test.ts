@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHandlers } from '../electron/main/handlers';
 import type { Settings } from '../electron/shared/ipc-contract';
+import { tempDir } from './helpers/synth';
 
 const settings: Settings = { provider: 'cpu', threads: 1, modelDir: '/none', zoom: true };
 const h = () =>
@@ -48,6 +51,35 @@ describe('the interface channels validate their requests', () => {
     expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule', object: 3 })).toMatchObject({ ok: false, error: { code: 'not-found' } });
     // without `object`, object 1 (the single-object path) is meant
     expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  });
+
+  it("loads a batch's saved mask for measuring, with its record's score, and refuses a mask of another size", async () => {
+    const out = tempDir();
+    const maskFile = join(out, 'a_mask.png');
+    writeFileSync(join(out, 'a.json'), JSON.stringify({ score: 0.77, promptMode: 'box', zoomedTo: { x0: 1, y0: 1, x1: 9, y1: 9 } }));
+    const square = new Uint8Array(100);
+    for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) square[y * 10 + x] = 255;
+    const opened = (path: string, w: number, pixels: Uint8Array) => ({ path, frame: 0, frameCount: 1, width: w, height: 10, format: 'png', pixels, calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] } });
+    const handlers = createHandlers({
+      engine: {
+        call: async <T,>(req: { type: string; path?: string }): Promise<T> => {
+          if (req.type !== 'open') throw new Error('only opening files here');
+          if (req.path === maskFile) return opened(maskFile, 10, square) as T;
+          if (req.path === '/wide.png') return opened('/wide.png', 12, new Uint8Array(120)) as T;
+          if (req.path === '/a.png') return opened('/a.png', 10, new Uint8Array(100)) as T;
+          throw new Error(`cannot read ${req.path}`);
+        },
+      },
+      chooseFolder: async () => null,
+      settings: { get: () => settings, set: async () => settings },
+    });
+    const r = await handlers.dispatch('result:load', { path: '/a.png', object: 1, mask: maskFile });
+    expect(r).toMatchObject({ ok: true, value: { width: 10, height: 10, areaPixels: 16, score: 0.77, mode: 'batch · box', empty: false, zoomedTo: { x0: 1, y0: 1, x1: 9, y1: 9 } } });
+    if (r.ok) expect((r.value as { mask: Uint8Array }).mask[3 * 10 + 3]).toBe(1);
+    expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule' })).toMatchObject({ ok: true });
+    expect(await handlers.dispatch('result:load', { path: '/wide.png', mask: maskFile })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringMatching(/image changed/) } });
+    expect(await handlers.dispatch('result:load', { path: '/a.png', mask: join(out, 'gone_mask.png') })).toMatchObject({ ok: false, error: { code: 'not-found', message: expect.stringMatching(/segment the image again/) } });
+    expect(await handlers.dispatch('result:load', { path: '/a.png' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
   it('computes an ellipsoid volume from two calibrated views and refuses one image or an uncalibrated view', async () => {

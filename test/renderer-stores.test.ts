@@ -181,6 +181,34 @@ describe('batch store', () => {
     const req = calls.find((c) => c.channel === 'batch:review')!.request as RequestOf<'batch:review'>;
     expect(req.decisions).toEqual([{ relative: 'a.png', frame: 0, decision: 'accepted' }, { relative: 'b.png', frame: 0, decision: 'rejected' }]);
   });
+
+  it("shows a batch's saved mask instead of segmenting again, and a click then starts a fresh answer", async () => {
+    const saved: SegmentReply = { width: 10, height: 10, mask: new Uint8Array(100).fill(1), polygons: [], score: 0.8, mode: 'batch · box', empty: false, areaPixels: 100, zoomedTo: null, lowRes: new Float32Array(0), timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 } };
+    const { calls } = fakeApi({ 'result:load': () => saved });
+    const ws = useWorkspace();
+    await ws.start();
+    await ws.openFolder();
+    await ws.showSavedResult('/o/a_mask.png');
+    expect(calls.filter((c) => c.channel === 'segment:run')).toHaveLength(0);
+    const req = calls.find((c) => c.channel === 'result:load')!.request as RequestOf<'result:load'>;
+    expect(req).toMatchObject({ path: '/f/a.png', frame: 0, object: 1, mask: '/o/a_mask.png' });
+    expect(ws.result?.mode).toBe('batch · box');
+    expect(ws.measurement).not.toBeNull();
+    await ws.addClick(3, 3, 'positive');
+    const click = calls.filter((c) => c.channel === 'segment:run').at(-1)!.request as RequestOf<'segment:run'>;
+    expect(click.prompt.previousMask).toBeUndefined(); // no saved logits to refine
+  });
+
+  it('segments again, saying why, when the saved mask cannot be used', async () => {
+    const { calls } = fakeApi({ 'result:load': () => { throw new Error('the image changed after the batch ran'); } });
+    const ws = useWorkspace();
+    await ws.start();
+    await ws.openFolder();
+    await ws.showSavedResult('/o/a_mask.png');
+    expect(calls.filter((c) => c.channel === 'segment:run')).toHaveLength(1);
+    expect(ws.result?.mode).toBe('automatic');
+    expect(ws.error?.message).toMatch(/saved mask could not be shown: the image changed/);
+  });
 });
 
 /** A lesion measurement (mm when a calibration is given) whose diameters scale with `k`. */

@@ -2,9 +2,10 @@
  * Main-side handlers for every IPC channel, free of Electron so that the same code serves the
  * app (ipcMain), and the browser tests (a WebSocket transport). Each request is validated here.
  */
-import { readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { SidecarFinder } from '../batch/calibration-sources';
+import { maskToPolygons } from '../engine/contours';
 import type { HostCall } from '../engine/client';
 import { EngineHostError } from '../engine/client';
 import type { Calibration } from '../imaging/types';
@@ -48,6 +49,19 @@ export interface HandlerDeps {
   /** Sends an event to the page (webContents.send in the app, the socket in browser tests). */
   emit?: <E extends EventName>(event: E, payload: EventMap[E]) => void;
   batch?: BatchDeps;
+}
+
+/** The batch's JSON record beside a saved mask (`<stem>_mask.png` → `<stem>.json`), for its score and mode. */
+async function savedRecord(maskFile: string): Promise<{ score: number; mode: string; zoomedTo: SegmentReply['zoomedTo'] }> {
+  const fallback = { score: 0, mode: 'batch', zoomedTo: null };
+  try {
+    const r = JSON.parse(await readFile(maskFile.replace(/_mask\.png$/i, '.json'), 'utf8')) as { score?: unknown; promptMode?: unknown; zoomedTo?: unknown };
+    const z = r.zoomedTo as SegmentReply['zoomedTo'] | undefined;
+    const box = z && [z.x0, z.y0, z.x1, z.y1].every((n) => typeof n === 'number') ? z : null;
+    return { score: typeof r.score === 'number' ? r.score : 0, mode: typeof r.promptMode === 'string' ? `batch · ${r.promptMode}` : 'batch', zoomedTo: box };
+  } catch {
+    return fallback; // the mask alone is enough to show and measure
+  }
 }
 
 class HandlerError extends Error {
@@ -140,6 +154,37 @@ export function createHandlers(deps: HandlerDeps) {
       const p = { clicks: prompt.clicks, ...(prompt.box ? { box: prompt.box } : {}), ...(prompt.anatomy ? { anatomy: prompt.anatomy } : {}), ...(prompt.previousMask ? { previousMask: prompt.previousMask } : {}) };
       const reply = await deps.engine.call<SegmentReply>({ type: 'segment', path, frame, prompt: p });
       remember(masks, `${path}#${frame}#${object}`, { width: reply.width, height: reply.height, mask: reply.mask }, 32);
+      return reply;
+    },
+    'result:load': async ({ path, frame, object, mask }) => {
+      const image = await deps.engine.call<OpenedImage>({ type: 'open', path, frame });
+      let saved: OpenedImage;
+      try {
+        saved = await deps.engine.call<OpenedImage>({ type: 'open', path: mask, frame: 0 });
+      } catch (e) {
+        throw new HandlerError('not-found', `the batch's mask ${basename(mask)} cannot be read (${e instanceof Error ? e.message : String(e)}); segment the image again instead`);
+      }
+      if (saved.width !== image.width || saved.height !== image.height) {
+        throw new HandlerError('invalid-request', `the batch's mask is ${saved.width}×${saved.height} but the image is ${image.width}×${image.height}: the image changed after the batch ran; segment it again`);
+      }
+      const bin = new Uint8Array(saved.pixels.length);
+      let area = 0;
+      for (let i = 0; i < bin.length; i++) area += bin[i] = saved.pixels[i]! > 127 ? 1 : 0;
+      const record = await savedRecord(mask);
+      remember(masks, `${path}#${frame}#${object}`, { width: image.width, height: image.height, mask: bin }, 32);
+      const reply: SegmentReply = {
+        width: image.width,
+        height: image.height,
+        mask: bin,
+        polygons: area ? maskToPolygons(bin, image.width, image.height) : [],
+        score: record.score,
+        mode: record.mode,
+        empty: area === 0,
+        areaPixels: area,
+        zoomedTo: record.zoomedTo,
+        lowRes: new Float32Array(0), // no logits are saved: a follow-up click starts a fresh answer
+        timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 },
+      };
       return reply;
     },
     'measure:run': async ({ path, frame, anatomy, object, userCalibration: line }) => {

@@ -39,6 +39,8 @@ export const requestSchemas = {
   'folder:list': z.object({ path }),
   'image:open': z.object({ path, frame: z.number().int().min(0).default(0) }),
   'segment:run': z.object({ path, frame: z.number().int().min(0).default(0), object: objectId, prompt: PromptSchema }),
+  /** Shows a batch's saved mask for an image (instead of segmenting it again), kept for measuring. */
+  'result:load': z.object({ path, frame: z.number().int().min(0).default(0), object: objectId, mask: path }),
   'settings:get': z.object({}),
   'settings:set': z.object({
     provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
@@ -214,6 +216,7 @@ export interface ResponseMap {
   'folder:list': FolderEntry[];
   'image:open': OpenedImage;
   'segment:run': SegmentReply;
+  'result:load': SegmentReply;
   'settings:get': Settings;
   'settings:set': Settings;
   'files:resolve': FolderEntry[];

@@ -320,7 +320,7 @@ export const useWorkspace = defineStore('workspace', {
     },
     addClick(x: number, y: number, label: Click['label']) {
       const p = this.prompt;
-      return this.pushPrompt({ clicks: [...p.clicks, { x, y, label }], box: p.box, auto: p.auto, previous: this.result && !this.result.empty ? this.result.lowRes : null });
+      return this.pushPrompt({ clicks: [...p.clicks, { x, y, label }], box: p.box, auto: p.auto, previous: this.result && !this.result.empty && this.result.lowRes.length ? this.result.lowRes : null });
     },
     /** Box alone (box tool) or added to the clicks (box + clicks tool). */
     setBox(box: Box, keepClicks: boolean) {
@@ -328,6 +328,37 @@ export const useWorkspace = defineStore('workspace', {
     },
     automatic() {
       return this.pushPrompt({ clicks: [], box: null, auto: true, previous: null });
+    },
+    /**
+     * Shows the mask a batch saved for the open image (what the batch measured, including answers
+     * from a prompts CSV) instead of segmenting again; falls back to automatic mode, saying why,
+     * when the mask cannot be used. Clicks afterwards start a fresh answer (no logits are saved).
+     */
+    async showSavedResult(maskFile: string) {
+      const img = this.image;
+      if (!img) return;
+      const o = this.obj;
+      const seq = ++runSeq;
+      o.seq = seq;
+      o.undo.push(o.prompt);
+      o.redo = [];
+      o.prompt = { clicks: [], box: null, auto: true, previous: null };
+      o.edits = {};
+      this.pending++;
+      try {
+        const result = await call('result:load', { path: img.path, frame: img.frame, object: o.id, mask: maskFile });
+        const cur = this.objects.find((x) => x.uid === o.uid && x.seq === seq);
+        if (!cur) return;
+        cur.result = result;
+        if (this.states[img.path] !== 'reviewed') this.states[img.path] = 'segmented';
+        await this.measure(cur.id);
+      } catch (e) {
+        const why = (e as Error).message;
+        await this.run(o.id);
+        this.error ??= { message: `The batch's saved mask could not be shown: ${why}`, next: 'The image was segmented again in automatic mode instead.' };
+      } finally {
+        this.pending--;
+      }
     },
     clear() {
       const o = this.obj;
