@@ -23,5 +23,5 @@ const auto = runs.find((r) => r.prompt === 'auto');
 if (auto?.no_target) console.log(`\nAutomatic mode on test images without a target: ${(100 * auto.no_target.empty_rate).toFixed(1)}% returned empty (n = ${auto.no_target.n}: ${Object.entries(auto.datasets).filter(([, d]) => d.no_target).map(([k, d]) => `${k} ${d.no_target.n}`).join(', ')}).`);
 for (const h of hcFiles) {
   const r = JSON.parse(readFileSync(h, 'utf8'));
-  console.log(`\nHC18 head circumference (${r.prompt}, n = ${r.n}): mean absolute error ${f(r.hc_mae_mm, 2)} mm, median ${f(r.hc_median_mm, 2)} mm, 95th percentile ${f(r.hc_p95_mm, 2)} mm; from the ground-truth masks ${f(r.gt_mask_hc_mae_mm, 2)} mm; no head found in ${r.not_found}.`);
+  console.log(`\nHC18 head circumference (${r.prompt}, n = ${r.n}): mean absolute error ${f(r.hc_mae_mm, 2)} mm, median ${f(r.hc_median_mm, 2)} mm, 95th percentile ${f(r.hc_p95_mm, 2)} mm; mean signed error ${r.hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.hc_mean_signed_mm, 2)} mm; from the ground-truth masks ${f(r.gt_mask_hc_mae_mm, 2)} mm (signed ${r.gt_mask_hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.gt_mask_hc_mean_signed_mm, 2)} mm); no head found in ${r.not_found}.`);
 }
