@@ -2,7 +2,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentationEngine } from '../electron/engine/engine';
-import { boxInCrop, cropGrey, maskBounds, pasteMask, zoomRegion } from '../electron/engine/zoom';
+import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, zoomRegion } from '../electron/engine/zoom';
 import { dice } from '../electron/evaluation/metrics';
 import { lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 
@@ -42,6 +42,8 @@ describe('zoom geometry', () => {
     expect(maskBounds(full, w, h)).toEqual(r);
     expect(full.reduce((a, b) => a + b, 0)).toBe(30);
     expect(boxInCrop({ x0: 4, y0: 3, x1: 8, y1: 6 }, r)).toEqual({ x0: 1, y0: 1, x1: 5, y1: 4 });
+    expect(cropMask(full, w, r)).toEqual(new Uint8Array(30).fill(1));
+    expect(cropMask(full, w, { x0: 0, y0: 0, x1: 3, y1: 2 })).toEqual(new Uint8Array(6));
   });
 });
 
@@ -50,11 +52,13 @@ describe('zoomed second pass in the engine', () => {
   const dir = tempDir('medus-zoom-');
   const withZoom = join(dir, 'with');
   const without = join(dir, 'without');
+  const twoPasses = join(dir, 'two');
   let zoomed: SegmentationEngine;
   let plain: SegmentationEngine;
+  let closer: SegmentationEngine;
   beforeAll(async () => {
     const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as Record<string, unknown>;
-    for (const [folder, zoom] of [[withZoom, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25 }], [without, undefined]] as const) {
+    for (const [folder, zoom] of [[withZoom, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25 }], [without, undefined], [twoPasses, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25, passes: 2 }]] as const) {
       const { mkdirSync } = await import('node:fs');
       mkdirSync(folder);
       for (const f of ['encoder.onnx', 'decoder.onnx']) copyFileSync(join(MODEL_DIR, f), join(folder, f));
@@ -65,10 +69,12 @@ describe('zoomed second pass in the engine', () => {
     }
     zoomed = await SegmentationEngine.create(withZoom, { provider: 'cpu' });
     plain = await SegmentationEngine.create(without, { provider: 'cpu' });
+    closer = await SegmentationEngine.create(twoPasses, { provider: 'cpu' });
   });
   afterAll(async () => {
     await zoomed.dispose();
     await plain.dispose();
+    await closer.dispose();
   });
 
   // A small lesion in a large frame: the case zooming is for.
@@ -117,6 +123,24 @@ describe('zoomed second pass in the engine', () => {
     expect(seg.empty).toBe(false);
     expect(seg.zoomedTo).not.toBeNull();
     expect(dice(seg.mask, truth)).toBeGreaterThan(0.7);
+  });
+
+  it('looks closer again in automatic mode only inside the previous crop, and a box gets one pass', async () => {
+    // the lesion inside a large dark-free margin: the first crop (around a whole-image answer) may be loose
+    const one = await zoomed.segment(input, { clicks: [], anatomy: 'breast-lesion' });
+    const two = await closer.segment(input, { clicks: [], anatomy: 'breast-lesion' });
+    expect(two.empty).toBe(false);
+    const r1 = one.zoomedTo!;
+    const r2 = two.zoomedTo!;
+    // the first zoomed pass is the same; a further pass can only crop inside it
+    expect(r2.x0).toBeGreaterThanOrEqual(r1.x0);
+    expect(r2.y0).toBeGreaterThanOrEqual(r1.y0);
+    expect(r2.x1).toBeLessThanOrEqual(r1.x1);
+    expect(r2.y1).toBeLessThanOrEqual(r1.y1);
+    expect(dice(two.mask, truth)).toBeGreaterThan(0.7);
+    const boxed = await closer.segment(input, { clicks: [], box, anatomy: 'breast-lesion' });
+    const boxedOnce = await zoomed.segment(input, { clicks: [], box, anatomy: 'breast-lesion' });
+    expect(boxed.zoomedTo).toEqual(boxedOnce.zoomedTo);
   });
 
   it('answers "nothing here" without a second pass when the first found nothing', async () => {

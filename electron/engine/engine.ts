@@ -19,7 +19,7 @@ import { decoderPoints, promptMode, validatePrompt } from './prompt';
 import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
 import { resizeGrey } from './resample';
 import type { Prompt, Segmentation } from './types';
-import { boxInCrop, cropGrey, maskBounds, pasteMask, zoomRegion } from './zoom';
+import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, zoomRegion } from './zoom';
 
 type Embedding = Record<string, ort.Tensor>;
 
@@ -212,30 +212,36 @@ export class SegmentationEngine {
     const rule = this.model.manifest.zoom;
     if (!rule || !this.zoom || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
     const { width: w, height: h } = input.image;
-    const target = first.mode === 'box' ? prompt.box! : maskBounds(first.mask, w, h);
-    const region = target ? zoomRegion(target, w, h, { margin: rule.margin, minGain: rule.min_gain }) : null;
-    if (!region) return first;
-    const cropPrompt: Prompt = { clicks: [], ...(prompt.anatomy !== undefined ? { anatomy: prompt.anatomy } : {}), ...(prompt.box ? { box: boxInCrop(prompt.box, region) } : {}) };
-    const crop = { key: `${input.key}|zoom ${region.x0},${region.y0},${region.x1},${region.y1}`, image: cropGrey(input.image, region) };
-    const second = await this.segmentWhole(crop, cropPrompt);
-    // A second look that finds nothing (below the automatic threshold) does not overrule the first.
-    if (second.empty) return first;
-    const t0 = performance.now();
-    const mask = pasteMask(second.mask, region, w, h);
-    const polygons = maskToPolygons(mask, w, h);
-    return {
-      ...first,
-      mask,
-      polygons,
-      score: second.score,
-      areaPixels: second.areaPixels,
-      zoomedTo: region,
-      timings: {
-        encodeMs: first.timings.encodeMs + second.timings.encodeMs,
-        decodeMs: first.timings.decodeMs + second.timings.decodeMs,
-        postprocessMs: first.timings.postprocessMs + second.timings.postprocessMs + performance.now() - t0,
-      },
-    };
+    const zoomRule = { margin: rule.margin, minGain: rule.min_gain };
+    // A box names the target: one pass around it. Automatic mode may look closer again when the
+    // zoomed answer is much smaller than its crop (a small head first seen with its surroundings).
+    const passes = first.mode === 'box' ? 1 : (rule.passes ?? 1);
+    let best = first;
+    let frame = { x0: 0, y0: 0, x1: w, y1: h };
+    const timings = { ...first.timings };
+    for (let pass = 0; pass < passes; pass++) {
+      const fw = frame.x1 - frame.x0;
+      const fh = frame.y1 - frame.y0;
+      // the target and the next crop are worked out inside the current frame, so each pass must zoom by min_gain
+      const target = best.mode === 'box' ? boxInCrop(prompt.box!, frame) : maskBounds(cropMask(best.mask, w, frame), fw, fh);
+      const inner = target ? zoomRegion(target, fw, fh, zoomRule) : null;
+      if (!inner) break;
+      const region = { x0: frame.x0 + inner.x0, y0: frame.y0 + inner.y0, x1: frame.x0 + inner.x1, y1: frame.y0 + inner.y1 };
+      const cropPrompt: Prompt = { clicks: [], ...(prompt.anatomy !== undefined ? { anatomy: prompt.anatomy } : {}), ...(prompt.box ? { box: boxInCrop(prompt.box, region) } : {}) };
+      const crop = { key: `${input.key}|zoom ${region.x0},${region.y0},${region.x1},${region.y1}`, image: cropGrey(input.image, region) };
+      const next = await this.segmentWhole(crop, cropPrompt);
+      timings.encodeMs += next.timings.encodeMs;
+      timings.decodeMs += next.timings.decodeMs;
+      timings.postprocessMs += next.timings.postprocessMs;
+      // A closer look that finds nothing (below the automatic threshold) does not overrule the last answer.
+      if (next.empty) break;
+      const t0 = performance.now();
+      const mask = pasteMask(next.mask, region, w, h);
+      best = { ...first, mask, polygons: maskToPolygons(mask, w, h), score: next.score, areaPixels: next.areaPixels, zoomedTo: region, timings };
+      timings.postprocessMs += performance.now() - t0;
+      frame = region;
+    }
+    return { ...best, timings };
   }
 
   /** One pass of encoder (cached) and decoder on the image as given. */

@@ -25,6 +25,8 @@ const ManifestSchema = z.object({
       modes: z.array(z.enum(['automatic', 'box'])).min(1),
       margin: z.number().min(1).max(4),
       min_gain: z.number().min(1),
+      /** Automatic mode may zoom again (up to this many passes) while each crop shrinks by min_gain. */
+      passes: z.number().int().min(1).max(3).optional(),
     })
     .optional(),
   license: z.string().optional(),

@@ -64,6 +64,14 @@ export function cropGrey(image: GreyImage, r: CropRect): GreyImage {
   return { width: w, height: h, data };
 }
 
+/** The part of a full-size mask inside a crop. */
+export function cropMask(mask: Uint8Array, width: number, r: CropRect): Uint8Array {
+  const w = r.x1 - r.x0;
+  const out = new Uint8Array(w * (r.y1 - r.y0));
+  for (let y = 0; y < r.y1 - r.y0; y++) out.set(mask.subarray((y + r.y0) * width + r.x0, (y + r.y0) * width + r.x1), y * w);
+  return out;
+}
+
 /** The crop's mask placed in a full-size empty mask. */
 export function pasteMask(cropMask: Uint8Array, r: CropRect, width: number, height: number): Uint8Array {
   const w = r.x1 - r.x0;
