@@ -80,7 +80,7 @@ def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0
     )
 
 
-def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None) -> Dict:
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1) -> Dict:
     os.makedirs(out_dir, exist_ok=True)
     s, c = model.cfg.img_size, model.cfg.in_chans
     image = torch.randn(1, c, s, s)
@@ -131,6 +131,8 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
         # Trained on crops around targets (train --p-zoom): the app may re-encode such a crop for a
         # sharper second pass in automatic and box mode (electron/engine/zoom.ts).
         manifest["zoom"] = {"modes": ["automatic", "box"], "margin": float(zoom_margin), "min_gain": 1.25}
+        if zoom_passes > 1:
+            manifest["zoom"]["passes"] = int(zoom_passes)
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -206,11 +208,12 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--name", default="MedUS-S")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--skip-parity", action="store_true")
+    ap.add_argument("--zoom-passes", type=int, default=1, help="zoomed passes automatic mode may take (each inside the last crop)")
     ap.add_argument("--zoom-margin", type=float, help="declare the zoomed second pass with this crop margin (default 1.2 when the checkpoint was trained with --p-zoom; 0 = never)")
     args = ap.parse_args(argv)
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
     model, meta = load_checkpoint(args.checkpoint)
-    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin)
+    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes)
     print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))
     if not args.skip_parity:
         print("parity", json.dumps(parity(model, out)))
