@@ -16,11 +16,20 @@ describe('zoom geometry', () => {
     expect(maskBounds(m, w, 6)).toEqual({ x0: 3, y0: 2, x1: 8, y1: 5 });
   });
 
-  it('scales the target box about its centre and clamps it to the image', () => {
+  it('scales the target box about its centre, sliding it back inside the image at an edge', () => {
     const r = zoomRegion({ x0: 100, y0: 50, x1: 200, y1: 100 }, 800, 600, { margin: 1.2, minGain: 1.25 });
     expect(r).toEqual({ x0: 90, y0: 45, x1: 210, y1: 105 });
     const edge = zoomRegion({ x0: 0, y0: 0, x1: 100, y1: 100 }, 800, 600, { margin: 1.5, minGain: 1.25 });
-    expect(edge).toEqual({ x0: 0, y0: 0, x1: 125, y1: 125 });
+    expect(edge).toEqual({ x0: 0, y0: 0, x1: 150, y1: 150 }); // same size, target off-centre
+    const far = zoomRegion({ x0: 700, y0: 500, x1: 800, y1: 600 }, 800, 600, { margin: 1.5, minGain: 1.25 });
+    expect(far).toEqual({ x0: 650, y0: 450, x1: 800, y1: 600 });
+  });
+
+  it('never crops smaller than minSide, so a tiny target is not blown up into blur', () => {
+    const r = zoomRegion({ x0: 400, y0: 300, x1: 410, y1: 306 }, 800, 600, { margin: 1.2, minGain: 1.25, minSide: 64 });
+    expect(r).toEqual({ x0: 373, y0: 271, x1: 437, y1: 335 });
+    // an image smaller than minSide along an axis keeps that axis whole
+    expect(zoomRegion({ x0: 10, y0: 10, x1: 20, y1: 20 }, 400, 40, { margin: 1.2, minGain: 1.25, minSide: 64 })).toEqual({ x0: 0, y0: 0, x1: 64, y1: 40 });
   });
 
   it('does not zoom when the crop would be nearly the whole image', () => {

@@ -212,7 +212,8 @@ export class SegmentationEngine {
     const rule = this.model.manifest.zoom;
     if (!rule || !this.zoom || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
     const { width: w, height: h } = input.image;
-    const zoomRule = { margin: rule.margin, minGain: rule.min_gain };
+    // at most 4× enlargement of original pixels: beyond that a crop is blur, not detail
+    const zoomRule = { margin: rule.margin, minGain: rule.min_gain, minSide: Math.round(this.model.manifest.input_size / 4) };
     // A box names the target: one pass around it. Automatic mode may look closer again when the
     // zoomed answer is much smaller than its crop (a small head first seen with its surroundings).
     const passes = first.mode === 'box' ? 1 : (rule.passes ?? 1);

@@ -13,6 +13,8 @@ export interface ZoomRule {
   margin: number;
   /** Only zoom when the crop is at least this many times smaller than the image along an axis. */
   minGain: number;
+  /** Smallest crop side in image pixels: a tiny crop stretched to the model's input is all blur. */
+  minSide?: number;
 }
 
 /** Integer crop rectangle in original pixels: x0,y0 inclusive, x1,y1 exclusive. */
@@ -44,16 +46,24 @@ export function maskBounds(mask: Uint8Array, width: number, height: number): Box
 export function zoomRegion(target: Box, width: number, height: number, rule: ZoomRule): CropRect | null {
   const cx = (target.x0 + target.x1) / 2;
   const cy = (target.y0 + target.y1) / 2;
-  const hw = (Math.max(1, target.x1 - target.x0) * rule.margin) / 2;
-  const hh = (Math.max(1, target.y1 - target.y0) * rule.margin) / 2;
-  const x0 = Math.max(0, Math.floor(cx - hw));
-  const y0 = Math.max(0, Math.floor(cy - hh));
-  const x1 = Math.min(width, Math.ceil(cx + hw));
-  const y1 = Math.min(height, Math.ceil(cy + hh));
+  const min = rule.minSide ?? 0;
+  const hw = Math.max(Math.max(1, target.x1 - target.x0) * rule.margin, Math.min(min, width)) / 2;
+  const hh = Math.max(Math.max(1, target.y1 - target.y0) * rule.margin, Math.min(min, height)) / 2;
+  const [x0, x1] = span(cx, hw, width);
+  const [y0, y1] = span(cy, hh, height);
   // Crops thinner than a few pixels cannot be encoded meaningfully.
   if (x1 - x0 < 8 || y1 - y0 < 8) return null;
   const gain = Math.max(width / (x1 - x0), height / (y1 - y0));
   return gain >= rule.minGain ? { x0, y0, x1, y1 } : null;
+}
+
+/** [centre − half, centre + half] in whole pixels, slid back inside [0, size] rather than cut where possible. */
+function span(centre: number, half: number, size: number): [number, number] {
+  let lo = Math.floor(centre - half);
+  let hi = Math.ceil(centre + half);
+  if (lo < 0) [lo, hi] = [0, Math.min(size, hi - lo)];
+  if (hi > size) [lo, hi] = [Math.max(0, lo - (hi - size)), size];
+  return [lo, hi];
 }
 
 export function cropGrey(image: GreyImage, r: CropRect): GreyImage {
