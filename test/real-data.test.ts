@@ -87,6 +87,7 @@ describe.skipIf(!haveData)('head circumference on HC18', () => {
     const rep = JSON.parse(readFileSync(json, 'utf8'));
     expect(Object.keys(rep)).toEqual(expect.arrayContaining(['n', 'hc_mae_mm', 'hc_median_mm', 'hc_p95_mm', 'gt_mask_hc_mae_mm']));
     expect(rep.n).toBe(5);
+    expect(rep.by_reference_hc.reduce((a: number, s: { n: number }) => a + s.n, 0)).toBe(5);
     // the dataset README: mask perimeters differ from hc_mm by about 1.2 mm on average
     expect(rep.gt_mask_hc_mae_mm).toBeLessThan(3);
     expect(rep.hc_mae_mm).toBeGreaterThanOrEqual(0);

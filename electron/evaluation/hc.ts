@@ -22,6 +22,11 @@ export interface HcReport {
   /** Mean signed error (model − reference): a systematic over- or under-estimate shows here. */
   hc_mean_signed_mm: number;
   gt_mask_hc_mean_signed_mm: number;
+  /**
+   * The same errors by the reference HC: below 100 mm is about 14 weeks and earlier, where
+   * pregnancies are dated by crown-rump length rather than HC; the strata show where errors come from.
+   */
+  by_reference_hc: Array<{ range: string; n: number; not_found: number; hc_mae_mm: number; hc_median_mm: number }>;
   /** Images where the model found no head (counted in n, excluded from the errors). */
   not_found: number;
 }
@@ -39,6 +44,12 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
   const gtErrors: number[] = [];
   const signed: number[] = [];
   const gtSigned: number[] = [];
+  const STRATA = [
+    { range: '< 100 mm', lo: 0, hi: 100 },
+    { range: '100–250 mm', lo: 100, hi: 250 },
+    { range: '≥ 250 mm', lo: 250, hi: Infinity },
+  ];
+  const strata = STRATA.map((s) => ({ ...s, n: 0, notFound: 0, errors: [] as number[] }));
   let notFound = 0;
   for (const [k, it] of chosen.entries()) {
     const img = await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}.jpg`));
@@ -48,10 +59,15 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     const box = prompt === 'box' ? maskBox(truth, w, h) : null;
     const seg = await engine.segment({ key: img.key, image: img.image }, { clicks: [], anatomy: 'fetal-head', ...(box ? { box } : {}) });
     const hc = seg.empty ? null : hcOf(seg.mask, w, h, cal);
-    if (hc === null) notFound++;
-    else {
+    const stratum = strata.find((s) => it.hcMm! >= s.lo && it.hcMm! < s.hi)!;
+    stratum.n++;
+    if (hc === null) {
+      notFound++;
+      stratum.notFound++;
+    } else {
       errors.push(Math.abs(hc - it.hcMm!));
       signed.push(hc - it.hcMm!);
+      stratum.errors.push(Math.abs(hc - it.hcMm!));
     }
     const gt = hcOf(truth, w, h, cal);
     if (gt !== null) {
@@ -69,6 +85,7 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     gt_mask_hc_mae_mm: mean(gtErrors),
     hc_mean_signed_mm: mean(signed),
     gt_mask_hc_mean_signed_mm: mean(gtSigned),
+    by_reference_hc: strata.map((s) => ({ range: s.range, n: s.n, not_found: s.notFound, hc_mae_mm: mean(s.errors), hc_median_mm: percentile(s.errors, 50) })),
     not_found: notFound,
   };
 }

@@ -24,4 +24,5 @@ if (auto?.no_target) console.log(`\nAutomatic mode on test images without a targ
 for (const h of hcFiles) {
   const r = JSON.parse(readFileSync(h, 'utf8'));
   console.log(`\nHC18 head circumference (${r.prompt}, n = ${r.n}): mean absolute error ${f(r.hc_mae_mm, 2)} mm, median ${f(r.hc_median_mm, 2)} mm, 95th percentile ${f(r.hc_p95_mm, 2)} mm; mean signed error ${r.hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.hc_mean_signed_mm, 2)} mm; from the ground-truth masks ${f(r.gt_mask_hc_mae_mm, 2)} mm (signed ${r.gt_mask_hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.gt_mask_hc_mean_signed_mm, 2)} mm); no head found in ${r.not_found}.`);
+  if (r.by_reference_hc) console.log(`By reference HC: ${r.by_reference_hc.map((s) => `${s.range}: n ${s.n}, mean ${f(s.hc_mae_mm ?? NaN, 2)} mm, median ${f(s.hc_median_mm ?? NaN, 2)} mm, not found ${s.not_found}`).join('; ')}.`);
 }
