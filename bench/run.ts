@@ -101,7 +101,7 @@ if (batchN > 0) {
     () => false,
   );
   const bs = (performance.now() - tb) / 1000;
-  batch = { images: batchN, images_per_s: batchN / bs, peak_rss_mb: peakRss / 1024 / 1024, rss_at_quarter_mb: quarter / 1024 / 1024, rss_at_end_mb: process.memoryUsage().rss / 1024 / 1024 };
+  batch = { images: batchN, images_per_s: batchN / bs, peak_rss_mb: Math.max(peakRss, process.memoryUsage().rss) / 1024 / 1024, rss_at_quarter_mb: quarter / 1024 / 1024, rss_at_end_mb: process.memoryUsage().rss / 1024 / 1024 };
   rmSync(tmp, { recursive: true, force: true });
 }
 clearInterval(sample);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
 import { loadFrame } from '../electron/imaging/load';
+import { readDataset } from '../electron/evaluation/datasets';
 import { dice } from '../electron/evaluation/metrics';
 import { DATASETS_DIR, MODEL_DIR, tempDir } from './helpers/synth';
 
@@ -25,7 +26,11 @@ async function maskOf(path: string): Promise<Uint8Array> {
 describe.skipIf(!haveData)('real images from ../shared/datasets/*/orig', () => {
   it('automatic fetal-head segmentation of HC18 test images at full resolution lands on the head', async () => {
     const orig = join(DATASETS_DIR, 'hc18', 'orig');
-    const ids = readdirSync(orig).filter((f) => f.endsWith('_HC.jpg')).sort().slice(0, 8);
+    // the first eight test heads of 100 mm HC or more (about 14 weeks on), where HC is used for
+    // dating; first-trimester heads are the model card's documented automatic-mode failure
+    const later = new Set(readDataset(DATASETS_DIR, 'hc18').filter((i) => i.split === 'test' && (i.hcMm ?? 0) >= 100).map((i) => `${i.id}.jpg`));
+    const ids = readdirSync(orig).filter((f) => later.has(f)).sort().slice(0, 8);
+    expect(ids).toHaveLength(8);
     const out = tempDir();
     const r = await run('segment', ...ids.map((f) => join(orig, f)), '--anatomy', 'fetal-head', '--out', out, '--model', MODEL_DIR);
     expect(r.code).toBe(0);
@@ -37,9 +42,9 @@ describe.skipIf(!haveData)('real images from ../shared/datasets/*/orig', () => {
       expect(pred.length).toBe(truth.length); // original size, not 256×256
       scores.push(dice(pred, truth));
     }
-    // most heads are found and outlined; automatic mode misses some (HC18 automatic Dice in the
-    // model card: 0.89 over the whole test split; these first eight are harder, 0.64 on average)
-    expect(scores.filter((d) => d > 0.7).length, `Dice per image: ${scores.map((d) => d.toFixed(2)).join(' ')}`).toBeGreaterThanOrEqual(5);
+    // most heads are found and outlined (HC18 automatic Dice in the model card: 0.90 over the whole
+    // test split); a pipeline error (coordinates, resize, threshold) would put all of them off the head
+    expect(scores.filter((d) => d > 0.8).length, `Dice per image: ${scores.map((d) => d.toFixed(2)).join(' ')}`).toBeGreaterThanOrEqual(6);
   });
 
   it('box prompts on breast and thyroid-nodule originals overlay the lesion', async () => {
