@@ -19,7 +19,7 @@ import { decoderPoints, promptMode, validatePrompt } from './prompt';
 import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
 import { resizeGrey } from './resample';
 import type { Prompt, Segmentation } from './types';
-import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, zoomRegion } from './zoom';
+import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, shiftPolygons, zoomRegion } from './zoom';
 
 type Embedding = Record<string, ort.Tensor>;
 
@@ -237,8 +237,7 @@ export class SegmentationEngine {
       // A closer look that finds nothing (below the automatic threshold) does not overrule the last answer.
       if (next.empty) break;
       const t0 = performance.now();
-      const mask = pasteMask(next.mask, region, w, h);
-      best = { ...first, mask, polygons: maskToPolygons(mask, w, h), score: next.score, areaPixels: next.areaPixels, zoomedTo: region, timings };
+      best = { ...first, mask: pasteMask(next.mask, region, w, h), polygons: shiftPolygons(next.polygons, region), score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
       timings.postprocessMs += performance.now() - t0;
       frame = region;
     }

@@ -6,7 +6,7 @@
  * put the crop's mask back.
  */
 import type { GreyImage } from '../imaging/greyscale';
-import type { Box } from './types';
+import type { Box, Polygon } from './types';
 
 export interface ZoomRule {
   /** The crop is the structure's bounding box scaled by this factor about its centre. */
@@ -67,14 +67,10 @@ function span(centre: number, half: number, size: number): [number, number] {
 }
 
 export function cropGrey(image: GreyImage, r: CropRect): GreyImage {
-  const w = r.x1 - r.x0;
-  const h = r.y1 - r.y0;
-  const data = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) data.set(image.data.subarray((y + r.y0) * image.width + r.x0, (y + r.y0) * image.width + r.x1), y * w);
-  return { width: w, height: h, data };
+  return { width: r.x1 - r.x0, height: r.y1 - r.y0, data: cropMask(image.data, image.width, r) };
 }
 
-/** The part of a full-size mask inside a crop. */
+/** The part of a full-size raster (mask or pixels) inside a crop. */
 export function cropMask(mask: Uint8Array, width: number, r: CropRect): Uint8Array {
   const w = r.x1 - r.x0;
   const out = new Uint8Array(w * (r.y1 - r.y0));
@@ -88,6 +84,11 @@ export function pasteMask(cropMask: Uint8Array, r: CropRect, width: number, heig
   const full = new Uint8Array(width * height);
   for (let y = 0; y < r.y1 - r.y0; y++) full.set(cropMask.subarray(y * w, (y + 1) * w), (y + r.y0) * width + r.x0);
   return full;
+}
+
+/** Outlines traced on the crop, in whole-image pixels (pasting a mask moves its outline, nothing more). */
+export function shiftPolygons(polygons: Polygon[], r: CropRect): Polygon[] {
+  return polygons.map((ring) => ring.map(([x, y]): [number, number] => [x + r.x0, y + r.y0]));
 }
 
 /** A box (or point) given on the whole image, in the crop's pixels. */

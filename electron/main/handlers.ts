@@ -172,6 +172,8 @@ export function createHandlers(deps: HandlerDeps) {
       for (let i = 0; i < bin.length; i++) area += bin[i] = saved.pixels[i]! > 127 ? 1 : 0;
       const record = await savedRecord(mask);
       remember(masks, `${path}#${frame}#${object}`, { width: image.width, height: image.height, mask: bin }, 32);
+      // the image is open already: measuring this mask next needs no second read for its calibration
+      if (!calibrations.has(`${path}#${frame}`)) remember(calibrations, `${path}#${frame}`, await calibrationOf(image));
       const reply: SegmentReply = {
         width: image.width,
         height: image.height,
