@@ -11,11 +11,11 @@ def augment(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator):
     b, dev = images.shape[0], images.device
 
     def u(lo, hi):
-        return (torch.rand(b, generator=gen) * (hi - lo) + lo).to(dev)
+        return (torch.rand(b, generator=gen, device=gen.device) * (hi - lo) + lo).to(dev)
 
     scale = torch.exp(u(math.log(0.8), math.log(1.25)))
     angle = u(-12, 12) * math.pi / 180
-    flip = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0).to(dev)
+    flip = torch.where(torch.rand(b, generator=gen, device=gen.device) < 0.5, -1.0, 1.0).to(dev)
     tx, ty = u(-0.1, 0.1), u(-0.1, 0.1)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
@@ -32,14 +32,14 @@ def augment(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator):
     images = (images - mean) * contrast + mean + bright
     # Speckle: multiplicative noise, slightly correlated like real speckle.
     sigma = u(0.0, 0.18).view(b, 1, 1, 1)
-    noise = torch.randn(images.shape, generator=gen).to(dev)
+    noise = torch.randn(images.shape, generator=gen, device=gen.device).to(dev)
     noise = F.avg_pool2d(noise, 3, stride=1, padding=1) * 2.0
     images = images * (1 + sigma * noise)
     # Blur a third of the batch with a 5x5 Gaussian.
     k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=dev)
     k = (k[:, None] * k[None, :]) / 256.0
     blurred = F.conv2d(F.pad(images, (2, 2, 2, 2), mode="replicate"), k.view(1, 1, 5, 5))
-    sel = (torch.rand(b, generator=gen) < 0.33).to(dev).view(b, 1, 1, 1).float()
+    sel = (torch.rand(b, generator=gen, device=gen.device) < 0.33).to(dev).view(b, 1, 1, 1).float()
     images = sel * blurred + (1 - sel) * images
     return images.clamp(0, 1), masks
 
@@ -54,7 +54,7 @@ def zoom_to_target(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generat
     theta = torch.zeros(b, 2, 3, device=dev)
     theta[:, 0, 0] = 1
     theta[:, 1, 1] = 1
-    pick = torch.rand(b, generator=gen) < p
+    pick = (torch.rand(b, generator=gen, device=gen.device) < p).tolist()
     any_y = masks[:, 0].amax(dim=2) > 0.5  # [B, S] rows with target
     any_x = masks[:, 0].amax(dim=1) > 0.5
     changed = False
@@ -64,8 +64,8 @@ def zoom_to_target(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generat
         ys = torch.nonzero(any_y[j])[:, 0]
         xs = torch.nonzero(any_x[j])[:, 0]
         x0, x1, y0, y1 = xs[0].item(), xs[-1].item() + 1, ys[0].item(), ys[-1].item() + 1
-        margin = 1.15 + 0.45 * torch.rand(1, generator=gen).item()
-        jit = (torch.rand(2, generator=gen) - 0.5) * 0.1
+        margin = 1.15 + 0.45 * torch.rand(1, generator=gen, device=gen.device).item()
+        jit = (torch.rand(2, generator=gen, device=gen.device) - 0.5) * 0.1
         w = min(s, max(16.0, (x1 - x0) * margin))
         h = min(s, max(16.0, (y1 - y0) * margin))
         cx = (x0 + x1) / 2 + jit[0].item() * w

@@ -70,6 +70,7 @@ class Item:
     anatomy: str
     has_target: bool
     group: str
+    hc_mm: Optional[float] = None  # the sonographers' head circumference (HC18 only)
 
 
 def read_meta(root: str) -> List[Item]:
@@ -88,6 +89,7 @@ def read_meta(root: str) -> List[Item]:
                         anatomy=anatomy_key(row["anatomy"], row["structure"]),
                         has_target=row.get("has_target", "1").strip() != "0",
                         group=group_of(name, row["id"]),
+                        hc_mm=float(row["hc_mm"]) if (row.get("hc_mm") or "").strip() else None,
                     )
                 )
     return items
@@ -113,6 +115,16 @@ class InMemorySet:
         if cache:
             os.makedirs(os.path.dirname(cache) or ".", exist_ok=True)
             np.savez(cache, images=self.images, masks=self.masks)
+
+    @classmethod
+    def from_pack(cls, path: str, role: str) -> "InMemorySet":
+        """The items of one role ("train" or "validation") of a pack written by medus.pack."""
+        from .pack import read_pack
+
+        items, images, masks = read_pack(path, role)
+        ds = cls.__new__(cls)
+        ds.items, ds.images, ds.masks = items, images, masks
+        return ds
 
     def by_anatomy(self) -> Dict[str, List[int]]:
         out: Dict[str, List[int]] = {}

@@ -53,7 +53,7 @@ class DecoderOnnx(nn.Module):
 
 
 def load_checkpoint(path: str):
-    ck = torch.load(path, map_location="cpu")
+    ck = torch.load(path, map_location="cpu", weights_only=False)  # our own checkpoints carry run metadata besides tensors
     meta = ck.get("meta", {})
     cfg = MedUSConfig.from_dict(meta["config"]) if "config" in meta else MedUSConfig(anatomies=list(ANATOMIES))
     model = MedUS(cfg)

@@ -33,7 +33,7 @@ class Sampler:
     """Equal sampling per anatomy; automatic mode on a share of steps, with empty targets drawn from
     truly empty images and from images of another organ group ("no fetal head in a thyroid scan")."""
 
-    def __init__(self, ds: InMemorySet, rng: np.random.Generator, p_auto=0.35, p_box=0.4, p_neg=0.3, weights: Optional[Dict[str, float]] = None):
+    def __init__(self, ds: InMemorySet, rng: np.random.Generator, p_auto=0.35, p_box=0.4, p_neg=0.3, weights: Optional[Dict[str, float]] = None, first_trimester_weight: float = 1.0):
         self.ds, self.rng = ds, rng
         self.p_auto, self.p_box, self.p_neg = p_auto, p_box, p_neg
         self.pos: Dict[str, List[int]] = {}
@@ -43,6 +43,12 @@ class Sampler:
         self.anatomies = [a for a in ANATOMIES if a in self.pos]
         w = np.array([(weights or {}).get(a, 1.0) for a in self.anatomies], float)
         self.p_anatomy = w / w.sum()
+        # Within an anatomy, first-trimester heads (reference HC < 100 mm, dated by CRL in practice) can be
+        # drawn more often: they are a sixth of HC18 and the case automatic mode gets wrong (sac for head).
+        self.p_item: Dict[str, np.ndarray] = {}
+        for a, ks in self.pos.items():
+            iw = np.array([first_trimester_weight if (ds.items[k].hc_mm or 1e9) < 100 else 1.0 for k in ks])
+            self.p_item[a] = iw / iw.sum()
 
     def draw(self):
         a = self.anatomies[self.rng.choice(len(self.anatomies), p=self.p_anatomy)]
@@ -58,7 +64,7 @@ class Sampler:
                 k = self.rng.choice(self.pos[b])
             empty = True
         else:
-            k = self.rng.choice(self.pos[a])
+            k = self.pos[a][self.rng.choice(len(self.pos[a]), p=self.p_item[a])]
         given = mode == "auto" or self.rng.random() < 0.9
         return int(k), a, mode, empty, given
 
@@ -148,6 +154,11 @@ def validate(model, ds: InMemorySet, device, max_items=400) -> Dict:
     return {"box": box, "auto": auto, "per_anatomy": summary, "auto_min_score": best_t, "empty_ok": empty_ok}
 
 
+def cpu_state(model) -> Dict[str, torch.Tensor]:
+    """Weights as CPU tensors, so a checkpoint written on a GPU loads anywhere."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
 def save(path, obj):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
@@ -157,6 +168,7 @@ def save(path, obj):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.environ.get("MEDUS_DATASETS", "../../shared/datasets"))
+    ap.add_argument("--pack", help="read the items from a file written by medus.pack instead of --data (for a remote GPU)")
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/medus/run"), help="checkpoint folder (not in git)")
     ap.add_argument("--minutes", type=float, default=100.0, help="wall-clock training budget")
     ap.add_argument("--batch", type=int, default=16)
@@ -166,21 +178,30 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anatomy-weight", action="append", default=[], metavar="NAME=W", help="sample an anatomy W times as often as the others (repeatable), e.g. fetal-head=2")
+    ap.add_argument("--first-trimester-weight", type=float, default=1.0, help="draw fetal heads with reference HC < 100 mm W times as often as other heads")
     ap.add_argument("--p-zoom", type=float, default=0.0, help="share of samples cropped to their target's box (trains the app's zoom refinement)")
     ap.add_argument("--init-onnx", help="warm start from a shipped model folder (e.g. medus-s-v1): its ONNX weights are read back into the modules")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":  # TF32 matmuls/convolutions: fp32 training, tensor-core speed
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     os.makedirs(args.out, exist_ok=True)
-    items = [it for it in read_meta(args.data) if it.split == "train"]
-    train_items = [it for it in items if not is_validation_group(it.group)]
-    val_items = [it for it in items if is_validation_group(it.group)]
-    cache = os.path.join(os.path.dirname(args.out), "cache")
     t0 = time.time()
-    train_set = InMemorySet(args.data, train_items, os.path.join(cache, "train.npz"))
-    val_set = InMemorySet(args.data, val_items, os.path.join(cache, "val.npz"))
-    print(f"data: {len(train_items)} train / {len(val_items)} validation items, loaded in {time.time() - t0:.0f}s", flush=True)
+    if args.pack:
+        train_set = InMemorySet.from_pack(args.pack, "train")
+        val_set = InMemorySet.from_pack(args.pack, "validation")
+    else:
+        items = [it for it in read_meta(args.data) if it.split == "train"]
+        train_items = [it for it in items if not is_validation_group(it.group)]
+        val_items = [it for it in items if is_validation_group(it.group)]
+        cache = os.path.join(os.path.dirname(args.out), "cache")
+        train_set = InMemorySet(args.data, train_items, os.path.join(cache, "train.npz"))
+        val_set = InMemorySet(args.data, val_items, os.path.join(cache, "val.npz"))
+    print(f"data: {len(train_set.items)} train / {len(val_set.items)} validation items, loaded in {time.time() - t0:.0f}s, device {device}", flush=True)
 
     torch.manual_seed(args.seed)
     model = build_model(device)
@@ -192,25 +213,28 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     state = {"step": 0, "samples": 0, "elapsed": 0.0, "best": -1.0, "log": []}
     if args.resume and os.path.isfile(os.path.join(args.out, "last.pt")):
-        ck = torch.load(os.path.join(args.out, "last.pt"), map_location=device)
+        ck = torch.load(os.path.join(args.out, "last.pt"), map_location=device, weights_only=False)  # torch >= 2.6 defaults to True; our own checkpoint holds the optimiser state and run metadata
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         print(f"resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min", flush=True)
     rng = np.random.default_rng(args.seed + state["step"])
-    gen = torch.Generator().manual_seed(args.seed + state["step"])
+    gen = torch.Generator(device=device).manual_seed(args.seed + state["step"])
     weights = {}
     for spec in args.anatomy_weight:
         name, _, w = spec.partition("=")
         if name not in ANATOMIES:
             ap.error(f"--anatomy-weight: unknown anatomy {name!r}")
         weights[name] = float(w)
-    sampler = Sampler(train_set, rng, weights=weights)
+    sampler = Sampler(train_set, rng, weights=weights, first_trimester_weight=args.first_trimester_weight)
+    # The whole training set lives on the device (560 MB): no per-step host-to-device copies on a GPU.
+    all_images = torch.from_numpy(train_set.images).to(device)
+    all_masks = torch.from_numpy(train_set.masks).to(device)
     budget = args.minutes * 60
     start = time.time() - state["elapsed"]
     last_ckpt = last_val = time.time()
     model.train()
-    meta = {"config": model.cfg.to_dict(), "pixel_mean": PIXEL_MEAN, "pixel_std": PIXEL_STD, "p_zoom": args.p_zoom}
+    meta = {"config": model.cfg.to_dict(), "pixel_mean": PIXEL_MEAN, "pixel_std": PIXEL_STD, "p_zoom": args.p_zoom, "args": vars(args), "torch": str(torch.__version__), "device": str(device)}
     run_loss, run_n, t_log = 0.0, 0, time.time()
 
     while True:
@@ -223,16 +247,14 @@ def main() -> None:
             g["lr"] = lr
         draws = [sampler.draw() for _ in range(args.batch)]
         ks = [d[0] for d in draws]
-        imgs = torch.from_numpy(train_set.images[ks]).float().div(255).unsqueeze(1)
-        gts = torch.from_numpy(train_set.masks[ks]).float().unsqueeze(1)
-        for j, d in enumerate(draws):
-            if d[3]:
-                gts[j].zero_()
-        imgs, gts = imgs.to(device), gts.to(device)
+        sel = torch.tensor(ks, device=device)
+        imgs = all_images[sel].float().div(255).unsqueeze(1)
+        keep = torch.tensor([0.0 if d[3] else 1.0 for d in draws], device=device)
+        gts = all_masks[sel].float().unsqueeze(1) * keep.view(-1, 1, 1, 1)
         if args.p_zoom > 0:
             imgs, gts = zoom_to_target(imgs, gts, gen, args.p_zoom)
         imgs, gts = augment(imgs, gts, gen)
-        gts_np = gts[:, 0].cpu().numpy().astype(bool)
+        gts_np = (gts[:, 0] > 0.5).cpu().numpy()
         prompts, multi = [], []
         for j, (_, a, mode, empty, given) in enumerate(draws):
             p = initial_prompt(gts_np[j], mode, rng)
@@ -278,18 +300,18 @@ def main() -> None:
             score = v["box"] + v["auto"]
             if score > state["best"]:
                 state["best"] = score
-                save(os.path.join(args.out, "best.pt"), {"model": model.state_dict(), "meta": {**meta, "validation": v, "step": state["step"]}})
+                save(os.path.join(args.out, "best.pt"), {"model": cpu_state(model), "meta": {**meta, "validation": v, "step": state["step"]}})
             last_val = time.time()
         if now - last_ckpt > 300:
-            save(os.path.join(args.out, "last.pt"), {"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "meta": meta})
+            save(os.path.join(args.out, "last.pt"), {"model": cpu_state(model), "opt": opt.state_dict(), "state": state, "meta": meta})
             last_ckpt = now
 
     v = validate(model, val_set, device)
     state["log"].append({"step": state["step"], "minutes": state["elapsed"] / 60, **{k: v[k] for k in ("box", "auto", "auto_min_score", "empty_ok")}})
     print("final validation", json.dumps(v), flush=True)
-    final = {"model": model.state_dict(), "meta": {**meta, "validation": v, "step": state["step"], "samples": state["samples"], "minutes": state["elapsed"] / 60, "log": state["log"]}}
+    final = {"model": cpu_state(model), "meta": {**meta, "validation": v, "step": state["step"], "samples": state["samples"], "minutes": state["elapsed"] / 60, "log": state["log"]}}
     save(os.path.join(args.out, "final.pt"), final)
-    save(os.path.join(args.out, "last.pt"), {"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "meta": meta})
+    save(os.path.join(args.out, "last.pt"), {"model": cpu_state(model), "opt": opt.state_dict(), "state": state, "meta": meta})
     print("done", flush=True)
 
 
