@@ -5,6 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .prompts import mask_boxes_t
+
 
 def augment(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator):
     """images float [B,1,S,S] in 0..1, masks float {0,1} [B,1,S,S]; returns augmented copies."""
@@ -48,37 +50,30 @@ def zoom_to_target(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generat
     """Crops a share of the batch to its target's box plus a random margin, stretched back to S×S.
 
     The app's zoom refinement re-encodes such a crop of the original image (automatic mode, small
-    targets); training on the same framing keeps that second pass in distribution."""
+    targets); training on the same framing keeps that second pass in distribution. Whole-batch
+    tensor ops: no per-image loop or host sync besides one "anything to do?" check."""
     b, _, s, _ = masks.shape
     dev = images.device
-    theta = torch.zeros(b, 2, 3, device=dev)
-    theta[:, 0, 0] = 1
-    theta[:, 1, 1] = 1
-    pick = (torch.rand(b, generator=gen, device=gen.device) < p).tolist()
-    any_y = masks[:, 0].amax(dim=2) > 0.5  # [B, S] rows with target
-    any_x = masks[:, 0].amax(dim=1) > 0.5
-    changed = False
-    for j in range(b):
-        if not pick[j] or not any_y[j].any():
-            continue
-        ys = torch.nonzero(any_y[j])[:, 0]
-        xs = torch.nonzero(any_x[j])[:, 0]
-        x0, x1, y0, y1 = xs[0].item(), xs[-1].item() + 1, ys[0].item(), ys[-1].item() + 1
-        margin = 1.15 + 0.45 * torch.rand(1, generator=gen, device=gen.device).item()
-        jit = (torch.rand(2, generator=gen, device=gen.device) - 0.5) * 0.1
-        w = min(s, max(16.0, (x1 - x0) * margin))
-        h = min(s, max(16.0, (y1 - y0) * margin))
-        cx = (x0 + x1) / 2 + jit[0].item() * w
-        cy = (y0 + y1) / 2 + jit[1].item() * h
-        # affine_grid works in [-1, 1]: output covers the crop's centre ± half its size
-        theta[j, 0, 0] = w / s
-        theta[j, 1, 1] = h / s
-        theta[j, 0, 2] = 2 * cx / s - 1
-        theta[j, 1, 2] = 2 * cy / s - 1
-        changed = True
-    if not changed:
+    m = masks[:, 0] > 0.5
+    pick = (torch.rand(b, generator=gen, device=gen.device).to(dev) < p) & m.flatten(1).any(dim=1)
+    margin = 1.15 + 0.45 * torch.rand(b, generator=gen, device=gen.device).to(dev)
+    jit = (torch.rand(b, 2, generator=gen, device=gen.device).to(dev) - 0.5) * 0.1
+    if not bool(pick.any()):
         return images, masks
+    box = mask_boxes_t(m)
+    w = ((box[:, 2] - box[:, 0]) * margin).clamp(16.0, float(s))
+    h = ((box[:, 3] - box[:, 1]) * margin).clamp(16.0, float(s))
+    cx = (box[:, 0] + box[:, 2]) / 2 + jit[:, 0] * w
+    cy = (box[:, 1] + box[:, 3]) / 2 + jit[:, 1] * h
+    # affine_grid works in [-1, 1]: output covers the crop's centre ± half its size; identity where not picked
+    one, zero = torch.ones_like(w), torch.zeros_like(w)
+    theta = torch.zeros(b, 2, 3, device=dev)
+    theta[:, 0, 0] = torch.where(pick, w / s, one)
+    theta[:, 1, 1] = torch.where(pick, h / s, one)
+    theta[:, 0, 2] = torch.where(pick, 2 * cx / s - 1, zero)
+    theta[:, 1, 2] = torch.where(pick, 2 * cy / s - 1, zero)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    images = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    masks = (F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
-    return images, masks
+    zoomed = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    zmasks = (F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
+    sel = pick.view(-1, 1, 1, 1)
+    return torch.where(sel, zoomed, images), torch.where(sel, zmasks, masks)

@@ -20,7 +20,7 @@ from .augment import augment, zoom_to_target
 from .data import ANATOMIES, ORGAN_GROUP, InMemorySet, is_validation_group, read_meta
 from .losses import hard_iou, mask_losses
 from .modeling.medus import MedUS, MedUSConfig
-from .prompts import error_click, initial_prompt, pack
+from .prompts import MODES, error_clicks_t, initial_prompt, initial_prompts_t, pack
 
 PIXEL_MEAN, PIXEL_STD = 64.0, 56.0
 
@@ -254,29 +254,22 @@ def main() -> None:
         if args.p_zoom > 0:
             imgs, gts = zoom_to_target(imgs, gts, gen, args.p_zoom)
         imgs, gts = augment(imgs, gts, gen)
-        gts_np = (gts[:, 0] > 0.5).cpu().numpy()
-        prompts, multi = [], []
-        for j, (_, a, mode, empty, given) in enumerate(draws):
-            p = initial_prompt(gts_np[j], mode, rng)
-            prompts.append(p)
-            multi.append(mode == "click" and len(p) == 1)
+        # prompts are simulated on the device for the whole batch (prompts.py): no per-image host work
+        target = gts[:, 0] > 0.5
+        modes = torch.tensor([MODES.index(d[2]) for d in draws], device=device)
+        coords, labels, lone = initial_prompts_t(target, modes, gen)
         anat = torch.tensor([ANATOMIES.index(d[1]) if d[4] else -1 for d in draws], device=device)
         feats = model.image_encoder(normalise(imgs))
         b = len(ks)
-        low, iou = decode_step(model, feats, prompts, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat, device)
+        low, iou = model.decode(feats, coords, labels, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat)
         up, total, iou_l = candidate_losses(low, iou, gts)
-        multi_t = torch.tensor(multi, device=device)
-        pick = torch.where(multi_t, total[:, 1:].argmin(dim=1) + 1, torch.zeros_like(anat))
+        pick = torch.where(lone, total[:, 1:].argmin(dim=1) + 1, torch.zeros_like(anat))
         loss = total.gather(1, pick[:, None]).mean() + iou_l.mean()
         if rng.random() < 0.5:  # one step of iterative refinement from the error region
-            pred = (up.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *up.shape[-2:]))[:, 0] > 0).cpu().numpy()
-            prompts2 = []
-            for j, p in enumerate(prompts):
-                c = error_click(pred[j], gts_np[j], rng)
-                base = [q for q in p if q[2] != -1.0]
-                prompts2.append(base + ([c] if c else []) or [(0.0, 0.0, -1.0)])
+            pred = up.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *up.shape[-2:]))[:, 0] > 0
+            click_xy, click_label = error_clicks_t(pred, target, gen)
             prev = low.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *low.shape[-2:])).detach()
-            low2, iou2 = decode_step(model, feats, prompts2, prev, torch.ones(b, device=device), anat, device)
+            low2, iou2 = model.decode(feats, torch.cat([coords, click_xy], 1), torch.cat([labels, click_label], 1), prev, torch.ones(b, device=device), anat)
             _, total2, iou_l2 = candidate_losses(low2, iou2, gts)
             loss = loss + total2[:, 0].mean() + iou_l2[:, 0].mean()
         opt.zero_grad(set_to_none=True)
