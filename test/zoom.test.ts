@@ -62,12 +62,14 @@ describe('zoomed second pass in the engine', () => {
   const withZoom = join(dir, 'with');
   const without = join(dir, 'without');
   const twoPasses = join(dir, 'two');
+  const skipping = join(dir, 'skip');
   let zoomed: SegmentationEngine;
+  let skipper: SegmentationEngine;
   let plain: SegmentationEngine;
   let closer: SegmentationEngine;
   beforeAll(async () => {
     const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as Record<string, unknown>;
-    for (const [folder, zoom] of [[withZoom, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25 }], [without, undefined], [twoPasses, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25, passes: 2 }]] as const) {
+    for (const [folder, zoom] of [[withZoom, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25 }], [without, undefined], [twoPasses, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25, passes: 2 }], [skipping, { modes: ['automatic', 'box'], margin: 1.2, min_gain: 1.25, skip_anatomies: ['breast-lesion'] }]] as const) {
       const { mkdirSync } = await import('node:fs');
       mkdirSync(folder);
       for (const f of ['encoder.onnx', 'decoder.onnx']) copyFileSync(join(MODEL_DIR, f), join(folder, f));
@@ -79,11 +81,13 @@ describe('zoomed second pass in the engine', () => {
     zoomed = await SegmentationEngine.create(withZoom, { provider: 'cpu' });
     plain = await SegmentationEngine.create(without, { provider: 'cpu' });
     closer = await SegmentationEngine.create(twoPasses, { provider: 'cpu' });
+    skipper = await SegmentationEngine.create(skipping, { provider: 'cpu' });
   });
   afterAll(async () => {
     await zoomed.dispose();
     await plain.dispose();
     await closer.dispose();
+    await skipper.dispose();
   });
 
   // A small lesion in a large frame: the case zooming is for.
@@ -125,6 +129,15 @@ describe('zoomed second pass in the engine', () => {
     expect(click.zoomedTo).toBeNull();
     const whole = await zoomed.segment(input, { clicks: [], box: { x0: 2, y0: 2, x1: W - 2, y1: H - 2 }, anatomy: 'breast-lesion' });
     expect(whole.zoomedTo).toBeNull();
+  });
+
+  it('skips the second pass for the anatomies the manifest lists, and only for those', async () => {
+    const listed = await skipper.segment(input, { clicks: [], box, anatomy: 'breast-lesion' });
+    expect(listed.zoomedTo).toBeNull();
+    const plainBox = await plain.segment(input, { clicks: [], box, anatomy: 'breast-lesion' });
+    expect(Array.from(listed.mask)).toEqual(Array.from(plainBox.mask));
+    const other = await skipper.segment(input, { clicks: [], box, anatomy: 'thyroid-nodule' });
+    expect(other.zoomedTo).not.toBeNull();
   });
 
   it('zooms in automatic mode when the first pass found the structure', async () => {

@@ -211,6 +211,7 @@ export class SegmentationEngine {
     const first = await this.segmentWhole(input, prompt);
     const rule = this.model.manifest.zoom;
     if (!rule || !this.zoom || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
+    if (prompt.anatomy !== undefined && rule.skip_anatomies?.includes(prompt.anatomy)) return first;
     const { width: w, height: h } = input.image;
     // at most 4× enlargement of original pixels: beyond that a crop is blur, not detail
     const zoomRule = { margin: rule.margin, minGain: rule.min_gain, minSide: Math.round(this.model.manifest.input_size / 4) };

@@ -27,6 +27,8 @@ const ManifestSchema = z.object({
       min_gain: z.number().min(1),
       /** Automatic mode may zoom again (up to this many passes) while each crop shrinks by min_gain. */
       passes: z.number().int().min(1).max(3).optional(),
+      /** Anatomies the second pass is not run for (it did not help them on validation data). */
+      skip_anatomies: z.array(z.string().min(1)).optional(),
     })
     .optional(),
   license: z.string().optional(),

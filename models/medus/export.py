@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import tempfile
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -80,7 +80,7 @@ def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0
     )
 
 
-def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1) -> Dict:
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1, zoom_skip: Optional[List[str]] = None) -> Dict:
     os.makedirs(out_dir, exist_ok=True)
     s, c = model.cfg.img_size, model.cfg.in_chans
     image = torch.randn(1, c, s, s)
@@ -133,6 +133,11 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
         manifest["zoom"] = {"modes": ["automatic", "box"], "margin": float(zoom_margin), "min_gain": 1.25}
         if zoom_passes > 1:
             manifest["zoom"]["passes"] = int(zoom_passes)
+        if zoom_skip:
+            unknown = [a for a in zoom_skip if a not in model.cfg.anatomies]
+            if unknown:
+                raise ValueError(f"--zoom-skip: unknown anatomies {unknown}; the model knows {model.cfg.anatomies}")
+            manifest["zoom"]["skip_anatomies"] = list(zoom_skip)
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -209,11 +214,13 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--skip-parity", action="store_true")
     ap.add_argument("--zoom-passes", type=int, default=1, help="zoomed passes automatic mode may take (each inside the last crop)")
+    ap.add_argument("--zoom-skip", default="", help="comma-separated anatomies the second pass is not run for (chosen on validation data)")
     ap.add_argument("--zoom-margin", type=float, help="declare the zoomed second pass with this crop margin (default 1.2 when the checkpoint was trained with --p-zoom; 0 = never)")
     args = ap.parse_args(argv)
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
     model, meta = load_checkpoint(args.checkpoint)
-    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes)
+    skip = [a for a in args.zoom_skip.split(",") if a]
+    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes, zoom_skip=skip)
     print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))
     if not args.skip_parity:
         print("parity", json.dumps(parity(model, out)))

@@ -84,6 +84,10 @@ class ExportTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             m = export(self.model, d, {**self.meta, "p_zoom": 0.25}, "MedUS-test", "0.0.0")
             self.assertEqual(m["zoom"], {"modes": ["automatic", "box"], "margin": 1.2, "min_gain": 1.25})
+            m = export(self.model, d, {**self.meta, "p_zoom": 0.25}, "MedUS-test", "0.0.0", zoom_skip=["thyroid-gland"])
+            self.assertEqual(m["zoom"]["skip_anatomies"], ["thyroid-gland"])
+            with self.assertRaises(ValueError):
+                export(self.model, d, {**self.meta, "p_zoom": 0.25}, "MedUS-test", "0.0.0", zoom_skip=["kidney"])
 
     def test_zoom_augmentation_frames_the_target(self):
         from medus.augment import zoom_to_target
