@@ -4,7 +4,6 @@ from typing import List, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 PAD = -1.0
 NEG, POS, BOX_TL, BOX_BR = 0.0, 1.0, 2.0, 3.0
@@ -136,12 +135,6 @@ def random_pixels_t(region: torch.Tensor, gen: torch.Generator, k: int = 1):
     return torch.stack([col.float(), row.float()], dim=2), ok
 
 
-def random_pixel_t(region: torch.Tensor, gen: torch.Generator):
-    """One uniformly drawn pixel of each region: (x, y) [B,2] and whether the region had any [B]."""
-    xy, ok = random_pixels_t(region, gen, 1)
-    return xy[:, 0], ok
-
-
 def mask_boxes_t(masks: torch.Tensor) -> torch.Tensor:
     """Tight boxes (x0, y0, x1, y1), x1/y1 exclusive, of bool masks [B,S,S] as float [B,4]; zeros where empty."""
     b, s, _ = masks.shape
@@ -221,7 +214,7 @@ def error_clicks_t(pred: torch.Tensor, masks: torch.Tensor, gen: torch.Generator
     fp = pred & ~masks
     use_fn = fn.flatten(1).sum(dim=1) >= fp.flatten(1).sum(dim=1)
     region = torch.where(use_fn.view(-1, 1, 1), fn, fp)
-    xy, ok = random_pixel_t(interior_t(region), gen)
-    lab = torch.where(use_fn, torch.full_like(xy[:, 0], POS), torch.full_like(xy[:, 0], NEG))
+    xy, ok = random_pixels_t(interior_t(region), gen)  # [B, 1, 2]
+    lab = torch.where(use_fn, torch.full_like(ok, POS, dtype=torch.float32), torch.full_like(ok, NEG, dtype=torch.float32))
     lab = torch.where(ok, lab, torch.full_like(lab, PAD))
-    return xy.unsqueeze(1), lab.unsqueeze(1)
+    return xy, lab.unsqueeze(1)
