@@ -95,6 +95,9 @@ describe.skipIf(!haveData)('head circumference on HC18', () => {
     expect(rep.by_reference_hc.reduce((a: number, s: { n: number }) => a + s.n, 0)).toBe(5);
     // the dataset README: mask perimeters differ from hc_mm by about 1.2 mm on average
     expect(rep.gt_mask_hc_mae_mm).toBeLessThan(3);
+    // the masks were filled from an outline drawn a few pixels wide: a small outward offset, never inward
+    expect(rep.gt_mask_outline_offset_px).toBeGreaterThan(0.5);
+    expect(rep.gt_mask_outline_offset_px).toBeLessThan(3);
     expect(rep.hc_mae_mm).toBeGreaterThanOrEqual(0);
   });
 });

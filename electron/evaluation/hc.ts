@@ -23,6 +23,14 @@ export interface HcReport {
   hc_mean_signed_mm: number;
   gt_mask_hc_mean_signed_mm: number;
   /**
+   * The same signed errors as a radial offset in image pixels, (HC − reference) / (2π · pixel size):
+   * how far the outline lies outside (+) or inside (−) the sonographers' ellipse on average. The
+   * ground-truth masks' offset is the same on every image whatever its pixel size, because the
+   * masks were filled from an outline drawn a few pixels wide; it is what the bound above is made of.
+   */
+  hc_outline_offset_px: number;
+  gt_mask_outline_offset_px: number;
+  /**
    * The same errors by the reference HC: below 100 mm is about 14 weeks and earlier, where
    * pregnancies are dated by crown-rump length rather than HC; the strata show where errors come from.
    */
@@ -44,6 +52,8 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
   const gtErrors: number[] = [];
   const signed: number[] = [];
   const gtSigned: number[] = [];
+  const offsetPx: number[] = [];
+  const gtOffsetPx: number[] = [];
   const STRATA = [
     { range: '< 100 mm', lo: 0, hi: 100 },
     { range: '100–250 mm', lo: 100, hi: 250 },
@@ -67,12 +77,14 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     } else {
       errors.push(Math.abs(hc - it.hcMm!));
       signed.push(hc - it.hcMm!);
+      offsetPx.push((hc - it.hcMm!) / (2 * Math.PI * it.pixelMm!));
       stratum.errors.push(Math.abs(hc - it.hcMm!));
     }
     const gt = hcOf(truth, w, h, cal);
     if (gt !== null) {
       gtErrors.push(Math.abs(gt - it.hcMm!));
       gtSigned.push(gt - it.hcMm!);
+      gtOffsetPx.push((gt - it.hcMm!) / (2 * Math.PI * it.pixelMm!));
     }
     onProgress?.(k + 1, chosen.length);
   }
@@ -85,6 +97,8 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     gt_mask_hc_mae_mm: mean(gtErrors),
     hc_mean_signed_mm: mean(signed),
     gt_mask_hc_mean_signed_mm: mean(gtSigned),
+    hc_outline_offset_px: mean(offsetPx),
+    gt_mask_outline_offset_px: mean(gtOffsetPx),
     by_reference_hc: strata.map((s) => ({ range: s.range, n: s.n, not_found: s.notFound, hc_mae_mm: mean(s.errors), hc_median_mm: percentile(s.errors, 50) })),
     not_found: notFound,
   };
