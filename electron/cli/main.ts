@@ -223,9 +223,9 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         });
         progress?.end();
         io.out(`HC18 test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
-        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}; mean signed error ${r.hc_mean_signed_mm >= 0 ? '+' : ''}${r.hc_mean_signed_mm.toFixed(2)} mm`);
-        for (const s of r.by_reference_hc) io.out(`  reference HC ${s.range}: n ${s.n}, mean ${s.n - s.not_found ? s.hc_mae_mm.toFixed(2) : '–'} mm, median ${s.n - s.not_found ? s.hc_median_mm.toFixed(2) : '–'} mm, no head found in ${s.not_found}`);
         const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}; mean signed error ${sign(r.hc_mean_signed_mm)} mm`);
+        for (const s of r.by_reference_hc) io.out(`  reference HC ${s.range}: n ${s.n}, mean ${s.n - s.not_found ? s.hc_mae_mm.toFixed(2) : '–'} mm, median ${s.n - s.not_found ? s.hc_median_mm.toFixed(2) : '–'} mm, no head found in ${s.not_found}`);
         io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach), signed ${sign(r.gt_mask_hc_mean_signed_mm)} mm`);
         io.out(`outline offset from the reference ellipse (radial, image pixels): model ${sign(r.hc_outline_offset_px)} px, ground-truth masks ${sign(r.gt_mask_outline_offset_px)} px`);
         if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');

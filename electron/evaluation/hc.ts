@@ -45,6 +45,11 @@ function hcOf(mask: Uint8Array, w: number, h: number, cal: Calibration): number 
   return hc ? hc.value : null;
 }
 
+/** A perimeter error as the radial offset, in image pixels, that would cause it (P = 2πr for a circle; close for an ellipse). */
+function radialPx(perimeterErrorMm: number, pixelMm: number): number {
+  return perimeterErrorMm / (2 * Math.PI * pixelMm);
+}
+
 export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string, prompt: 'auto' | 'box', limit?: number, onProgress?: (done: number, total: number) => void): Promise<HcReport> {
   const items = readDataset(datasetsDir, 'hc18').filter((i) => i.split === 'test' && i.hcMm !== null && i.pixelMm !== null);
   const chosen = limit ? items.slice(0, limit) : items;
@@ -75,16 +80,18 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
       notFound++;
       stratum.notFound++;
     } else {
-      errors.push(Math.abs(hc - it.hcMm!));
-      signed.push(hc - it.hcMm!);
-      offsetPx.push((hc - it.hcMm!) / (2 * Math.PI * it.pixelMm!));
-      stratum.errors.push(Math.abs(hc - it.hcMm!));
+      const error = hc - it.hcMm!;
+      errors.push(Math.abs(error));
+      signed.push(error);
+      offsetPx.push(radialPx(error, it.pixelMm!));
+      stratum.errors.push(Math.abs(error));
     }
     const gt = hcOf(truth, w, h, cal);
     if (gt !== null) {
-      gtErrors.push(Math.abs(gt - it.hcMm!));
-      gtSigned.push(gt - it.hcMm!);
-      gtOffsetPx.push((gt - it.hcMm!) / (2 * Math.PI * it.pixelMm!));
+      const error = gt - it.hcMm!;
+      gtErrors.push(Math.abs(error));
+      gtSigned.push(error);
+      gtOffsetPx.push(radialPx(error, it.pixelMm!));
     }
     onProgress?.(k + 1, chosen.length);
   }

@@ -9,6 +9,7 @@ const runs = ev.runs ?? [ev];
 const names = [...new Set(runs.flatMap((r) => Object.keys(r.datasets)))];
 const label = { box: 'Box', point: '1 click', point3: '3 clicks + refinement', auto: 'Automatic' };
 const f = (x, d = 3) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const sg = (x) => `${x >= 0 ? '+' : ''}${f(x, 2)}`;
 for (const metric of ['dice', 'iou', 'hd95']) {
   console.log(`\n**${metric === 'hd95' ? 'HD95 (pixels at 256×256, lower is better)' : metric === 'dice' ? 'Dice' : 'IoU'}**, test split\n`);
   console.log(`| prompt | ${names.join(' | ')} | mean |`);
@@ -23,6 +24,6 @@ const auto = runs.find((r) => r.prompt === 'auto');
 if (auto?.no_target) console.log(`\nAutomatic mode on test images without a target: ${(100 * auto.no_target.empty_rate).toFixed(1)}% returned empty (n = ${auto.no_target.n}: ${Object.entries(auto.datasets).filter(([, d]) => d.no_target).map(([k, d]) => `${k} ${d.no_target.n}`).join(', ')}).`);
 for (const h of hcFiles) {
   const r = JSON.parse(readFileSync(h, 'utf8'));
-  console.log(`\nHC18 head circumference (${r.prompt}, n = ${r.n}): mean absolute error ${f(r.hc_mae_mm, 2)} mm, median ${f(r.hc_median_mm, 2)} mm, 95th percentile ${f(r.hc_p95_mm, 2)} mm; mean signed error ${r.hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.hc_mean_signed_mm, 2)} mm; from the ground-truth masks ${f(r.gt_mask_hc_mae_mm, 2)} mm (signed ${r.gt_mask_hc_mean_signed_mm >= 0 ? '+' : ''}${f(r.gt_mask_hc_mean_signed_mm, 2)} mm); no head found in ${r.not_found}.${r.gt_mask_outline_offset_px === undefined ? '' : ` Outline offset from the reference ellipse: model ${r.hc_outline_offset_px >= 0 ? '+' : ''}${f(r.hc_outline_offset_px, 2)} px, ground-truth masks ${r.gt_mask_outline_offset_px >= 0 ? '+' : ''}${f(r.gt_mask_outline_offset_px, 2)} px.`}`);
+  console.log(`\nHC18 head circumference (${r.prompt}, n = ${r.n}): mean absolute error ${f(r.hc_mae_mm, 2)} mm, median ${f(r.hc_median_mm, 2)} mm, 95th percentile ${f(r.hc_p95_mm, 2)} mm; mean signed error ${sg(r.hc_mean_signed_mm)} mm; from the ground-truth masks ${f(r.gt_mask_hc_mae_mm, 2)} mm (signed ${sg(r.gt_mask_hc_mean_signed_mm)} mm); no head found in ${r.not_found}.${r.gt_mask_outline_offset_px === undefined ? '' : ` Outline offset from the reference ellipse: model ${sg(r.hc_outline_offset_px)} px, ground-truth masks ${sg(r.gt_mask_outline_offset_px)} px.`}`);
   if (r.by_reference_hc) console.log(`By reference HC: ${r.by_reference_hc.map((s) => `${s.range}: n ${s.n}, mean ${f(s.hc_mae_mm ?? NaN, 2)} mm, median ${f(s.hc_median_mm ?? NaN, 2)} mm, not found ${s.not_found}`).join('; ')}.`);
 }
