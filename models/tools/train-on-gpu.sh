@@ -5,7 +5,8 @@
 # $OUT (the device tool's output folder; /tmp/medus-out elsewhere). This is how v1.2 was trained:
 #   MINUTES=8 bash models/tools/train-on-gpu.sh          # then, on the same machine,
 #   RESUME=1 MINUTES=11 bash models/tools/train-on-gpu.sh # a 3-minute restart of the schedule
-# PYTHON picks the interpreter (default python3, the one with torch on the GPU machines).
+# PYTHON picks the interpreter (default python3, the one with torch on the GPU machines); LR, BATCH,
+# FETAL_HEAD_WEIGHT (default 2) and FIRST_TRIMESTER_WEIGHT (default 3) change the recipe.
 # The checkpoints load in Debian's torch 1.13 for the export (python3 -m medus.export).
 set -o pipefail
 OUT=${OUT:-/tmp/medus-out}
@@ -17,7 +18,7 @@ extra=(--init-onnx medus-s-v1)
 [ -n "$RESUME" ] && extra=(--resume)
 PYTHONUNBUFFERED=1 "${PYTHON:-python3}" -m medus.train --pack ../.gpu/pack.npz --out /tmp/medus-run \
   --minutes "${MINUTES:-8}" --batch "${BATCH:-128}" --lr "${LR:-8e-4}" --val-every 1.5 --threads 8 \
-  --anatomy-weight fetal-head=2 --first-trimester-weight 3 --p-zoom 0.25 "${extra[@]}" 2>&1 | tee -a "$OUT/train.log"
+  --anatomy-weight fetal-head="${FETAL_HEAD_WEIGHT:-2}" --first-trimester-weight "${FIRST_TRIMESTER_WEIGHT:-3}" --p-zoom 0.25 "${extra[@]}" 2>&1 | tee -a "$OUT/train.log"
 rc=$?
 for f in best.pt final.pt; do [ -f /tmp/medus-run/$f ] && cp /tmp/medus-run/$f "$OUT/"; done
 exit $rc
