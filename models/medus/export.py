@@ -80,7 +80,7 @@ def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0
     )
 
 
-def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1, zoom_skip: Optional[List[str]] = None) -> Dict:
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1, zoom_skip: Optional[List[str]] = None, auto_min_score: Optional[float] = None) -> Dict:
     os.makedirs(out_dir, exist_ok=True)
     s, c = model.cfg.img_size, model.cfg.in_chans
     image = torch.randn(1, c, s, s)
@@ -120,7 +120,7 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
         # Index 0 answers unambiguous prompts; 1..3 are candidates for a lone positive click.
         "multimask": {"single": 0, "candidates": [1, 2, 3]},
         # Automatic mode: below this predicted quality the answer is "no target in this image".
-        "auto_min_score": float(validation.get("auto_min_score", 0.3)),
+        "auto_min_score": float(auto_min_score if auto_min_score is not None else validation.get("auto_min_score", 0.3)),
         "license": "Apache-2.0 (weights and code); see MODEL_CARD.md for the training data's licences",
         "training_data": ["BUSI", "HC18", "MMOTU OTU_2D", "TG3K", "DDTI", "USGRA-Seg", "Common Carotid Artery Ultrasound Images"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
@@ -216,11 +216,15 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--zoom-passes", type=int, default=1, help="zoomed passes automatic mode may take (each inside the last crop)")
     ap.add_argument("--zoom-skip", default="", help="comma-separated anatomies the second pass is not run for (chosen on validation data)")
     ap.add_argument("--zoom-margin", type=float, help="declare the zoomed second pass with this crop margin (default 1.2 when the checkpoint was trained with --p-zoom; 0 = never)")
+    ap.add_argument("--auto-min-score", type=float, help="automatic mode's 'nothing here' threshold, replacing the one the training run calibrated "
+                    "(that one counts cross-organ asks, which the model already answers empty; choose this one on the validation groups' images without a target)")
     args = ap.parse_args(argv)
+    if args.auto_min_score is not None and not 0 <= args.auto_min_score <= 1:
+        ap.error("--auto-min-score must lie between 0 and 1")
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
     model, meta = load_checkpoint(args.checkpoint)
     skip = [a for a in args.zoom_skip.split(",") if a]
-    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes, zoom_skip=skip)
+    manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes, zoom_skip=skip, auto_min_score=args.auto_min_score)
     print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))
     if not args.skip_parity:
         print("parity", json.dumps(parity(model, out)))

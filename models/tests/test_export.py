@@ -78,6 +78,13 @@ class ExportTest(unittest.TestCase):
         self.assertAlmostEqual(m["auto_min_score"], 0.25)
         self.assertEqual(m["multimask"], {"single": 0, "candidates": [1, 2, 3]})
 
+    def test_threshold_chosen_after_training_replaces_the_calibrated_one(self):
+        with tempfile.TemporaryDirectory() as d:
+            m = export(self.model, d, self.meta, "MedUS-test", "0.0.0", auto_min_score=0.4)
+            self.assertAlmostEqual(m["auto_min_score"], 0.4)
+            with open(os.path.join(d, "model.json")) as f:
+                self.assertAlmostEqual(json.load(f)["auto_min_score"], 0.4)
+
     def test_zoom_is_declared_only_for_models_trained_on_crops(self):
         with open(os.path.join(self.tmp.name, "model.json")) as f:
             self.assertNotIn("zoom", json.load(f))
