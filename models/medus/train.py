@@ -6,6 +6,7 @@ Runs unchanged on CUDA (newer torch) when a GPU is present. The learning-rate sc
 wall-clock budget, so a run always finishes on time; checkpoints every few minutes allow resuming.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -154,9 +155,48 @@ def validate(model, ds: InMemorySet, device, max_items=400) -> Dict:
     return {"box": box, "auto": auto, "per_anatomy": summary, "auto_min_score": best_t, "empty_ok": empty_ok}
 
 
+class WeightAverage:
+    """Exponential moving average of the weights (Polyak averaging). A fine-tuning run's last steps
+    wander around a minimum; their average usually sits nearer its centre than any one of them.
+    The model has LayerNorm and GRN but no batch statistics, so averaged weights need no re-estimation."""
+
+    def __init__(self, model, decay: float):
+        self.decay = decay
+        self.updates = 0
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model) -> None:
+        self.updates += 1
+        # a short warm-up, so the average is not dominated by the starting weights on short runs
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.state[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.state[k].copy_(v)
+
+    @contextlib.contextmanager
+    def swapped_into(self, model):
+        """The model holds the averaged weights inside the block, its own weights again after it."""
+        own = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(self.state)
+        try:
+            yield model
+        finally:
+            model.load_state_dict(own)
+
+
 def cpu_state(model) -> Dict[str, torch.Tensor]:
     """Weights as CPU tensors, so a checkpoint written on a GPU loads anywhere."""
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def last_checkpoint(model, opt, state, meta, ema: Optional[WeightAverage]) -> Dict:
+    ck = {"model": cpu_state(model), "opt": opt.state_dict(), "state": state, "meta": meta}
+    if ema is not None:
+        ck["ema"] = {"state": {k: v.detach().cpu() for k, v in ema.state.items()}, "updates": ema.updates}
+    return ck
 
 
 def save(path, obj):
@@ -180,6 +220,7 @@ def main() -> None:
     ap.add_argument("--anatomy-weight", action="append", default=[], metavar="NAME=W", help="sample an anatomy W times as often as the others (repeatable), e.g. fetal-head=2")
     ap.add_argument("--first-trimester-weight", type=float, default=1.0, help="draw fetal heads with reference HC < 100 mm W times as often as other heads")
     ap.add_argument("--p-zoom", type=float, default=0.0, help="share of samples cropped to their target's box (trains the app's zoom refinement)")
+    ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY", help="also keep a moving average of the weights (e.g. 0.998), validated alongside and written to final_ema.pt")
     ap.add_argument("--init-onnx", help="warm start from a shipped model folder (e.g. medus-s-v1): its ONNX weights are read back into the modules")
     args = ap.parse_args()
 
@@ -212,12 +253,18 @@ def main() -> None:
         model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     state = {"step": 0, "samples": 0, "elapsed": 0.0, "best": -1.0, "log": []}
+    resumed_ema = None
     if args.resume and os.path.isfile(os.path.join(args.out, "last.pt")):
         ck = torch.load(os.path.join(args.out, "last.pt"), map_location=device, weights_only=False)  # torch >= 2.6 defaults to True; our own checkpoint holds the optimiser state and run metadata
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
+        resumed_ema = ck.get("ema")
         print(f"resumed at step {state['step']}, {state['elapsed'] / 60:.1f} min", flush=True)
+    ema = WeightAverage(model, args.ema) if args.ema > 0 else None
+    if ema is not None and resumed_ema is not None:
+        ema.state = {k: v.to(device) for k, v in resumed_ema["state"].items()}
+        ema.updates = resumed_ema["updates"]
     rng = np.random.default_rng(args.seed + state["step"])
     gen = torch.Generator(device=device).manual_seed(args.seed + state["step"])
     weights = {}
@@ -276,6 +323,8 @@ def main() -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            ema.update(model)
         state["step"] += 1
         state["samples"] += b
         state["elapsed"] = time.time() - start
@@ -290,13 +339,17 @@ def main() -> None:
             v = validate(model, val_set, device)
             state["log"].append({"step": state["step"], "minutes": state["elapsed"] / 60, **{k: v[k] for k in ("box", "auto", "auto_min_score", "empty_ok")}})
             print("validation", json.dumps(state["log"][-1]), flush=True)
+            if ema is not None:
+                with ema.swapped_into(model):
+                    ve = validate(model, val_set, device)
+                print("validation (averaged weights)", json.dumps({"step": state["step"], **{k: ve[k] for k in ("box", "auto", "auto_min_score", "empty_ok")}}), flush=True)
             score = v["box"] + v["auto"]
             if score > state["best"]:
                 state["best"] = score
                 save(os.path.join(args.out, "best.pt"), {"model": cpu_state(model), "meta": {**meta, "validation": v, "step": state["step"]}})
             last_val = time.time()
         if now - last_ckpt > 300:
-            save(os.path.join(args.out, "last.pt"), {"model": cpu_state(model), "opt": opt.state_dict(), "state": state, "meta": meta})
+            save(os.path.join(args.out, "last.pt"), last_checkpoint(model, opt, state, meta, ema))
             last_ckpt = now
 
     v = validate(model, val_set, device)
@@ -304,7 +357,12 @@ def main() -> None:
     print("final validation", json.dumps(v), flush=True)
     final = {"model": cpu_state(model), "meta": {**meta, "validation": v, "step": state["step"], "samples": state["samples"], "minutes": state["elapsed"] / 60, "log": state["log"]}}
     save(os.path.join(args.out, "final.pt"), final)
-    save(os.path.join(args.out, "last.pt"), {"model": cpu_state(model), "opt": opt.state_dict(), "state": state, "meta": meta})
+    if ema is not None:
+        with ema.swapped_into(model):
+            ve = validate(model, val_set, device)
+            print("final validation (averaged weights)", json.dumps(ve), flush=True)
+            save(os.path.join(args.out, "final_ema.pt"), {"model": cpu_state(model), "meta": {**final["meta"], "validation": ve, "ema_decay": args.ema}})
+    save(os.path.join(args.out, "last.pt"), last_checkpoint(model, opt, state, meta, ema))
     print("done", flush=True)
 
 
