@@ -43,7 +43,8 @@ def main(argv: List[str] = None) -> None:
     args = ap.parse_args(argv)
     if len(args.checkpoints) < 2:
         ap.error("give at least two checkpoints")
-    cks = [torch.load(p, map_location="cpu") for p in args.checkpoints]
+    # as export.py and train.py load them: our own checkpoints carry run metadata besides tensors
+    cks = [torch.load(p, map_location="cpu", weights_only=False) for p in args.checkpoints]
     merged = {"model": average_states([c["model"] for c in cks]), "meta": {**cks[-1].get("meta", {}), "averaged_from": [os.path.abspath(p) for p in args.checkpoints]}}
     # a checkpoint's own validation figures do not describe the average
     merged["meta"].pop("validation", None)
