@@ -2,9 +2,9 @@
 # One training run on a lent GPU machine that has only this checkout (no ../shared): reads the pack
 # written beforehand by `python3 -m medus.pack ... --out .gpu/pack.npz --with-validation` (carried
 # along as .gpu/), warm-starts from the shipped weights and leaves best.pt, final.pt (final_ema.pt) and the log in
-# $OUT (the device tool's output folder; /tmp/medus-out elsewhere). This is how v1.3 was trained:
-#   MINUTES=8.8 LR=6e-4 FETAL_HEAD_WEIGHT=3 bash models/tools/train-on-gpu.sh           # then, on the same machine,
-#   RESUME=1 MINUTES=12.3 LR=6e-4 FETAL_HEAD_WEIGHT=3 bash models/tools/train-on-gpu.sh # a 3.5-minute restart of the schedule
+# $OUT (the device tool's output folder; /tmp/medus-out elsewhere). This is how v1.4 was trained (its final.pt):
+#   MINUTES=9.0 LR=5e-4 FETAL_HEAD_WEIGHT=4 EMA=0.999 bash models/tools/train-on-gpu.sh           # then, on the same machine,
+#   RESUME=1 MINUTES=12.0 LR=5e-4 FETAL_HEAD_WEIGHT=4 EMA=0.999 bash models/tools/train-on-gpu.sh # a 3-minute restart (not kept)
 # PYTHON picks the interpreter (default python3, the one with torch on the GPU machines); LR, BATCH,
 # FETAL_HEAD_WEIGHT (default 2) and FIRST_TRIMESTER_WEIGHT (default 3) change the recipe; EMA=0.999
 # also keeps a moving average of the weights (final_ema.pt, validated alongside).
