@@ -4,10 +4,11 @@
  * Set MEDUS_DICOM_SAMPLES to use another folder; the suite is skipped when absent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDicom, pickRegion, type DicomImageSource } from '../electron/imaging/dicom/index.js';
+import { openImage, sniffFormat } from '../electron/imaging/open.js';
 
 const samplesDir = process.env.MEDUS_DICOM_SAMPLES ?? path.resolve(process.cwd(), '../shared/dicom-samples');
 const haveSamples = existsSync(path.join(samplesDir, 'README.md'));
@@ -178,6 +179,23 @@ describe.skipIf(!haveSamples)('DICOM samples (MEDUS_DICOM_SAMPLES)', () => {
       }
     }
   });
+
+  // Issue 15: these GE files carry a TIFF header ("II*\0") in their 128-byte preamble.
+  for (const file of ['us_rgb_rle_ge.dcm', 'us_rgb_uncr_ge.dcm']) {
+    it(`opens ${file} as DICOM despite the TIFF-looking preamble`, async () => {
+      const bytes = new Uint8Array(readFileSync(path.join(samplesDir, file)));
+      expect(Array.from(bytes.subarray(0, 3))).toEqual([0x49, 0x49, 0x2a]);
+      expect(sniffFormat(bytes)).toBe('dicom');
+      const src = await openImage(path.join(samplesDir, file));
+      expect(src.format).toBe('dicom');
+      expect([src.width, src.height, src.frameCount]).toEqual([640, 480, 1]);
+      expect(src.details.modality).toBe('US');
+      expect(src.details.manufacturer).toMatch(/G\.?E\.? Medical/i);
+      expect(src.details.sopInstanceUid).not.toBe('');
+      const frame = await src.readFrame(0);
+      expect([frame.width, frame.height, frame.channels]).toEqual([640, 480, 3]);
+    });
+  }
 
   it('refuses an out-of-range frame of a multi-frame clip', async () => {
     const src = await open('us_mf_jpeg50_ybr422_sonosite.dcm');

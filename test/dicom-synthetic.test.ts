@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDicom, openDicom, pickRegion, validateRegions } from '../electron/imaging/dicom/index.js';
 import { decodeRle } from '../electron/imaging/dicom/rle.js';
+import { openImage, sniffFormat } from '../electron/imaging/open.js';
 import { ImageReadError, type UltrasoundRegion } from '../electron/imaging/types.js';
 
 const { DicomDict, DicomMetaDictionary } = dcmjs.data;
@@ -496,5 +497,77 @@ describe('damaged and unsupported files', () => {
   it('reports a missing file and non-DICOM bytes', async () => {
     await expectReadError(openDicom(join(dir, 'nope.dcm')), /file not found/);
     await expectReadError(openDicom('x.png', new Uint8Array(300).fill(7)), /not a DICOM file/);
+  });
+});
+
+describe('hardening (issue 15)', () => {
+  const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+  const small = (fields: Dataset = {}): Dataset =>
+    image({ Rows: 4, Columns: 4, PixelData: [buffer(new Uint8Array(16).map((_, i) => i * 10))], ...fields });
+
+  it('sniffs DICM at offset 128 before anything else: a TIFF header in the preamble stays DICOM', async () => {
+    for (const tiff of [[0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0], [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8]]) {
+      const bytes = writeDicom(small());
+      bytes.set(tiff, 0);
+      expect(sniffFormat(bytes)).toBe('dicom');
+      const src = await openImage(save('tiff-preamble.dcm', bytes));
+      expect(src.format).toBe('dicom');
+      expect(src.details.manufacturer).toBe('Synthetic');
+      expect(Array.from((await src.readFrame(0)).data)).toEqual(Array.from({ length: 16 }, (_, i) => i * 10));
+    }
+    // A real TIFF (no DICM at 128) is still a TIFF.
+    const tiff = new Uint8Array(200);
+    tiff.set([0x49, 0x49, 0x2a, 0x00], 0);
+    expect(sniffFormat(tiff)).toBe('tiff');
+  });
+
+  it('refuses a Number of Frames the pixel data cannot hold, at open and without allocating', async () => {
+    const bytes = writeDicom(small({ NumberOfFrames: '999999999' }));
+    await expectReadError(openDicom('frames.dcm', bytes), /announces 999999999 frames .* but the pixel data holds only 16 bytes/);
+    await expectReadError(openImage(save('frames.dcm', bytes)), /announces 999999999 frames/);
+  });
+
+  it('refuses Rows/Columns larger than the pixel data, or beyond the frame size cap', async () => {
+    await expectReadError(openDicom('rows.dcm', writeDicom(small({ Rows: 4000, Columns: 4000 }))), /4000×4000×1 .* holds only 16 bytes/);
+    await expectReadError(
+      openDicom('huge.dcm', writeDicom(small({ Rows: 65535, Columns: 65535, SamplesPerPixel: 3, PhotometricInterpretation: 'RGB' }))),
+      /declares frames of 65535×65535×3 samples of 8 bits \(12[0-9.]* MiB each\), more than the 512 MiB/,
+    );
+  });
+
+  it('refuses compressed data with fewer fragments than announced frames', async () => {
+    const frame = rleFrame([new Uint8Array(16).fill(5)]);
+    const bytes = writeDicom(small({ NumberOfFrames: '999999999', PixelData: [buffer(frame)] }), RLE);
+    await expectReadError(openDicom('rle-frames.dcm', bytes), /announces 999999999 frames but the compressed pixel data holds only 1 fragment/);
+  });
+
+  it('refuses an RLE frame too short for the declared size before allocating it', async () => {
+    const frame = rleFrame([new Uint8Array(16).fill(5)]);
+    const src = await openDicom('rle-big.dcm', writeDicom(small({ Rows: 8000, Columns: 8000, PixelData: [buffer(frame)] }), RLE));
+    await expectReadError(src.readFrame(0), /RLE segment 1 has \d+ bytes, too few for 8000×8000 pixels/);
+  });
+
+  it('checks a JPEG frame header against Rows/Columns before the codec allocates', async () => {
+    // SOI, then SOF0 declaring 65535×65535×3: the header says 2×2×3.
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xff, 0xd9, 0]);
+    const bytes = writeDicom(
+      image({ Rows: 2, Columns: 2, SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, PixelData: [buffer(jpeg)] }),
+      JPEG_BASELINE,
+    );
+    const src = await openDicom('jpeg-bomb.dcm', bytes);
+    await expectReadError(src.readFrame(0), /frame 1 declares 65535×65535×3 but the header says 2×2×3/);
+  });
+
+  it('refuses a deflated dataset that inflates beyond the cap (decompression bomb)', async () => {
+    const plain = writeDicom(small(), DEFLATED);
+    const metaEnd = 144 + new DataView(plain.buffer).getUint32(140, true);
+    // 512 non-final blocks of 1 MiB of zeros each (~0.5 MB in all), then an empty final block.
+    const chunk = deflateRawSync(new Uint8Array(1 << 20), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const bomb = new Uint8Array(metaEnd + 512 * chunk.length + 2);
+    bomb.set(plain.subarray(0, metaEnd), 0);
+    for (let i = 0; i < 512; i++) bomb.set(chunk, metaEnd + i * chunk.length);
+    bomb.set([0x03, 0x00], bomb.length - 2);
+    expect(bomb.length).toBeLessThan(1 << 20);
+    await expectReadError(openDicom('bomb.dcm', bomb), /deflated DICOM data expands to more than 256 MiB/);
   });
 });

@@ -1,7 +1,7 @@
 /** Opens any supported image file by its content (not its extension) as an ImageSource. */
 import { readFile, stat } from 'node:fs/promises';
 import { decodeBmp } from './bmp';
-import { isDicom, openDicom } from './dicom/index';
+import { hasDicmMarker, isDicom, openDicom } from './dicom/index';
 import { decodeRaster } from './raster';
 import { type Frame, type ImageFormat, type ImageSource, ImageReadError } from './types';
 
@@ -9,6 +9,8 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff
 
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const b = (i: number) => bytes[i] ?? -1;
+  // "DICM" at 128 wins over the preamble's content: some GE scanners put a TIFF header there.
+  if (hasDicmMarker(bytes)) return 'dicom';
   if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
   if (b(0) === 0xff && b(1) === 0xd8) return 'jpeg';
   if (b(0) === 0x42 && b(1) === 0x4d) return 'bmp';

@@ -186,3 +186,60 @@ export function interleavePlanes<T extends Uint8Array | Uint16Array>(data: T, pi
   }
   return out;
 }
+
+/** Size a codestream declares in its own header, read before decoding; null when not found. */
+export interface CodestreamSize {
+  width: number;
+  height: number;
+  components: number;
+}
+
+const be16 = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+const be32 = (b: Uint8Array, i: number): number => be16(b, i) * 65536 + be16(b, i + 2);
+
+/** JPEG / JPEG-LS: the SOFn (or SOF55) segment. */
+function jpegSize(b: Uint8Array): CodestreamSize | null {
+  if (b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 3 < b.length) {
+    if (b[i] !== 0xff) return null;
+    const m = b[i + 1] ?? 0;
+    if (m === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    const sof = (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xf7;
+    if (sof) {
+      const height = be16(b, i + 5);
+      // Height 0 means "given later by a DNL marker": unknown here.
+      return height === 0 ? null : { height, width: be16(b, i + 7), components: b[i + 9] ?? 0 };
+    }
+    if (m === 0xda || m === 0xd9) return null; // scan or end before any frame header
+    if ((m >= 0xd0 && m <= 0xd8) || m === 0x01) {
+      i += 2;
+      continue;
+    }
+    i += 2 + be16(b, i + 2);
+  }
+  return null;
+}
+
+/** JPEG 2000: the SIZ marker right after SOC (also found inside a JP2 wrapper). */
+function j2kSize(b: Uint8Array): CodestreamSize | null {
+  const limit = Math.min(b.length - 42, 4096);
+  for (let i = 0; i < limit; i++) {
+    if (b[i] === 0xff && b[i + 1] === 0x4f && b[i + 2] === 0xff && b[i + 3] === 0x51) {
+      const s = i + 4; // Lsiz
+      return {
+        width: be32(b, s + 4) - be32(b, s + 12),
+        height: be32(b, s + 8) - be32(b, s + 16),
+        components: be16(b, s + 36),
+      };
+    }
+  }
+  return null;
+}
+
+export function codestreamSize(frame: Uint8Array, codec: 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000'): CodestreamSize | null {
+  return codec === 'jpeg-2000' ? j2kSize(frame) : jpegSize(frame);
+}

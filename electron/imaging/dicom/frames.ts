@@ -18,16 +18,76 @@ export function nativeFrameSize(attrs: ImageAttributes): number {
   return pixels * attrs.samplesPerPixel * (attrs.bitsAllocated / 8);
 }
 
+/**
+ * Largest decoded frame accepted (stored samples). Far above any ultrasound frame; a header
+ * asking for more is damaged, and honouring it would exhaust memory before any check.
+ */
+export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+
+/** Bytes of pixel data actually present in the file (the element may claim more). */
+function availableBytes(ds: DataSet, el: Element): number {
+  return Math.max(0, Math.min(el.length, ds.byteArray.length - el.dataOffset));
+}
+
+function mib(bytes: number): string {
+  return `${Number((bytes / 1024 / 1024).toPrecision(3))} MiB`;
+}
+
+/**
+ * Checks the header's sizes against the bytes present, at open time and before anything is
+ * allocated from them: a damaged Rows/Columns/Number of Frames must not reach an allocation
+ * (or a per-frame loop in a caller) sized from the header alone.
+ */
+export function checkDeclaredSizes(path: string, ds: DataSet, attrs: ImageAttributes, syntax: TransferSyntaxInfo): void {
+  const { rows, columns, samplesPerPixel, bitsAllocated, frameCount } = attrs;
+  const decoded = rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  const shape = `${columns}×${rows}×${samplesPerPixel} samples of ${bitsAllocated} bits`;
+  if (decoded > MAX_FRAME_BYTES) {
+    throw new ImageReadError(
+      path,
+      `the header declares frames of ${shape} (${mib(decoded)} each), more than the ${mib(MAX_FRAME_BYTES)} ` +
+        'this reader accepts; Rows/Columns are probably damaged',
+    );
+  }
+  const el = attrs.pixelData;
+  const frames = `${frameCount} frame${frameCount === 1 ? '' : 's'}`;
+  if (syntax.codec === 'native') {
+    const size = nativeFrameSize(attrs);
+    const available = availableBytes(ds, el);
+    if (frameCount * size > available) {
+      throw new ImageReadError(
+        path,
+        `the header announces ${frames} of ${shape} (${frameCount * size} bytes) but the pixel data holds only ` +
+          `${available} bytes; the file is truncated or its Rows/Columns/Number of Frames are wrong`,
+      );
+    }
+    return;
+  }
+  // Encapsulated: every frame occupies at least one fragment (PS3.5 A.4).
+  const fragments = el.fragments?.length ?? 0;
+  if (frameCount > Math.max(fragments, 1)) {
+    throw new ImageReadError(
+      path,
+      `the header announces ${frames} but the compressed pixel data holds only ${fragments} fragment${fragments === 1 ? '' : 's'}; ` +
+        'Number of Frames is wrong or the file is truncated',
+    );
+  }
+  const bot = el.basicOffsetTable;
+  if (frameCount > 1 && bot !== undefined && bot.length > 0 && bot.length < frameCount) {
+    throw new ImageReadError(path, `the compressed pixel data indexes ${bot.length} frames but the header announces ${frameCount}`);
+  }
+}
+
 /** A view (no copy) of native frame `index`; refuses pixel data shorter than the header promises. */
 export function nativeFrameBytes(path: string, ds: DataSet, attrs: ImageAttributes, index: number): Uint8Array {
   const el = attrs.pixelData;
   const size = nativeFrameSize(attrs);
   const start = el.dataOffset + index * size;
-  const available = Math.min(el.length, ds.byteArray.length - el.dataOffset);
+  const available = availableBytes(ds, el);
   if ((index + 1) * size > available) {
     throw new ImageReadError(
       path,
-      `frame ${index + 1} of ${attrs.frameCount} is incomplete: the pixel data holds ${Math.max(available, 0)} bytes ` +
+      `frame ${index + 1} of ${attrs.frameCount} is incomplete: the pixel data holds ${available} bytes ` +
         `but ${attrs.frameCount * size} are needed; the file is probably truncated or damaged`,
     );
   }

@@ -7,12 +7,13 @@ import { ImageReadError, type Frame, type ImageSource } from '../types.js';
 import { readImageAttributes } from './attributes.js';
 import { calibrationFromDataSet } from './calibration.js';
 import type { PaletteLut } from './color.js';
+import { checkDeclaredSizes } from './frames.js';
 import { readPalette } from './palette.js';
 import { isDicom, parseDataSet, transferSyntaxOf } from './parse.js';
 import { decodeStoredFrame, toDisplayFrame, type DecodeContext, type StoredFrame } from './pixels.js';
 import { transferSyntaxInfo } from './transfer-syntax.js';
 
-export { isDicom } from './parse.js';
+export { hasDicmMarker, isDicom } from './parse.js';
 export {
   chooseCalibration,
   isTissueRegion,
@@ -69,6 +70,8 @@ async function open(path: string, bytes: Uint8Array | undefined): Promise<DicomI
   if (syntax.codec === 'unsupported') {
     throw new ImageReadError(path, `unsupported transfer syntax ${syntax.uid} (${syntax.name})`);
   }
+
+  checkDeclaredSizes(path, dataSet, attrs, syntax);
 
   const { calibration, regions } = calibrationFromDataSet(dataSet, attrs.columns, attrs.rows);
 

@@ -22,7 +22,8 @@ const VRS = new Set([
   'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
 ]);
 
-function hasPreamble(bytes: Uint8Array): boolean {
+/** Part 10 marker: "DICM" right after the 128-byte preamble. */
+export function hasDicmMarker(bytes: Uint8Array): boolean {
   return (
     bytes.length >= 132 &&
     bytes[128] === 0x44 && // D
@@ -54,7 +55,7 @@ function guessRawEncoding(bytes: Uint8Array): typeof IMPLICIT_LE | typeof EXPLIC
 
 /** True for a Part 10 file ("DICM" at offset 128) or a plausible preamble-less dataset. */
 export function isDicom(bytes: Uint8Array): boolean {
-  return hasPreamble(bytes) || guessRawEncoding(bytes) !== null;
+  return hasDicmMarker(bytes) || guessRawEncoding(bytes) !== null;
 }
 
 /** dicom-parser throws strings, Errors, or { exception, dataSet } wrappers. */
@@ -65,21 +66,50 @@ function describe(err: unknown): string {
 }
 
 /**
- * Deflated Explicit VR Little Endian: dicom-parser's own Node path calls Buffer
- * methods on our Uint8Array, so it gets this inflater (header bytes + inflated dataset).
+ * Inflated size limit for Deflated Explicit VR Little Endian. The true size is only known
+ * after inflating (the header is inside the deflated stream), so a hard cap stops a small
+ * "zip bomb" from exhausting memory; real ultrasound clips stay far below it.
  */
-function inflate(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(bytes.subarray(position));
-  const full = new Uint8Array(position + inflated.length);
-  full.set(bytes.subarray(0, position), 0);
-  full.set(inflated, position);
-  return full;
+export const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * dicom-parser's own Node path calls Buffer methods on our Uint8Array, so it gets this
+ * inflater (header bytes + inflated dataset), which refuses output beyond the cap.
+ */
+function inflater(path: string): (bytes: Uint8Array, position: number) => Uint8Array {
+  return (bytes, position) => {
+    let inflated: Uint8Array;
+    try {
+      inflated = inflateRawSync(bytes.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof RangeError && /too large|maxOutputLength/i.test(err.message))) {
+        throw new ImageReadError(
+          path,
+          `the deflated DICOM data expands to more than ${MAX_INFLATED_BYTES / 1024 / 1024} MiB ` +
+            `(from ${bytes.length - position} compressed bytes); refused as implausible for an image (damaged file or decompression bomb)`,
+        );
+      }
+      throw new ImageReadError(path, `the deflated DICOM data could not be inflated (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const full = new Uint8Array(position + inflated.length);
+    full.set(bytes.subarray(0, position), 0);
+    full.set(inflated, position);
+    return full;
+  };
+}
+
+/** Our own refusal, possibly wrapped by dicom-parser in { exception }. */
+function ownError(err: unknown): ImageReadError | null {
+  if (err instanceof ImageReadError) return err;
+  if (typeof err === 'object' && err !== null && 'exception' in err) return ownError(err.exception);
+  return null;
 }
 
 /** Parses the whole file (pixel data included, as offsets into `bytes`). */
 export function parseDataSet(path: string, bytes: Uint8Array): DataSet {
   let rawSyntax: string | undefined;
-  if (!hasPreamble(bytes)) {
+  if (!hasDicmMarker(bytes)) {
     const guess = guessRawEncoding(bytes);
     if (guess === null) {
       throw new ImageReadError(path, 'not a DICOM file (no "DICM" marker and no recognisable DICOM header)');
@@ -90,9 +120,11 @@ export function parseDataSet(path: string, bytes: Uint8Array): DataSet {
   try {
     dataSet = dicomParser.parseDicom(bytes, {
       ...(rawSyntax === undefined ? {} : { TransferSyntaxUID: rawSyntax }),
-      inflater: inflate,
+      inflater: inflater(path),
     });
   } catch (err) {
+    const own = ownError(err);
+    if (own !== null) throw own;
     const detail = describe(err).replace(/^dicomParser[.:]\w+: /, '');
     throw new ImageReadError(
       path,

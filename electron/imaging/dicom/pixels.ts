@@ -10,7 +10,15 @@ import type { DataSet } from 'dicom-parser';
 import { ImageReadError, type Frame } from '../types.js';
 import type { ImageAttributes } from './attributes.js';
 import { applyPalette, expandYbr422, ybrFullToRgb, type PaletteLut } from './color.js';
-import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, interleavePlanes, type DecodedImage } from './codecs.js';
+import {
+  codestreamSize,
+  decodeJpeg2000,
+  decodeJpegBaseline,
+  decodeJpegLossless,
+  decodeJpegLs,
+  interleavePlanes,
+  type DecodedImage,
+} from './codecs.js';
 import { encapsulatedFrameBytes, nativeFrameBytes } from './frames.js';
 import { decodeRle } from './rle.js';
 import type { TransferSyntaxInfo } from './transfer-syntax.js';
@@ -117,13 +125,20 @@ export async function decodeStoredFrame(ctx: DecodeContext, index: number): Prom
     if (syntax.codec === 'rle') {
       data = decodeRle(frame, attrs.rows, attrs.columns, attrs.samplesPerPixel, attrs.bitsAllocated);
     } else {
-      const image = await decodeCompressed(ctx, frame);
-      if (image.width !== attrs.columns || image.height !== attrs.rows || image.components !== attrs.samplesPerPixel) {
-        throw new ImageReadError(
+      const mismatch = (what: string, size: { width: number; height: number; components: number }): ImageReadError =>
+        new ImageReadError(
           path,
-          `frame ${index + 1} decodes to ${image.width}×${image.height}×${image.components} but the header says ` +
+          `frame ${index + 1} ${what} ${size.width}×${size.height}×${size.components} but the header says ` +
             `${attrs.columns}×${attrs.rows}×${attrs.samplesPerPixel}; the file is inconsistent`,
         );
+      // The codec allocates from its own header: check that header before decoding.
+      const declared = syntax.codec === 'unsupported' ? null : codestreamSize(frame, syntax.codec);
+      if (declared !== null && (declared.width !== attrs.columns || declared.height !== attrs.rows || declared.components !== attrs.samplesPerPixel)) {
+        throw mismatch('declares', declared);
+      }
+      const image = await decodeCompressed(ctx, frame);
+      if (image.width !== attrs.columns || image.height !== attrs.rows || image.components !== attrs.samplesPerPixel) {
+        throw mismatch('decodes to', image);
       }
       data = image.data;
       // libjpeg-turbo converts YCbCr to RGB itself. OpenJPEG inverts only ICT/RCT (mapped to

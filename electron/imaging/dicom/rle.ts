@@ -63,12 +63,22 @@ export function decodeRle(
   offsets.push(frame.length);
 
   const pixels = rows * columns;
+  // A replicate run yields at most 128 bytes from 2, so a segment shorter than this cannot
+  // fill a plane: refuse before allocating planes sized from the header.
+  const minSegment = 2 * Math.ceil(pixels / 128);
+  for (let s = 0; s < segments; s++) {
+    const start = offsets[s] ?? 0;
+    const end = Math.min(offsets[s + 1] ?? frame.length, frame.length);
+    if (start < 64 || start > end) throw new RleError(`RLE segment ${s + 1} has an invalid offset`);
+    if (end - start < minSegment) {
+      throw new RleError(`RLE segment ${s + 1} has ${end - start} bytes, too few for ${columns}×${rows} pixels`);
+    }
+  }
   const plane = new Uint8Array(pixels);
   const out8 = new Uint8Array(pixels * samplesPerPixel * bytesPerSample);
   for (let s = 0; s < segments; s++) {
     const start = offsets[s] ?? 0;
     const end = Math.min(offsets[s + 1] ?? frame.length, frame.length);
-    if (start < 64 || start > end) throw new RleError(`RLE segment ${s + 1} has an invalid offset`);
     decodeSegment(frame, start, end, plane);
     const sample = Math.floor(s / bytesPerSample);
     // Segment order is MSB first; write little-endian so a Uint16Array view reads the value.
