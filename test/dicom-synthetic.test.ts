@@ -10,6 +10,7 @@ import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDicom, openDicom, pickRegion, validateRegions } from '../electron/imaging/dicom/index.js';
+import { expandSegmentedLut } from '../electron/imaging/dicom/palette.js';
 import { decodeRle } from '../electron/imaging/dicom/rle.js';
 import { openImage, sniffFormat } from '../electron/imaging/open.js';
 import { ImageReadError, type UltrasoundRegion } from '../electron/imaging/types.js';
@@ -569,5 +570,97 @@ describe('hardening (issue 15)', () => {
     bomb.set([0x03, 0x00], bomb.length - 2);
     expect(bomb.length).toBeLessThan(1 << 20);
     await expectReadError(openDicom('bomb.dcm', bomb), /deflated DICOM data expands to more than 256 MiB/);
+  });
+});
+
+describe('segmented palette lookup tables (PS3.3 C.7.9.2)', () => {
+  const hi = (v: number): number => v << 8;
+  const descriptorVrs = {
+    RedPaletteColorLookupTableDescriptor: 'US',
+    GreenPaletteColorLookupTableDescriptor: 'US',
+    BluePaletteColorLookupTableDescriptor: 'US',
+  };
+  const indices = new Uint8Array(16).map((_, i) => i);
+
+  it('expands discrete, linear and indirect segments with 16-bit entries (hand-computed)', async () => {
+    // Red: D[0, 16, 32] · L(4) → 160 · I(2 segments at byte 0) · D[255, 128]
+    const red = [0, 3, 0, hi(16), hi(32), 1, 4, hi(160), 2, 2, 0, 0, 0, 2, 0xffff, hi(128)];
+    // Green: D[0, 100] · L(6) → 220 · D[10, 40] · I(1 segment at byte 8 = the linear one, from 40)
+    const green = [0, 2, 0, hi(100), 1, 6, hi(220), 0, 2, hi(10), hi(40), 2, 1, 8, 0];
+    // Blue: D[0] · L(15) → 240
+    const blue = [0, 1, 0, 1, 15, hi(240)];
+    const bytes = writeDicom(
+      image({
+        Rows: 4,
+        Columns: 4,
+        PhotometricInterpretation: 'PALETTE COLOR',
+        RedPaletteColorLookupTableDescriptor: [16, 0, 16],
+        GreenPaletteColorLookupTableDescriptor: [16, 0, 16],
+        BluePaletteColorLookupTableDescriptor: [16, 0, 16],
+        SegmentedRedPaletteColorLookupTableData: buffer(new Uint16Array(red)),
+        SegmentedGreenPaletteColorLookupTableData: buffer(new Uint16Array(green)),
+        SegmentedBluePaletteColorLookupTableData: buffer(new Uint16Array(blue)),
+        PixelData: [buffer(indices)],
+        _vrMap: { PixelData: 'OB', ...descriptorVrs },
+      }),
+    );
+    const frame = await (await openDicom('segmented16.dcm', bytes)).readFrame(0);
+    const R = [0, 16, 32, 64, 96, 128, 160, 0, 16, 32, 64, 96, 128, 160, 255, 128];
+    const G = [0, 100, 120, 140, 160, 180, 200, 220, 10, 40, 70, 100, 130, 160, 190, 220];
+    const B = Array.from({ length: 16 }, (_, i) => 16 * i);
+    expect(Array.from(frame.data)).toEqual(Array.from(indices, (i) => [R[i], G[i], B[i]]).flat());
+  });
+
+  it('expands segments with 8-bit entries (opcodes, lengths and values one byte each)', async () => {
+    // Red: D[10, 20] · L(3) → 50 · I(1 segment at byte 0) · D[255]
+    const red = [0, 2, 10, 20, 1, 3, 50, 2, 1, 0, 0, 0, 0, 0, 1, 255];
+    const green = [0, 1, 0, 1, 7, 70];
+    const blue = [0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+    const bytes = writeDicom(
+      image({
+        Rows: 2,
+        Columns: 4,
+        PhotometricInterpretation: 'PALETTE COLOR',
+        RedPaletteColorLookupTableDescriptor: [8, 0, 8],
+        GreenPaletteColorLookupTableDescriptor: [8, 0, 8],
+        BluePaletteColorLookupTableDescriptor: [8, 0, 8],
+        SegmentedRedPaletteColorLookupTableData: buffer(new Uint8Array(red)),
+        SegmentedGreenPaletteColorLookupTableData: buffer(new Uint8Array(green)),
+        SegmentedBluePaletteColorLookupTableData: buffer(new Uint8Array(blue)),
+        PixelData: [buffer(indices.subarray(0, 8))],
+        _vrMap: { PixelData: 'OB', ...descriptorVrs },
+      }),
+    );
+    const frame = await (await openDicom('segmented8.dcm', bytes)).readFrame(0);
+    const R = [10, 20, 30, 40, 50, 10, 20, 255];
+    const G = [0, 10, 20, 30, 40, 50, 60, 70];
+    const B = [1, 2, 3, 4, 5, 6, 7, 8];
+    expect(Array.from(frame.data)).toEqual(Array.from({ length: 8 }, (_, i) => [R[i], G[i], B[i]]).flat());
+  });
+
+  it('refuses malformed segment lists with a reason', async () => {
+    expect(() => expandSegmentedLut([1, 4, 100], 4, 2)).toThrow(/starts with a linear segment/);
+    expect(() => expandSegmentedLut([0, 3, 1, 2, 3], 2, 2)).toThrow(/more than the 2 entries/);
+    expect(() => expandSegmentedLut([0, 1, 5], 2, 2)).toThrow(/expands to 1 entries but its descriptor gives 2/);
+    expect(() => expandSegmentedLut([0, 1, 5, 2, 1, 0, 0, 2, 1, 6, 0], 9, 2)).toThrow(/points at another indirect/);
+    expect(() => expandSegmentedLut([0, 1, 5, 2, 1, 7, 0], 2, 2)).toThrow(/offset 7, which is not a segment/);
+    expect(() => expandSegmentedLut([7, 1, 5], 1, 2)).toThrow(/unknown segment type 7/);
+    // Pixel-level: the error names the file and the channel.
+    const bytes = writeDicom(
+      image({
+        Rows: 1,
+        Columns: 2,
+        PhotometricInterpretation: 'PALETTE COLOR',
+        RedPaletteColorLookupTableDescriptor: [2, 0, 16],
+        GreenPaletteColorLookupTableDescriptor: [2, 0, 16],
+        BluePaletteColorLookupTableDescriptor: [2, 0, 16],
+        SegmentedRedPaletteColorLookupTableData: buffer(new Uint16Array([0, 2, 1, 2])),
+        SegmentedGreenPaletteColorLookupTableData: buffer(new Uint16Array([1, 2, 1, 0])),
+        SegmentedBluePaletteColorLookupTableData: buffer(new Uint16Array([0, 2, 1, 2])),
+        PixelData: [buffer(new Uint8Array([0, 1]))],
+        _vrMap: { PixelData: 'OB', ...descriptorVrs },
+      }),
+    );
+    await expectReadError(openDicom('bad-segmented.dcm', bytes), /the green segmented palette lookup table is damaged: .*linear segment/);
   });
 });
