@@ -429,11 +429,69 @@ describe('calibration', () => {
 
   it('validateRegions and pickRegion work on plain objects', () => {
     const tissue: UltrasoundRegion = { x0: 0, y0: 0, x1: 9, y1: 9, spatialFormat: 1, dataType: 1, physicalDeltaX: 0.1, physicalDeltaY: 0.1, unitsX: 3, unitsY: 3 };
-    const { regions, notes } = validateRegions([{ ...tissue, number: 1 }, { ...tissue, x1: 10, number: 2 }], 10, 10);
+    // x1 = 12 overshoots the 10-pixel image by 3, beyond the clamping tolerance.
+    const { regions, notes } = validateRegions([{ ...tissue, number: 1 }, { ...tissue, x1: 12, number: 2 }], 10, 10);
     expect(regions).toHaveLength(1);
     expect(notes[0]).toMatch(/ultrasound region 2 .* outside the 10×10 image/);
     expect(pickRegion(regions, 9, 9)).toEqual(tissue);
     expect(pickRegion([{ ...tissue, unitsY: 4 }], 1, 1)).toBeNull();
+  });
+});
+
+describe('ultrasound region edge cases (issue 15)', () => {
+  const region = (fields: Dataset): Dataset => ({
+    RegionSpatialFormat: 1,
+    RegionDataType: 1,
+    RegionFlags: 0,
+    PhysicalUnitsXDirection: 3,
+    PhysicalUnitsYDirection: 3,
+    ReferencePixelX0: 0,
+    ReferencePixelY0: 0,
+    RegionLocationMinX0: 0,
+    RegionLocationMinY0: 0,
+    ...fields,
+  });
+  const openWith = (regions: Dataset[]) =>
+    openDicom('regions.dcm', writeDicom(image({ Rows: 48, Columns: 64, PixelData: [new ArrayBuffer(64 * 48)], SequenceOfUltrasoundRegions: regions })));
+
+  it('uses the magnitude of a negative Physical Delta (axis direction) and says so', async () => {
+    const src = await openWith([region({ RegionLocationMaxX1: 63, RegionLocationMaxY1: 47, PhysicalDeltaX: -0.02, PhysicalDeltaY: -0.03 })]);
+    const cal = src.calibration;
+    expect(cal.source).toBe('dicom-ultrasound-region');
+    expect(cal.mmPerPixelX).toBeCloseTo(0.2, 10);
+    expect(cal.mmPerPixelY).toBeCloseTo(0.3, 10);
+    expect(cal.notes.join('\n')).toMatch(/Physical Delta X and Physical Delta Y negative .*magnitude is used/);
+    expect(src.regions[0]?.physicalDeltaX).toBeCloseTo(-0.02, 10); // the file's value, sign kept
+    expect(pickRegion(src.regions, 10, 10)).not.toBeNull();
+  });
+
+  it('clamps a box written one or two pixels past the edge, and refuses a larger overshoot with the edge it crosses', async () => {
+    const src = await openWith([
+      region({ RegionLocationMaxX1: 64, RegionLocationMaxY1: 48, PhysicalDeltaX: 0.01, PhysicalDeltaY: 0.01 }),
+      region({ RegionLocationMinX0: 10, RegionLocationMaxX1: 66, RegionLocationMaxY1: 40, PhysicalDeltaX: 0.05, PhysicalDeltaY: 0.05 }),
+    ]);
+    const notes = src.calibration.notes.join('\n');
+    expect(src.calibration.source).toBe('dicom-ultrasound-region');
+    expect(src.calibration.region).toEqual([0, 0, 63, 47]);
+    expect(src.calibration.mmPerPixelX).toBeCloseTo(0.1, 10);
+    expect(notes).toMatch(/ultrasound region 1 .*0,0–64,48.* ends 1 pixel\(s\) past the 64×48 image .*clamped to 0,0–63,47/);
+    expect(notes).toMatch(/ultrasound region 2 .* lies outside the 64×48 image \(x1 = 66 is past the last column 63\), so its calibration was refused/);
+    expect(src.regions).toHaveLength(1);
+    expect(pickRegion(src.regions, 63, 47)).not.toBeNull();
+  });
+
+  it('names the property that makes a region unusable for distances', async () => {
+    const src = await openWith([
+      // cm/cm but M-mode: the old message blamed the units.
+      region({ RegionSpatialFormat: 2, RegionLocationMaxX1: 63, RegionLocationMaxY1: 20, PhysicalDeltaX: 0.01, PhysicalDeltaY: 0.01 }),
+      region({ RegionLocationMinY0: 21, RegionLocationMaxX1: 63, RegionLocationMaxY1: 47, PhysicalDeltaX: 0.01, PhysicalDeltaY: 0 }),
+    ]);
+    const notes = src.calibration.notes;
+    const first = notes.find((n) => n.includes('ultrasound region 1 ')) ?? '';
+    expect(first).toMatch(/has spatial format M-mode \(distances need 2D\), so it is not used for distances/);
+    expect(first).not.toMatch(/units/);
+    expect(notes.join('\n')).toMatch(/ultrasound region 2 .*has Physical Delta Y 0 \(must be a non-zero number\), so it is not used/);
+    expect(src.calibration.source).toBe('uncalibrated');
   });
 });
 

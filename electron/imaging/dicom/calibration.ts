@@ -75,17 +75,36 @@ export function describeRegion(r: RawUltrasoundRegion): string {
   return `ultrasound region ${r.number} (${fmt}, box ${r.x0},${r.y0}–${r.x1},${r.y1})`;
 }
 
-/** Usable for distances: 2D tissue, both axes in cm, positive finite deltas. */
+/** A usable Physical Delta: finite and non-zero. Its sign is only the axis direction. */
+function usableDelta(d: number): boolean {
+  return Number.isFinite(d) && d !== 0;
+}
+
+/** Usable for distances: 2D tissue, both axes in cm, finite non-zero deltas (either sign). */
 export function isTissueRegion(r: UltrasoundRegion): boolean {
   return (
     r.spatialFormat === SPATIAL_FORMAT_2D &&
     r.unitsX === UNITS_CM &&
     r.unitsY === UNITS_CM &&
-    Number.isFinite(r.physicalDeltaX) &&
-    Number.isFinite(r.physicalDeltaY) &&
-    r.physicalDeltaX > 0 &&
-    r.physicalDeltaY > 0
+    usableDelta(r.physicalDeltaX) &&
+    usableDelta(r.physicalDeltaY)
   );
+}
+
+/** Why a region cannot calibrate distances, property by property (empty when it can). */
+function tissueFailures(r: UltrasoundRegion): string[] {
+  const reasons: string[] = [];
+  if (r.spatialFormat !== SPATIAL_FORMAT_2D) {
+    reasons.push(`spatial format ${SPATIAL_FORMAT_NAMES[r.spatialFormat] ?? `code ${r.spatialFormat}`} (distances need 2D)`);
+  }
+  if (r.unitsX !== UNITS_CM || r.unitsY !== UNITS_CM) {
+    const ux = UNIT_NAMES[r.unitsX] ?? `code ${r.unitsX}`;
+    const uy = UNIT_NAMES[r.unitsY] ?? `code ${r.unitsY}`;
+    reasons.push(`units ${ux}/${uy} (distances need cm/cm)`);
+  }
+  if (!usableDelta(r.physicalDeltaX)) reasons.push(`Physical Delta X ${r.physicalDeltaX} (must be a non-zero number)`);
+  if (!usableDelta(r.physicalDeltaY)) reasons.push(`Physical Delta Y ${r.physicalDeltaY} (must be a non-zero number)`);
+  return reasons;
 }
 
 function area(r: UltrasoundRegion): number {
@@ -102,10 +121,17 @@ function strip(r: RawUltrasoundRegion): UltrasoundRegion {
 }
 
 /**
- * Keeps regions whose box lies inside the image; a box reaching past the image
- * (e.g. the file was resized after acquisition) would give wrong distances, so it
- * is refused with a note naming it. Non-tissue regions are kept (they are real
- * regions) but noted as unusable for distances.
+ * Pixels a region box may reach past the image and still be clamped: writers often give
+ * the exclusive end (one past the last pixel) where DICOM wants the inclusive one.
+ */
+export const REGION_EDGE_TOLERANCE = 2;
+
+/**
+ * Keeps regions whose box lies inside the image, clamping an overshoot of up to
+ * REGION_EDGE_TOLERANCE pixels with a note. A box reaching further (e.g. the file was
+ * resized after acquisition) would give wrong distances, so it is refused with a note
+ * naming it and the edge it crosses. Non-tissue regions are kept (they are real regions)
+ * but noted as unusable for distances, with the properties that make them so.
  */
 export function validateRegions(
   raw: readonly RawUltrasoundRegion[],
@@ -115,20 +141,34 @@ export function validateRegions(
   const regions: UltrasoundRegion[] = [];
   const notes: string[] = [];
   for (const r of raw) {
-    const inside = r.x0 <= r.x1 && r.y0 <= r.y1 && r.x1 < columns && r.y1 < rows;
-    if (!inside) {
+    const problems: string[] = [];
+    if (r.x0 > r.x1) problems.push(`x0 ${r.x0} > x1 ${r.x1}`);
+    if (r.y0 > r.y1) problems.push(`y0 ${r.y0} > y1 ${r.y1}`);
+    if (r.x0 >= columns) problems.push(`x0 = ${r.x0} is past the last column ${columns - 1}`);
+    if (r.y0 >= rows) problems.push(`y0 = ${r.y0} is past the last row ${rows - 1}`);
+    if (r.x1 >= columns + REGION_EDGE_TOLERANCE) problems.push(`x1 = ${r.x1} is past the last column ${columns - 1}`);
+    if (r.y1 >= rows + REGION_EDGE_TOLERANCE) problems.push(`y1 = ${r.y1} is past the last row ${rows - 1}`);
+    if (problems.length > 0) {
       notes.push(
-        `${describeRegion(r)} lies outside the ${columns}×${rows} image, so its calibration was refused ` +
+        `${describeRegion(r)} lies outside the ${columns}×${rows} image (${problems.join(', ')}), so its calibration was refused ` +
           '(the image was probably resized or cropped after the region was recorded)',
       );
       continue;
     }
-    if (!isTissueRegion(r)) {
-      const ux = UNIT_NAMES[r.unitsX] ?? `code ${r.unitsX}`;
-      const uy = UNIT_NAMES[r.unitsY] ?? `code ${r.unitsY}`;
-      notes.push(`${describeRegion(r)} has units ${ux}/${uy}; it is not a 2D tissue region in cm and is not used for distances`);
+    const region = strip(r);
+    if (r.x1 >= columns || r.y1 >= rows) {
+      region.x1 = Math.min(r.x1, columns - 1);
+      region.y1 = Math.min(r.y1, rows - 1);
+      notes.push(
+        `${describeRegion(r)} ends ${Math.max(r.x1 - columns + 1, r.y1 - rows + 1)} pixel(s) past the ${columns}×${rows} image ` +
+          `(the box end was probably written exclusive); clamped to ${region.x0},${region.y0}–${region.x1},${region.y1}`,
+      );
     }
-    regions.push(strip(r));
+    const failures = tissueFailures(r);
+    if (failures.length > 0) {
+      notes.push(`${describeRegion(r)} has ${failures.join(', ')}, so it is not used for distances`);
+    }
+    regions.push(region);
   }
   return { regions, notes };
 }
@@ -143,10 +183,14 @@ export function pickRegion(regions: readonly UltrasoundRegion[], x: number, y: n
   return best;
 }
 
-/** A tissue region as a Calibration (cm → mm). */
+/** A tissue region as a Calibration (cm → mm). A negative delta only flips the axis: its magnitude is the size. */
 export function regionCalibration(region: UltrasoundRegion, notes: string[] = []): Calibration {
-  const mmX = region.physicalDeltaX * 10;
-  const mmY = region.physicalDeltaY * 10;
+  const mmX = Math.abs(region.physicalDeltaX) * 10;
+  const mmY = Math.abs(region.physicalDeltaY) * 10;
+  const flipped = [
+    ...(region.physicalDeltaX < 0 ? ['Physical Delta X'] : []),
+    ...(region.physicalDeltaY < 0 ? ['Physical Delta Y'] : []),
+  ];
   return {
     source: 'dicom-ultrasound-region',
     mmPerPixelX: mmX,
@@ -156,6 +200,7 @@ export function regionCalibration(region: UltrasoundRegion, notes: string[] = []
       `calibrated from the ultrasound region ${region.x0},${region.y0}–${region.x1},${region.y1}: ` +
         `${fmt(mmX)} mm/pixel across, ${fmt(mmY)} mm/pixel down` +
         (mmX === mmY ? '' : ' (non-square pixels)'),
+      ...(flipped.length > 0 ? [`${flipped.join(' and ')} negative (axis direction only); the magnitude is used for distances`] : []),
       ...notes,
     ],
   };
