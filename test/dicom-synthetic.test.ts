@@ -11,6 +11,7 @@ import dcmjs from 'dcmjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDicom, openDicom, pickRegion, validateRegions } from '../electron/imaging/dicom/index.js';
 import { expandSegmentedLut } from '../electron/imaging/dicom/palette.js';
+import { identityScrubber } from '../electron/imaging/dicom/privacy.js';
 import { decodeRle } from '../electron/imaging/dicom/rle.js';
 import { openImage, sniffFormat } from '../electron/imaging/open.js';
 import { ImageReadError, type UltrasoundRegion } from '../electron/imaging/types.js';
@@ -720,5 +721,70 @@ describe('segmented palette lookup tables (PS3.3 C.7.9.2)', () => {
       }),
     );
     await expectReadError(openDicom('bad-segmented.dcm', bytes), /the green segmented palette lookup table is damaged: .*linear segment/);
+  });
+});
+
+describe('patient identity stays out of notes and errors (issue 15)', () => {
+  const identity = { PatientName: 'Doe^Jane Quinn', PatientID: 'MRN8675309' };
+  const leaks = /\b(doe|jane|quinn|mrn8675309)\b/i;
+  const region = (fields: Dataset): Dataset => ({
+    RegionSpatialFormat: 1,
+    RegionDataType: 1,
+    RegionFlags: 0,
+    PhysicalUnitsXDirection: 3,
+    PhysicalUnitsYDirection: 3,
+    RegionLocationMinX0: 0,
+    RegionLocationMinY0: 0,
+    ...fields,
+  });
+
+  it('never writes the patient name or ID into calibration notes, regions or error messages', async () => {
+    const bytes = writeDicom(
+      image({
+        ...identity,
+        Rows: 8,
+        Columns: 8,
+        NumberOfFrames: '2',
+        PixelData: [new ArrayBuffer(2 * 64)],
+        PixelSpacing: ['0.5', '0.5'],
+        SequenceOfUltrasoundRegions: [
+          region({ RegionLocationMaxX1: 8, RegionLocationMaxY1: 8, PhysicalDeltaX: -0.01, PhysicalDeltaY: 0.01 }),
+          region({ RegionLocationMaxX1: 40, RegionLocationMaxY1: 7, PhysicalDeltaX: 0.01, PhysicalDeltaY: 0.01 }),
+          region({ RegionSpatialFormat: 3, PhysicalUnitsXDirection: 4, RegionLocationMaxX1: 7, RegionLocationMaxY1: 3, PhysicalDeltaX: 0.01, PhysicalDeltaY: 0 }),
+        ],
+      }),
+    );
+    const src = await openDicom('identity.dcm', bytes);
+    expect(src.calibration.notes.length).toBeGreaterThan(3);
+    expect(JSON.stringify([src.calibration, src.regions])).not.toMatch(leaks);
+    // Only the identity fields the DICOM SEG export copies carry it.
+    const { patientName, patientId, ...rest } = src.details;
+    expect([patientName, patientId]).toEqual(['Doe^Jane Quinn', 'MRN8675309']);
+    expect(JSON.stringify(rest)).not.toMatch(leaks);
+
+    const errors: string[] = [];
+    await src.readFrame(2).catch((e: unknown) => errors.push(String(e)));
+    await openDicom('identity-cut.dcm', bytes.subarray(0, bytes.length - 70)).catch((e: unknown) => errors.push(String(e)));
+    const tooMany = writeDicom(image({ ...identity, Rows: 8, Columns: 8, NumberOfFrames: '99', PixelData: [new ArrayBuffer(64)] }));
+    await openDicom('identity-frames.dcm', tooMany).catch((e: unknown) => errors.push(String(e)));
+    expect(errors).toHaveLength(3);
+    for (const e of errors) expect(e).not.toMatch(leaks);
+  });
+
+  it('redacts identity that file text echoes into an error', async () => {
+    // A photometric interpretation that repeats the patient name reaches the error message.
+    const bytes = writeDicom(
+      image({ ...identity, Rows: 1, Columns: 1, SamplesPerPixel: 3, PhotometricInterpretation: 'DOE', PixelData: [new ArrayBuffer(3)] }),
+    );
+    const src = await openDicom('echo.dcm', bytes);
+    await expectReadError(src.readFrame(0), /unsupported photometric interpretation \[redacted\]/);
+  });
+
+  it('identityScrubber replaces name components and ID, whole words only', () => {
+    const scrub = identityScrubber(['Doe^Jane Quinn^^Dr', 'MRN8675309']);
+    expect(scrub('Jane Quinn (DOE), id mrn8675309, Doering and Dr Who')).toBe(
+      '[redacted] ([redacted]), id [redacted], Doering and Dr Who',
+    );
+    expect(identityScrubber([undefined, ''])('unchanged')).toBe('unchanged');
   });
 });

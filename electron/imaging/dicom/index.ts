@@ -9,6 +9,7 @@ import { calibrationFromDataSet } from './calibration.js';
 import type { PaletteLut } from './color.js';
 import { checkDeclaredSizes } from './frames.js';
 import { readPalette } from './palette.js';
+import { datasetScrubber } from './privacy.js';
 import { isDicom, parseDataSet, transferSyntaxOf } from './parse.js';
 import { decodeStoredFrame, toDisplayFrame, type DecodeContext, type StoredFrame } from './pixels.js';
 import { transferSyntaxInfo } from './transfer-syntax.js';
@@ -44,26 +45,39 @@ function clean(value: string | undefined): string {
   return (value ?? '').replace(/\0/g, '').trim();
 }
 
-/** Anything unexpected (a library bug, an odd file) still reaches the caller as an ImageReadError. */
-async function guarded<T>(path: string, what: string, run: () => Promise<T>): Promise<T> {
+/** Set once the dataset is parsed: strips patient identity from error text (see privacy.ts). */
+interface Privacy {
+  scrub: (text: string) => string;
+}
+
+/**
+ * Anything unexpected (a library bug, an odd file) still reaches the caller as an
+ * ImageReadError, with any patient identity the library quoted removed from the reason.
+ */
+async function guarded<T>(path: string, what: string, privacy: Privacy, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof ImageReadError) throw err;
-    throw new ImageReadError(path, `${what} failed unexpectedly (${err instanceof Error ? err.message : String(err)})`);
+    if (err instanceof ImageReadError) {
+      const reason = privacy.scrub(err.reason);
+      throw reason === err.reason ? err : new ImageReadError(path, reason);
+    }
+    throw new ImageReadError(path, privacy.scrub(`${what} failed unexpectedly (${err instanceof Error ? err.message : String(err)})`));
   }
 }
 
 export function openDicom(path: string, bytes?: Uint8Array): Promise<DicomImageSource> {
-  return guarded(path, 'reading the DICOM file', () => open(path, bytes));
+  const privacy: Privacy = { scrub: (text) => text };
+  return guarded(path, 'reading the DICOM file', privacy, () => open(path, bytes, privacy));
 }
 
-async function open(path: string, bytes: Uint8Array | undefined): Promise<DicomImageSource> {
+async function open(path: string, bytes: Uint8Array | undefined, privacy: Privacy): Promise<DicomImageSource> {
   const data = bytes ?? (await readBytes(path));
   if (!isDicom(data)) {
     throw new ImageReadError(path, 'not a DICOM file (no "DICM" marker and no recognisable DICOM header)');
   }
   const dataSet = parseDataSet(path, data);
+  privacy.scrub = datasetScrubber(dataSet);
   const syntax = transferSyntaxInfo(transferSyntaxOf(dataSet, data));
   const attrs = readImageAttributes(path, dataSet);
   // Refuse up front: the user learns at once that the file needs converting.
@@ -132,13 +146,13 @@ async function open(path: string, bytes: Uint8Array | undefined): Promise<DicomI
     regions,
     details,
     readStoredFrame(index: number): Promise<StoredFrame> {
-      return guarded(path, `decoding frame ${index + 1}`, async () => {
+      return guarded(path, `decoding frame ${index + 1}`, privacy, async () => {
         checkIndex(index);
         return decodeStoredFrame(ctx, index);
       });
     },
     readFrame(index: number): Promise<Frame> {
-      return guarded(path, `decoding frame ${index + 1}`, async () => {
+      return guarded(path, `decoding frame ${index + 1}`, privacy, async () => {
         checkIndex(index);
         return toDisplayFrame(ctx, await decodeStoredFrame(ctx, index));
       });
