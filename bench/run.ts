@@ -15,7 +15,7 @@ import { extname, join, resolve } from 'node:path';
 import { runBatch } from '../electron/batch/batch';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL } from '../electron/cli/main';
-import { maskPng } from '../electron/cli/segment';
+import { maskPng } from '../electron/export/mask';
 import { SegmentationEngine } from '../electron/engine/engine';
 import { defaultDatasetsDir } from '../electron/evaluation/datasets';
 import { percentile } from '../electron/evaluation/metrics';

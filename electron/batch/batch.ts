@@ -5,16 +5,19 @@
  * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
  * end by streaming through the per-image records.
  */
-import { appendFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { maskPng } from '../cli/segment';
-import { CliError, EXIT } from '../cli/exit-codes';
-import { collectInputs, outputStem, prepareOutputDir, type InputFile } from '../cli/files';
+import { appendFile, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CalibrationResolver, structurePoint } from '../calibration/resolve';
+import type { UserCalibrationStore } from '../calibration/store';
+import { writeAtomic } from '../files/atomic';
+import { FileError } from '../files/errors';
+import { collectInputs, outputStem, prepareOutputDir, type InputFile } from '../files/inputs';
 import type { SegmentationEngine } from '../engine/engine';
 import type { Prompt } from '../engine/types';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
 import { buildSegmentation } from '../export/dicom-seg';
+import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
 import type { ImageRecord } from '../export/record';
 import { loadFrame, type LoadedFrame } from '../imaging/load';
@@ -22,9 +25,9 @@ import { openImage } from '../imaging/open';
 import type { ImageSource } from '../imaging/types';
 import { measureMask } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
-import { calibrationFor, SidecarFinder } from './calibration-sources';
 import { Journal } from './journal';
 import { type FilePrompt, promptFor, readPromptsCsv } from './prompts-csv';
+import { readRecord, recordCandidates, recordsIn } from '../study/results-folder';
 
 export interface BatchOptions {
   inputs: string[];
@@ -34,6 +37,8 @@ export interface BatchOptions {
   frame: number | 'all';
   sidecarCsv?: string;
   overlays: boolean;
+  /** User-drawn calibrations (the app's data folder), applied where nothing better exists. */
+  userCalibrations?: UserCalibrationStore | null;
 }
 
 export interface BatchProgress {
@@ -52,6 +57,8 @@ export interface BatchSummary {
   skipped: number;
   failed: Array<{ file: string; error: string }>;
   cancelled: boolean;
+  /** Frames left as they are because the user made or corrected their result in Review. */
+  keptFromReview: number;
   outputs: { csv: string; coco: string; journal: string };
 }
 
@@ -61,12 +68,7 @@ interface Work {
   frames: LoadedFrame[];
 }
 
-const atomic = async (path: string, data: Uint8Array | string) => {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-};
+const atomic = (path: string, data: Uint8Array | string) => writeAtomic(path, data, { overwrite: true });
 
 export async function runBatch(
   engine: SegmentationEngine,
@@ -76,17 +78,17 @@ export async function runBatch(
   isCancelled: () => boolean,
 ): Promise<BatchSummary> {
   const inputs = await collectInputs(o.inputs);
-  if (!inputs.length) throw new CliError('no image files found in the given inputs', EXIT.NO_INPUT);
-  const out = await prepareOutputDir(o.out);
+  if (!inputs.length) throw new FileError('no-input', 'no image files found in the given inputs');
+  const out = await prepareOutputDir(o.out, o.inputs);
   const prompts = o.promptsCsv ? await readPromptsCsv(o.promptsCsv) : undefined;
   const m = engine.model.manifest;
   const journal = await Journal.open(out, { kind: 'medus-batch', version: 1, anatomy: o.anatomy, model: `${m.name} ${m.version}`, prompts: o.promptsCsv ?? null, frames: o.frame });
   const preset = presetFor(o.anatomy);
-  const sidecar = new SidecarFinder(o.sidecarCsv);
+  const resolver = new CalibrationResolver({ ...(o.sidecarCsv ? { sidecarCsv: o.sidecarCsv } : {}), userDrawn: o.userCalibrations ?? null });
   // failed files are retried on resume: the failure may have been transient (a file still copying)
   const fileDone = (f: InputFile) => journal.done.get(`${f.relative}#*`)?.status === 'ok';
   const todo = inputs.filter((f) => !fileDone(f));
-  const summary: BatchSummary = { total: inputs.length, processed: 0, skipped: inputs.length - todo.length, failed: [], cancelled: false, outputs: { csv: join(out, 'results.csv'), coco: join(out, 'coco.json'), journal: join(out, 'medus-batch.jsonl') } };
+  const summary: BatchSummary = { total: inputs.length, processed: 0, skipped: inputs.length - todo.length, failed: [], cancelled: false, keptFromReview: 0, outputs: { csv: join(out, 'results.csv'), coco: join(out, 'coco.json'), journal: join(out, 'medus-batch.jsonl') } };
   const start = Date.now();
   let done = 0;
   const report = (current: string) => {
@@ -99,7 +101,15 @@ export async function runBatch(
     const source = await openImage(input.path);
     const want = o.frame === 'all' ? [...Array(source.frameCount).keys()] : [o.frame];
     const frames: LoadedFrame[] = [];
-    for (const f of want) if (!journal.done.has(`${input.relative}#${f}`)) frames.push(await loadFrame(input.path, f, source));
+    for (const f of want) {
+      if (journal.done.has(`${input.relative}#${f}`)) continue;
+      // a result the clinician made or corrected in Review is theirs: never overwritten by a batch
+      if (await correctedInReview(out, input.relative, f)) {
+        summary.keptFromReview++;
+        continue;
+      }
+      frames.push(await loadFrame(input.path, f, source));
+    }
     return { input, source, frames };
   };
 
@@ -128,8 +138,7 @@ export async function runBatch(
         const fp: FilePrompt | undefined = promptFor(prompts, input.relative, lf.frame);
         const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
         const seg = await engine.segment({ key: lf.key, image: lf.image }, prompt);
-        const centroid = work.source.regions.length ? maskCentroid(seg.mask, seg.width) : null;
-        const calibration = await calibrationFor(work.source, centroid ? [centroid[0], centroid[1]] : null, sidecar);
+        const calibration = await resolver.resolve(work.source, work.source.regions.length ? structurePoint(seg.mask, seg.width) : null);
         const measurement = measureMask(seg.mask, seg.width, seg.height, preset.family, calibration);
         const stem = outputStem(input, lf.frame, o.frame === 'all' ? work.source.frameCount : 1);
         const record: ImageRecord = {
@@ -201,24 +210,29 @@ export async function runBatch(
   return summary;
 }
 
-/** Streams every finished record into results.csv and coco.json (atomic), one record in memory at a time. */
-/** Centre of mass of a mask, to pick the ultrasound region the structure lies in. */
-function maskCentroid(mask: Uint8Array, width: number): [number, number] | null {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n++;
-    sx += i % width;
-    sy += Math.floor(i / width);
+async function correctedInReview(out: string, relative: string, frame: number): Promise<boolean> {
+  for (const c of recordCandidates(relative, frame)) {
+    const r = await readRecord(join(out, c));
+    if (r && r.frame === frame && r.study) return true;
   }
-  return n ? [sx / n + 0.5, sy / n + 0.5] : null;
+  return false;
 }
 
-/** The per-image records of every finished frame, in journal order, read one at a time. */
+/**
+ * The per-image records of every finished frame, in journal order, read one at a time, then the
+ * results made in Review that the journal does not list (so the tables hold every result).
+ */
 export async function* finishedRecords(out: string, journal?: Journal): AsyncGenerator<ImageRecord> {
   const entries = journal ? [...journal.done.values()] : await Journal.entries(out);
+  const seen = new Set<string>();
+  for await (const r of journalRecords(out, entries)) {
+    seen.add(`${r.relative}#${r.frame}`);
+    yield r;
+  }
+  for await (const { record } of recordsIn(out)) if (record.study && !seen.has(`${record.relative}#${record.frame}`)) yield record;
+}
+
+async function* journalRecords(out: string, entries: Array<{ item: string; status: string }>): AsyncGenerator<ImageRecord> {
   for (const e of entries) {
     if (e.status !== 'ok' || e.item.endsWith('#*')) continue;
     const cut = e.item.lastIndexOf('#');
@@ -234,8 +248,12 @@ export async function* finishedRecords(out: string, journal?: Journal): AsyncGen
   }
 }
 
+/** Streams every finished record into results.csv and coco.json (atomic), one record in memory at a time. */
 async function assembleTables(out: string, journal: Journal, anatomy: string): Promise<void> {
-  const family = presetFor(anatomy).family;
+  // a first pass for the families (results made in Review may use other presets), a second to write
+  const families = new Set([presetFor(anatomy).family]);
+  for await (const record of finishedRecords(out, journal)) families.add(record.measurement.family);
+  const family = [...families];
   const csvTmp = join(out, `results.csv.tmp-${process.pid}`);
   const imgTmp = join(out, `coco-images.tmp-${process.pid}`);
   const annTmp = join(out, `coco-annotations.tmp-${process.pid}`);

@@ -18,6 +18,7 @@ import { evaluateHc } from '../evaluation/hc';
 import { runBatch } from '../batch/batch';
 import { PromptsCsvError } from '../batch/prompts-csv';
 import { PRESETS, resolveAnatomy } from '../shared/presets';
+import { FileError } from '../files/errors';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
 import { parseBox, parsePoint, runSegment } from './segment';
@@ -195,7 +196,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
           );
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
-          if (err instanceof CliError) throw err;
+          if (err instanceof CliError || err instanceof FileError) throw err;
           if (/different batch job/.test(msg)) throw new CliError(msg, EXIT.OUTPUT);
           if (err instanceof PromptsCsvError) throw new CliError(msg, EXIT.USAGE);
           throw err;
@@ -287,6 +288,10 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
     if (err instanceof CliError) {
       io.err(`error: ${err.message}`);
       return err.code;
+    }
+    if (err instanceof FileError) {
+      io.err(`error: ${err.message}`);
+      return err.code === 'no-input' ? EXIT.NO_INPUT : EXIT.OUTPUT;
     }
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.SOME_FAILED;

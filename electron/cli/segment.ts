@@ -1,12 +1,15 @@
 /** `medus segment`: one prompt applied to each image; a mask PNG and a JSON record per image. */
 import { basename } from 'node:path';
-import sharp from 'sharp';
 import type { SegmentationEngine } from '../engine/engine';
 import type { Box, Click, Prompt } from '../engine/types';
 import { loadFrame } from '../imaging/load';
 import { openImage } from '../imaging/open';
 import { CliError, EXIT } from './exit-codes';
-import { collectInputs, outputStem, prepareOutputDir, writeAtomic } from './files';
+import { CalibrationResolver, structurePoint } from '../calibration/resolve';
+import { writeAtomic } from '../files/atomic';
+import { FileError } from '../files/errors';
+import { collectInputs, outputStem, prepareOutputDir } from '../files/inputs';
+import { maskPng } from '../export/mask';
 import { Progress } from './progress';
 
 export interface SegmentArgs {
@@ -38,12 +41,6 @@ export function parsePoint(s: string): Click {
   return { x, y, label: positive ? 'positive' : 'negative' };
 }
 
-export async function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
-  const px = Buffer.alloc(mask.length);
-  for (let i = 0; i < mask.length; i++) px[i] = mask[i] ? 255 : 0;
-  return sharp(px, { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
-}
-
 export interface SegmentSummary {
   processed: number;
   failed: Array<{ file: string; error: string }>;
@@ -51,11 +48,12 @@ export interface SegmentSummary {
 
 export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log: (s: string) => void, isCancelled: () => boolean = () => false): Promise<SegmentSummary> {
   const inputs = await collectInputs(a.inputs);
-  if (!inputs.length) throw new CliError('no image files found in the given inputs', EXIT.NO_INPUT);
-  const outDir = await prepareOutputDir(a.out);
+  if (!inputs.length) throw new FileError('no-input', 'no image files found in the given inputs');
+  const outDir = await prepareOutputDir(a.out, a.inputs);
   const progress = new Progress(inputs.length, 'segment');
   const summary: SegmentSummary = { processed: 0, failed: [] };
   const m = engine.model.manifest;
+  const resolver = new CalibrationResolver();
   for (const [i, input] of inputs.entries()) {
     if (isCancelled()) break;
     progress.tick(i, basename(input.path));
@@ -81,16 +79,16 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
           empty: seg.empty,
           zoomed_to: seg.zoomedTo,
           area_pixels: seg.areaPixels,
-          calibration: source.calibration,
+          calibration: await resolver.resolve(source, source.regions.length ? structurePoint(seg.mask, seg.width) : null),
           mask: maskFile,
           timings_ms: seg.timings,
         };
-        await writeAtomic(`${outDir}/${maskFile}`, await maskPng(seg.mask, seg.width, seg.height), a.overwrite);
-        await writeAtomic(`${outDir}/${stem}.json`, JSON.stringify(record, null, 2) + '\n', a.overwrite);
+        await writeAtomic(`${outDir}/${maskFile}`, await maskPng(seg.mask, seg.width, seg.height), { overwrite: a.overwrite });
+        await writeAtomic(`${outDir}/${stem}.json`, JSON.stringify(record, null, 2) + '\n', { overwrite: a.overwrite });
       }
       summary.processed++;
     } catch (err) {
-      if (err instanceof CliError && err.code === EXIT.OUTPUT) throw err;
+      if (err instanceof FileError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       summary.failed.push({ file: input.path, error: msg });
       log(`error: ${msg}`);

@@ -5,7 +5,7 @@
  */
 import type { EngineInfo, OpenedImage, SegmentReply } from '../shared/ipc-contract';
 import { loadFrame, type LoadedFrame } from '../imaging/load';
-import { ImageReadError } from '../imaging/types';
+import { ImageReadError, type UltrasoundRegion } from '../imaging/types';
 import { SegmentationEngine } from './engine';
 import { ModelLoadError } from './model';
 import { PromptError } from './prompt';
@@ -70,7 +70,10 @@ export function createEngineHost() {
         }
         case 'open': {
           const f = await frameOf(req.path, req.frame);
-          const value: OpenedImage = {
+          // regions pick the calibration of the structure's region; details name a DICOM source for its Segmentation
+          const value: OpenedImage & { regions: UltrasoundRegion[]; details: Record<string, string> } = {
+            regions: f.source.regions,
+            details: f.source.details,
             path: req.path,
             frame: req.frame,
             frameCount: f.source.frameCount,

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { SegmentationEngine } from '../engine/engine';
 import { loadFrame } from '../imaging/load';
+import { CalibrationResolver } from '../calibration/resolve';
 import type { Calibration } from '../imaging/types';
 import { measureMask } from '../measurement/measure';
 import { readDataset } from './datasets';
@@ -52,6 +53,8 @@ function radialPx(perimeterErrorMm: number, pixelMm: number): number {
 
 export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string, prompt: 'auto' | 'box', limit?: number, onProgress?: (done: number, total: number) => void): Promise<HcReport> {
   const items = readDataset(datasetsDir, 'hc18').filter((i) => i.split === 'test' && i.hcMm !== null && i.pixelMm !== null);
+  // the dataset's pixel sizes are its sidecar table: the same resolver as the app and the batch
+  const resolver = new CalibrationResolver({ sidecarTable: { name: 'hc18/meta.csv', sizes: new Map(items.map((i) => [i.id, i.pixelMm!])) } });
   const chosen = limit ? items.slice(0, limit) : items;
   const errors: number[] = [];
   const gtErrors: number[] = [];
@@ -70,7 +73,7 @@ export async function evaluateHc(engine: SegmentationEngine, datasetsDir: string
     const img = await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}.jpg`));
     const truth = (await loadFrame(join(datasetsDir, 'hc18', 'orig', `${it.id}_mask.png`))).image.data.map((v) => (v > 127 ? 1 : 0));
     const { width: w, height: h } = img.image;
-    const cal: Calibration = { source: 'sidecar-csv', mmPerPixelX: it.pixelMm, mmPerPixelY: it.pixelMm, notes: ['HC18 pixel size'] };
+    const cal = await resolver.resolve({ path: img.source.path, calibration: img.source.calibration, regions: img.source.regions }, null);
     const box = prompt === 'box' ? maskBox(truth, w, h) : null;
     const seg = await engine.segment({ key: img.key, image: img.image }, { clicks: [], anatomy: 'fetal-head', ...(box ? { box } : {}) });
     const hc = seg.empty ? null : hcOf(seg.mask, w, h, cal);

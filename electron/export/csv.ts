@@ -5,59 +5,42 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { MeasurementFamily } from '../shared/presets';
+import { FAMILIES, FAMILY_ORDER, unitsOf } from '../measurement/families';
 import type { ImageRecord } from './record';
 
 const BASE = ['file', 'frame', 'anatomy', 'prompt_mode', 'model', 'model_version', 'provider', 'calibration_source', 'mm_per_pixel_x', 'mm_per_pixel_y', 'object', 'mask_quality_score', 'note'];
 
-/** Measurement columns per family, label and both units. */
-const FAMILY_COLUMNS: Record<MeasurementFamily, Array<{ key: string; label: string; units: string[] }>> = {
-  'fetal-head': [
-    { key: 'hc', label: 'Head circumference', units: ['mm', 'px'] },
-    { key: 'bpd', label: 'Biparietal diameter', units: ['mm', 'px'] },
-    { key: 'ofd', label: 'Occipito-frontal diameter', units: ['mm', 'px'] },
-    { key: 'area', label: 'Area', units: ['mm²', 'px²'] },
-    { key: 'ga', label: 'Gestational age (Hadlock 1984, HC)', units: ['weeks'] },
-  ],
-  lesion: [
-    { key: 'longest-diameter', label: 'Longest diameter', units: ['mm', 'px'] },
-    { key: 'perpendicular-diameter', label: 'Perpendicular diameter', units: ['mm', 'px'] },
-    { key: 'anteroposterior', label: 'Anteroposterior', units: ['mm', 'px'] },
-    { key: 'transverse', label: 'Transverse', units: ['mm', 'px'] },
-    { key: 'ap-t-ratio', label: 'AP/transverse ratio', units: ['ratio'] },
-    { key: 'area', label: 'Area', units: ['mm²', 'px²'] },
-    { key: 'perimeter', label: 'Perimeter', units: ['mm', 'px'] },
-    { key: 'equivalent-diameter', label: 'Equivalent-circle diameter', units: ['mm', 'px'] },
-    { key: 'circularity', label: 'Circularity', units: ['ratio'] },
-    { key: 'solidity', label: 'Solidity', units: ['ratio'] },
-  ],
-  vessel: [
-    { key: 'lumen-area', label: 'Lumen area', units: ['mm²', 'px²'] },
-    { key: 'min-diameter', label: 'Minimum diameter', units: ['mm', 'px'] },
-    { key: 'max-diameter', label: 'Maximum diameter', units: ['mm', 'px'] },
-  ],
-  nerve: [
-    { key: 'cross-sectional-area', label: 'Cross-sectional area', units: ['mm²', 'px²'] },
-    { key: 'perimeter', label: 'Perimeter', units: ['mm', 'px'] },
-  ],
-  gland: [
-    { key: 'width', label: 'Width (transverse)', units: ['mm', 'px'] },
-    { key: 'depth', label: 'Depth (anteroposterior)', units: ['mm', 'px'] },
-    { key: 'area', label: 'Area', units: ['mm²', 'px²'] },
-  ],
-};
+/** Measurement columns of a family, from its one description: label and both units. */
+function columnsOf(family: MeasurementFamily): Array<{ key: string; label: string; units: string[] }> {
+  return FAMILIES[family].values.map((v) => ({ key: v.key, label: v.label, units: unitsOf(v.kind) }));
+}
+
+/** The families of a table in their fixed order (a folder measured with several presets has several). */
+function ordered(families: MeasurementFamily | readonly MeasurementFamily[]): MeasurementFamily[] {
+  const set = new Set(typeof families === 'string' ? [families] : families);
+  return FAMILY_ORDER.filter((f) => set.has(f));
+}
+
+/** Columns of several families, one column per label and unit (families sharing a label share it). */
+function tableColumns(families: MeasurementFamily | readonly MeasurementFamily[]): Array<{ family: MeasurementFamily; key: string; label: string; unit: string }> {
+  const out: Array<{ family: MeasurementFamily; key: string; label: string; unit: string }> = [];
+  for (const f of ordered(families)) for (const c of columnsOf(f)) for (const u of c.units) if (!out.some((o) => o.label === c.label && o.unit === u)) out.push({ family: f, key: c.key, label: c.label, unit: u });
+  return out;
+}
 
 /** A text cell starting with = + - @ would run as a formula in a spreadsheet: neutralise it. */
 export function safeText(s: string): string {
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
-export function csvHeader(family: MeasurementFamily): string[] {
-  const cols = [...BASE];
-  for (const c of FAMILY_COLUMNS[family]) for (const u of c.units) cols.push(`${c.label} (${u})`);
-  return cols;
+export function csvHeader(families: MeasurementFamily | readonly MeasurementFamily[]): string[] {
+  return [...BASE, ...tableColumns(families).map((c) => `${c.label} (${c.unit})`)];
 }
 
-export function csvRows(r: ImageRecord, family: MeasurementFamily): Array<Array<string | number>> {
+/** The rows of one image's record under the columns of `families` (the table's, which include the record's). */
+export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly MeasurementFamily[]): Array<Array<string | number>> {
+  const columns = tableColumns(families);
+  const family = r.measurement.family;
   const base = (object: number | '', note: string): Array<string | number> => [
     safeText(r.relative),
     r.frame,
@@ -73,16 +56,15 @@ export function csvRows(r: ImageRecord, family: MeasurementFamily): Array<Array<
     Number(r.score.toFixed(4)),
     note,
   ];
-  if (!r.measurement.objects.length) return [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...FAMILY_COLUMNS[family].flatMap((c) => c.units.map(() => ''))]];
+  if (!r.measurement.objects.length) return [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...columns.map(() => '')]];
   const warn = r.measurement.warnings.join('; ');
   return r.measurement.objects.map((o) => {
-    const row = base(o.id, warn);
-    for (const c of FAMILY_COLUMNS[family]) {
-      for (const u of c.units) {
-        // dimensionless values (ratios, shape descriptors) may carry unit '' or 'ratio'
-        const m = o.measurements.find((x) => x.key === c.key && (x.unit === u || (u === 'ratio' && x.unit === '')));
-        row.push(m ? Number(m.value.toFixed(u === 'ratio' ? 4 : 3)) : '');
-      }
+    const edited = o.measurements.filter((m) => m.edited).map((m) => m.key);
+    const row = base(o.id, [edited.length ? `edited by the user: ${edited.join(', ')}` : '', warn].filter(Boolean).join('; '));
+    for (const c of columns) {
+      // dimensionless values (ratios, shape descriptors) may carry unit '' or 'ratio'
+      const m = c.family === family || columnsOf(family).some((x) => x.label === c.label) ? o.measurements.find((x) => x.key === c.key && (x.unit === c.unit || (c.unit === 'ratio' && x.unit === ''))) : undefined;
+      row.push(m ? Number(m.value.toFixed(c.unit === 'ratio' ? 4 : 3)) : '');
     }
     return row;
   });

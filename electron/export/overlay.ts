@@ -1,9 +1,9 @@
 /** Overlay PNG: the image with the outline, calipers or fitted ellipse, and the numbers printed. */
 import sharp from 'sharp';
 import type { GreyImage } from '../imaging/greyscale';
+import { describeValue, FAMILIES } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
 
-const SHORT: Record<string, string> = { hc: 'HC', bpd: 'BPD', ofd: 'OFD', ga: 'GA', 'longest-diameter': 'L', 'perpendicular-diameter': 'W', 'ap-t-ratio': 'AP/T', 'lumen-area': 'Lumen', 'min-diameter': 'Dmin', 'max-diameter': 'Dmax', 'cross-sectional-area': 'CSA', width: 'Width', depth: 'Depth' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -24,8 +24,9 @@ export function overlaySvg(width: number, height: number, polygons: Array<Array<
       for (const p of [c.p0, c.p1]) parts.push(`<circle cx="${p[0]}" cy="${p[1]}" r="${2 * lw}" fill="#ffe14d"/>`);
     }
     if (m.objects.length > 1) parts.push(`<text x="${o.centroid[0]}" y="${o.centroid[1]}" fill="#fff" font-size="${font}" font-family="DejaVu Sans, Arial, sans-serif" text-anchor="middle">${o.id}</text>`);
-    const shown = o.measurements.filter((x) => ['hc', 'bpd', 'ofd', 'ga', 'longest-diameter', 'perpendicular-diameter', 'lumen-area', 'min-diameter', 'max-diameter', 'cross-sectional-area', 'width', 'depth', 'ap-t-ratio'].includes(x.key));
-    lines.push(`${m.objects.length > 1 ? `#${o.id} ` : ''}${shown.map((x) => `${SHORT[x.key] ?? x.label} ${x.key === 'ga' && o.gestationalAge ? `${o.gestationalAge.completedWeeks}w${o.gestationalAge.days}d (Hadlock 1984)` : `${x.value.toFixed(x.unit === 'ratio' ? 2 : 1)}${x.unit && x.unit !== 'ratio' ? ' ' + x.unit : ''}`}`).join(' · ')}`);
+    const headline = FAMILIES[m.family].headline;
+    const shown = o.measurements.filter((x) => headline.includes(x.key));
+    lines.push(`${m.objects.length > 1 ? `#${o.id} ` : ''}${shown.map((x) => `${describeValue(m.family, x.key).short}${x.edited ? '*' : ''} ${x.key === 'ga' && o.gestationalAge ? `${o.gestationalAge.completedWeeks}w${o.gestationalAge.days}d (Hadlock 1984)` : `${x.value.toFixed(x.unit === 'ratio' ? 2 : 1)}${x.unit && x.unit !== 'ratio' ? ' ' + x.unit : ''}`}`).join(' · ')}`);
   }
   if (!m.calibrated) lines.push('UNCALIBRATED: values in pixels');
   for (const w of m.warnings.filter((w) => !w.startsWith('uncalibrated'))) lines.push(w);

@@ -1,6 +1,56 @@
 /** The full per-image result that every export format is written from. */
 import type { Calibration } from '../imaging/types';
+import type { CaliperEdits } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
+
+/** A prompt as the user gave it (image pixels). */
+export interface RecordedPrompt {
+  clicks: Array<{ x: number; y: number; label: 'positive' | 'negative' }>;
+  box: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** Automatic mode (whole image, the anatomy preset). */
+  auto: boolean;
+}
+
+/** One object the user segmented in the app (a nodule, a second nodule…). */
+export interface RecordedObject {
+  id: number;
+  /** The user's name for it; null shows the preset's (`Nodule 2`). */
+  name: string | null;
+  prompt: RecordedPrompt;
+  /** Every prompt given for this object, in order, the current one last. */
+  prompts: RecordedPrompt[];
+  /** Caliper ends the user moved, by `${component}:${caliper}`. */
+  edits: CaliperEdits;
+  /** Its own mask file (relative to the results folder). */
+  mask: string | null;
+  score: number;
+  mode: string;
+  empty: boolean;
+  zoomedTo: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** Its measurement, with the edits applied. */
+  measurement: MeasurementResult | null;
+}
+
+/** What the app adds to a record: enough to restore the clinician's work. */
+export interface StudySection {
+  version: 1;
+  savedAt: string;
+  review: 'segmented' | 'reviewed';
+  /** The line of a user-drawn calibration on this image, if any. */
+  userCalibration: { p0: [number, number]; p1: [number, number]; mm: number } | null;
+  objects: RecordedObject[];
+}
+
+/** An earlier result of this image that a later one replaced (a batch's, before the user corrected it). */
+export interface HistoryEntry {
+  replacedAt: string;
+  promptMode: string;
+  model: { name: string; version: string };
+  score: number;
+  calibration: Calibration;
+  measurement: MeasurementResult;
+  study?: StudySection;
+}
 
 export interface ImageRecord {
   file: string;
@@ -24,6 +74,10 @@ export interface ImageRecord {
   /** Outline rings in image pixels, for COCO and overlays. */
   polygons: Array<Array<[number, number]>>;
   outputs: { mask?: string; overlay?: string; json?: string; dicomSeg?: string };
+  /** Set when the result was made or corrected in the app (see study/). */
+  study?: StudySection;
+  /** Earlier results of this image, oldest first (kept when a correction replaced them). */
+  history?: HistoryEntry[];
   /** Set when the source was DICOM: what a Segmentation object must reference. */
   dicom?: { studyInstanceUid?: string; seriesInstanceUid?: string; sopInstanceUid?: string; sopClassUid?: string; frameOfReferenceUid?: string; patientId?: string; patientName?: string };
 }

@@ -8,7 +8,7 @@ import { createBatchRunner } from './batch-runner';
 import type { BatchDeps } from './handlers';
 
 type Options = Parameters<BatchDeps['run']>[0];
-export type In = { type: 'start'; id: number; settings: Settings; options: Options } | { type: 'cancel' };
+export type In = { type: 'start'; id: number; settings: Settings; dataDir?: string; options: Options } | { type: 'cancel' };
 
 export interface ParentPort {
   on(event: 'message', listener: (e: { data: In }) => void): void;
@@ -16,14 +16,14 @@ export interface ParentPort {
 }
 
 /** Serves batch requests on a port; `runner` is injectable for tests. */
-export function serveBatch(port: ParentPort, runner: BatchDeps, setSettings: (s: Settings) => void): void {
+export function serveBatch(port: ParentPort, runner: BatchDeps, setSettings: (s: Settings, dataDir: string | null) => void): void {
   let cancelled = false;
   port.on('message', ({ data }) => {
     if (data.type === 'cancel') {
       cancelled = true;
       return;
     }
-    setSettings(data.settings);
+    setSettings(data.settings, data.dataDir ?? null);
     cancelled = false;
     runner.run(data.options, (p) => port.postMessage({ type: 'progress', id: data.id, progress: p }), () => cancelled).then(
       (reply) => port.postMessage({ type: 'done', id: data.id, reply }),
@@ -35,5 +35,13 @@ export function serveBatch(port: ParentPort, runner: BatchDeps, setSettings: (s:
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (parentPort) {
   let settings: Settings | null = null;
-  serveBatch(parentPort, createBatchRunner({ get: () => settings! }), (s) => (settings = s));
+  let dataDir: string | null = null;
+  serveBatch(
+    parentPort,
+    createBatchRunner({ get: () => settings! }, () => dataDir),
+    (s, d) => {
+      settings = s;
+      dataDir = d;
+    },
+  );
 }

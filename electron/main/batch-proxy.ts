@@ -9,7 +9,7 @@ export interface ProcessPort {
 
 type Out = { type: 'progress'; id: number; progress: BatchProgressEvent } | { type: 'done'; id: number; reply: BatchReply } | { type: 'failed'; id: number; message: string };
 
-export function createBatchProxy(port: ProcessPort, settings: { get(): Settings }): BatchDeps {
+export function createBatchProxy(port: ProcessPort, settings: { get(): Settings }, dataDir?: string): BatchDeps {
   let next = 1;
   const running = new Map<number, { progress: (p: BatchProgressEvent) => void; resolve: (r: BatchReply) => void; reject: (e: Error) => void; cancelled: () => boolean; timer: ReturnType<typeof setInterval> }>();
   port.on('message', (raw) => {
@@ -33,7 +33,7 @@ export function createBatchProxy(port: ProcessPort, settings: { get(): Settings 
           if (isCancelled()) port.postMessage({ type: 'cancel' });
         }, 200);
         running.set(id, { progress: onProgress, resolve, reject, cancelled: isCancelled, timer });
-        port.postMessage({ type: 'start', id, settings: settings.get(), options });
+        port.postMessage({ type: 'start', id, settings: settings.get(), ...(dataDir ? { dataDir } : {}), options });
       });
     },
   };

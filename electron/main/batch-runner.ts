@@ -5,20 +5,15 @@
  */
 import { join, resolve } from 'node:path';
 import { finishedRecords, runBatch } from '../batch/batch';
+import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
 import { SegmentationEngine } from '../engine/engine';
+import { FAMILIES } from '../measurement/families';
 import type { BatchReply, BatchRow, MeasurementValue, Settings } from '../shared/ipc-contract';
 import type { BatchDeps } from './handlers';
 
-/** The values shown in the results table, per measurement family. */
-const HEADLINE: Record<string, string[]> = {
-  'fetal-head': ['hc', 'bpd', 'ofd'],
-  lesion: ['longest-diameter', 'perpendicular-diameter'],
-  vessel: ['min-diameter', 'max-diameter'],
-  nerve: ['cross-sectional-area'],
-  gland: ['width', 'depth'],
-};
 
-export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { dispose(): Promise<void> } {
+/** `dataDir`: the app's data folder, whose user-drawn calibrations apply to batches of the same images. */
+export function createBatchRunner(settings: { get(): Settings }, dataDir: () => string | null = () => null): BatchDeps & { dispose(): Promise<void> } {
   let engine: SegmentationEngine | null = null;
   let engineKey = '';
   const engineFor = async (): Promise<SegmentationEngine> => {
@@ -35,9 +30,11 @@ export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { 
     async run(o, onProgress, isCancelled) {
       const e = await engineFor();
       const out = resolve(o.out);
+      const dir = dataDir();
+      const userCalibrations = dir ? await UserCalibrationStore.open(userCalibrationsFile(dir)) : null;
       const summary = await runBatch(
         e,
-        { inputs: [o.folder], anatomy: o.anatomy, out, frame: 0, overlays: o.overlays },
+        { inputs: [o.folder], anatomy: o.anatomy, out, frame: 0, overlays: o.overlays, userCalibrations },
         (p) => onProgress({ ...p, etaSeconds: Number.isFinite(p.etaSeconds) ? p.etaSeconds : null }),
         () => undefined, // failures come back in the summary
         isCancelled,
@@ -46,7 +43,7 @@ export function createBatchRunner(settings: { get(): Settings }): BatchDeps & { 
       const failed = new Set(summary.failed.map((f) => f.file));
       for await (const record of finishedRecords(out)) {
         if (failed.has(record.file)) continue;
-        const keys = HEADLINE[record.measurement.family] ?? [];
+        const keys = FAMILIES[record.measurement.family]?.headline ?? [];
         const first = record.measurement.objects[0];
         const headline: MeasurementValue[] = first ? first.measurements.filter((m) => keys.includes(m.key)) : [];
         rows.push({

@@ -23,11 +23,12 @@ async function start(): Promise<void> {
   let win: BrowserWindow | null = null;
   // a batch runs in its own utilityProcess too, so neither this process nor the interactive engine waits on it
   const batchChild = utilityProcess.fork(join(import.meta.dirname, 'batch-host.js'), [], { serviceName: 'MedUS batch' });
-  const batch = createBatchProxy({ postMessage: (m) => batchChild.postMessage(m), on: (_e, l) => batchChild.on('message', l) }, settings);
+  const batch = createBatchProxy({ postMessage: (m) => batchChild.postMessage(m), on: (_e, l) => batchChild.on('message', l) }, settings, app.getPath('userData'));
   const handlers = createHandlers({
     engine,
     settings,
     batch,
+    dataDir: app.getPath('userData'),
     // one typed event channel to the page; preload routes it to `medus.on(event, listener)`
     emit: <E extends EventName>(event: E, payload: EventMap[E]) => {
       if (win && !win.isDestroyed()) win.webContents.send('medus:event', event, payload);

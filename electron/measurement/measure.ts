@@ -12,6 +12,7 @@ import { maskToPolygons } from '../engine/contours';
 import type { Calibration, CalibrationSource } from '../imaging/types';
 import type { MeasurementFamily } from '../shared/presets';
 import { type Ellipse, ellipseAxes, scaleEllipse } from './ellipse';
+import { describeValue, valueOf } from './families';
 import { type GestationalAge, HADLOCK_VALID_WEEKS, fetalHeadBiometry, gestationalAgeFromHc, hcForGestationalAge } from './fetal';
 import {
   type Point,
@@ -41,6 +42,8 @@ export interface Measurement {
   label: string;
   value: number;
   unit: MeasurementUnit;
+  /** Set when the value comes from a caliper the user moved (see families.ts). */
+  edited?: boolean;
 }
 
 /** A caliper to draw, in image pixel coordinates; `key` matches the measurement it shows. */
@@ -172,9 +175,11 @@ export function measureMask(
   kept.sort((a, b) => a.x0 - b.x0 || a.y0 - b.y0);
 
   const toPx = (p: Point): Point => [p[0] / scale.x, p[1] / scale.y];
-  const caliper = (key: string, label: string, s: Segment): Caliper => ({ key, label, p0: toPx(s.p0), p1: toPx(s.p1) });
-  const len = (key: string, label: string, value: number): Measurement => ({ key, label, value, unit: units.length });
-  const area = (key: string, label: string, value: number): Measurement => ({ key, label, value, unit: units.area });
+  // labels come from the family's description, the one place the panel, overlay and CSV read them
+  const caliper = (key: string, s: Segment): Caliper => ({ key, label: describeValue(family, key).short, p0: toPx(s.p0), p1: toPx(s.p1) });
+  const len = (key: string, value: number): Measurement => valueOf(family, key, value, units.length);
+  const area = (key: string, value: number): Measurement => valueOf(family, key, value, units.area);
+  const ratio = (key: string, value: number): Measurement => valueOf(family, key, value, 'ratio');
 
   kept.forEach((comp, index) => {
     const id = index + 1;
@@ -202,26 +207,26 @@ export function measureMask(
         const perp = perpendicularDiameter(outline.outer, longest);
         const ext = axisExtents(outline.points);
         const hullArea = polygonArea(convexHull(outline.points));
-        const ratio = ext.transverse.length > 0 ? ext.anteroposterior.length / ext.transverse.length : 0;
+        const apT = ext.transverse.length > 0 ? ext.anteroposterior.length / ext.transverse.length : 0;
         m.push(
-          len('longest-diameter', 'Longest diameter', longest.length),
-          len('perpendicular-diameter', 'Perpendicular diameter', perp.length),
-          len('anteroposterior', 'Anteroposterior (AP)', ext.anteroposterior.length),
-          len('transverse', 'Transverse (T)', ext.transverse.length),
-          { key: 'ap-t-ratio', label: 'AP/T ratio', value: ratio, unit: 'ratio' },
-          area('area', 'Area', outline.area),
-          len('perimeter', 'Perimeter', outline.perimeter),
-          len('equivalent-diameter', 'Equivalent-circle diameter', equivalentCircleDiameter(outline.area)),
-          { key: 'circularity', label: 'Circularity', value: circularity(outline.filledArea, outline.perimeter), unit: '' },
-          { key: 'solidity', label: 'Solidity', value: solidity(outline.filledArea, hullArea), unit: '' },
+          len('longest-diameter', longest.length),
+          len('perpendicular-diameter', perp.length),
+          len('anteroposterior', ext.anteroposterior.length),
+          len('transverse', ext.transverse.length),
+          ratio('ap-t-ratio', apT),
+          area('area', outline.area),
+          len('perimeter', outline.perimeter),
+          len('equivalent-diameter', equivalentCircleDiameter(outline.area)),
+          ratio('circularity', circularity(outline.filledArea, outline.perimeter)),
+          ratio('solidity', solidity(outline.filledArea, hullArea)),
         );
         c.push(
-          caliper('longest-diameter', 'Longest', longest),
-          caliper('perpendicular-diameter', 'Perpendicular', perp),
-          caliper('anteroposterior', 'AP', ext.anteroposterior),
-          caliper('transverse', 'T', ext.transverse),
+          caliper('longest-diameter', longest),
+          caliper('perpendicular-diameter', perp),
+          caliper('anteroposterior', ext.anteroposterior),
+          caliper('transverse', ext.transverse),
         );
-        obj.tallerThanWide = ratio > 1;
+        obj.tallerThanWide = apT > 1;
         break;
       }
       case 'fetal-head': {
@@ -235,7 +240,7 @@ export function measureMask(
         const bio = fetalHeadBiometry(outer);
         if (!bio) {
           warnings.push(`object ${id}: no ellipse could be fitted to the outline; fetal head not measured`);
-          m.push(area('area', 'Area', outline.area));
+          m.push(area('area', outline.area));
           break;
         }
         const axes = ellipseAxes(bio.ellipse);
@@ -244,14 +249,14 @@ export function measureMask(
         if (!cutOff && Math.abs(fill - 1) > 0.1)
           warnings.push(`object ${id}: the outline is not elliptical (area ${Math.round(fill * 100)}% of the fitted ellipse); check the segmentation`);
         m.push(
-          len('ofd', 'Occipitofrontal diameter (OFD)', bio.ofd),
-          len('bpd', 'Biparietal diameter (BPD, outer–outer)', bio.bpd),
-          len('hc', 'Head circumference (HC)', bio.hc),
-          area('area', 'Area', outline.area),
+          len('ofd', bio.ofd),
+          len('bpd', bio.bpd),
+          len('hc', bio.hc),
+          area('area', outline.area),
         );
         c.push(
-          caliper('ofd', 'OFD', { length: bio.ofd, p0: axes.major[0], p1: axes.major[1] }),
-          caliper('bpd', 'BPD', { length: bio.bpd, p0: axes.minor[0], p1: axes.minor[1] }),
+          caliper('ofd', { length: bio.ofd, p0: axes.major[0], p1: axes.major[1] }),
+          caliper('bpd', { length: bio.bpd, p0: axes.minor[0], p1: axes.minor[1] }),
         );
         obj.ellipse = scaleEllipse(bio.ellipse, scale.x, scale.y);
         if (!calibrated) {
@@ -261,7 +266,7 @@ export function measureMask(
         const ga = gestationalAgeFromHc(bio.hc);
         obj.gestationalAge = ga;
         if (ga.withinValidatedRange) {
-          m.push({ key: 'ga', label: `Gestational age (${ga.completedWeeks} weeks ${ga.days} days, Hadlock 1984)`, value: ga.weeks, unit: 'weeks' });
+          m.push(valueOf(family, 'ga', ga.weeks, 'weeks'));
         } else {
           const lo = hcForGestationalAge(HADLOCK_VALID_WEEKS.min);
           const hi = hcForGestationalAge(HADLOCK_VALID_WEEKS.max);
@@ -276,25 +281,25 @@ export function measureMask(
         const widest = maxCaliper(outline.points);
         const narrowest = minCaliperWidth(outline.points);
         m.push(
-          area('lumen-area', 'Lumen area', outline.area),
-          len('min-diameter', 'Minimum diameter', narrowest.length),
-          len('max-diameter', 'Maximum diameter', widest.length),
+          area('lumen-area', outline.area),
+          len('min-diameter', narrowest.length),
+          len('max-diameter', widest.length),
         );
-        c.push(caliper('min-diameter', 'Min', narrowest), caliper('max-diameter', 'Max', widest));
+        c.push(caliper('min-diameter', narrowest), caliper('max-diameter', widest));
         break;
       }
       case 'nerve': {
-        m.push(area('cross-sectional-area', 'Cross-sectional area (CSA)', outline.area), len('perimeter', 'Perimeter', outline.perimeter));
+        m.push(area('cross-sectional-area', outline.area), len('perimeter', outline.perimeter));
         break;
       }
       case 'gland': {
         const ext = axisExtents(outline.points);
         m.push(
-          len('width', 'Width (transverse)', ext.transverse.length),
-          len('depth', 'Depth (anteroposterior)', ext.anteroposterior.length),
-          area('area', 'Area', outline.area),
+          len('width', ext.transverse.length),
+          len('depth', ext.anteroposterior.length),
+          area('area', outline.area),
         );
-        c.push(caliper('width', 'Width', ext.transverse), caliper('depth', 'Depth', ext.anteroposterior));
+        c.push(caliper('width', ext.transverse), caliper('depth', ext.anteroposterior));
         break;
       }
     }

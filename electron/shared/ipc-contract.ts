@@ -21,6 +21,30 @@ const path = z.string().min(1).max(4096);
 const PointSchema = z.tuple([finite, finite]);
 /** Which of the user's objects on the image a segmentation or measurement belongs to (1 when absent). */
 const objectId = z.number().int().min(1).max(1000).default(1);
+const anatomy = z.string().min(1).max(64);
+/** What the user did, in the clinician's terms; prompts go to one object (1 when absent). */
+export const IntentSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('add-click'), object: objectId, anatomy, x: finite, y: finite, label: z.enum(['positive', 'negative']) }),
+  z.object({ type: z.literal('set-box'), object: objectId, anatomy, box: BoxSchema, keepClicks: z.boolean().default(false) }),
+  z.object({ type: z.literal('automatic'), object: objectId, anatomy }),
+  z.object({ type: z.literal('clear'), object: objectId }),
+  z.object({ type: z.literal('undo'), object: objectId }),
+  z.object({ type: z.literal('redo'), object: objectId }),
+  /** A caliper's two ends after the user dragged one (image pixels). */
+  z.object({ type: z.literal('drag-caliper'), object: objectId, component: z.number().int().min(1).max(1000), key: z.string().min(1).max(64), p0: PointSchema, p1: PointSchema }),
+  z.object({ type: z.literal('reset-edits'), object: objectId }),
+  z.object({ type: z.literal('add-object') }),
+  z.object({ type: z.literal('rename'), object: objectId, name: z.string().max(80) }),
+  z.object({ type: z.literal('delete-object'), object: objectId }),
+  z.object({ type: z.literal('calibrate'), p0: PointSchema, p1: PointSchema, mm: z.number().finite().positive().max(10_000) }),
+  z.object({ type: z.literal('remove-calibration') }),
+  z.object({ type: z.literal('set-anatomy'), anatomy }),
+  z.object({ type: z.literal('set-review'), reviewed: z.boolean() }),
+  /** Shows the image's saved result again as it is on disk (after the batch rewrote it, say). */
+  z.object({ type: z.literal('reload') }),
+]);
+export type Intent = z.output<typeof IntentSchema>;
+
 const CalibrationSourceSchema = z.enum(['dicom-ultrasound-region', 'dicom-pixel-spacing', 'sidecar-csv', 'user-drawn', 'uncalibrated']);
 const VolumeViewSchema = z.object({
   path,
@@ -36,28 +60,29 @@ const VolumeViewSchema = z.object({
 export const requestSchemas = {
   'engine:info': z.object({}),
   'folder:choose': z.object({}),
-  'folder:list': z.object({ path }),
+  /**
+   * Opens a folder (or dropped files and folders) as a study: lists its images and restores every
+   * saved result from its results folder (default `<folder>-medus` beside it; `results` to choose).
+   */
+  'study:open': z.object({ paths: z.array(path).min(1).max(10_000), results: path.optional() }),
+  /** Opens one image of the study: its pixels and everything the user did on it. */
   'image:open': z.object({ path, frame: z.number().int().min(0).default(0) }),
-  'segment:run': z.object({ path, frame: z.number().int().min(0).default(0), object: objectId, prompt: PromptSchema }),
-  /** Shows a batch's saved mask for an image (instead of segmenting it again), kept for measuring. */
-  'result:load': z.object({ path, frame: z.number().int().min(0).default(0), object: objectId, mask: path }),
+  /** One thing the user did on an image; main segments, measures, saves and answers the new state. */
+  'study:intent': z.object({ path, frame: z.number().int().min(0).default(0), intent: IntentSchema }),
+  /** Writes the current image's or the whole folder's results to a folder the user chose. */
+  'study:export': z.object({
+    scope: z.enum(['image', 'folder']),
+    path: path.optional(),
+    frame: z.number().int().min(0).default(0),
+    dest: path,
+    formats: z.array(z.enum(['csv', 'json', 'masks', 'overlays', 'coco', 'dicom-seg'])).min(1).max(6),
+  }),
   'settings:get': z.object({}),
   'settings:set': z.object({
     provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
     threads: z.number().int().min(1).max(64).optional(),
     modelDir: path.optional(),
     zoom: z.boolean().optional(),
-  }),
-  /** Dropped files and folders: folders are listed, image files kept, the rest ignored. */
-  'files:resolve': z.object({ paths: z.array(path).min(1).max(10_000) }),
-  /** Measures the last segmentation of this image and frame (kept on the main side). */
-  'measure:run': z.object({
-    path,
-    frame: z.number().int().min(0).default(0),
-    anatomy: z.string().min(1).max(64),
-    object: objectId,
-    /** A calibration line the user drew on the depth scale; overrides the image's own calibration. */
-    userCalibration: z.object({ p0: PointSchema, p1: PointSchema, mm: z.number().finite().positive().max(10_000) }).optional(),
   }),
   /** Ellipsoid volume from one object measured on a transverse and on a longitudinal image (see shared/volume.ts). */
   'measure:volume': z.object({ transverse: VolumeViewSchema, longitudinal: VolumeViewSchema }),
@@ -85,6 +110,66 @@ export interface EngineInfo {
 export interface FolderEntry {
   path: string;
   name: string;
+}
+
+export type FileState = 'new' | 'segmented' | 'reviewed' | 'error';
+
+export interface StudyInfo {
+  /** The folder the images are listed from (results name their files relative to it). */
+  root: string;
+  files: FolderEntry[];
+  /** Per image path: new, segmented or reviewed, from the saved results. */
+  states: Record<string, FileState>;
+  /** Where results are saved as the user works. */
+  resultsFolder: string;
+  /** Said to the user when results could not go beside the images (read-only folder). */
+  resultsNote: string | null;
+  /** How many saved results were found and restored. */
+  restored: number;
+}
+
+export interface PromptInfo {
+  clicks: Array<{ x: number; y: number; label: 'positive' | 'negative' }>;
+  box: { x0: number; y0: number; x1: number; y1: number } | null;
+  auto: boolean;
+}
+
+/** One object on the image as main keeps it: prompt, answer and measurement (edits applied). */
+export interface ObjectState {
+  id: number;
+  name: string | null;
+  prompt: PromptInfo;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** The model's answer (or the batch's saved mask); null before any prompt. */
+  result: Omit<SegmentReply, 'lowRes'> | null;
+  measurement: MeasureReply | null;
+  /** True when a caliper was moved by the user. */
+  edited: boolean;
+}
+
+/** Everything the user did on one image and frame, as main answers after every intent. */
+export interface ImageState {
+  path: string;
+  frame: number;
+  anatomy: string | null;
+  review: FileState;
+  /** The calibration the image is measured with now (for the status bar and the cursor). */
+  calibration: CalibrationInfo;
+  userCalibration: { p0: [number, number]; p1: [number, number]; mm: number } | null;
+  objects: ObjectState[];
+  /** Where this image's record was last saved, and when; null while nothing is saved. */
+  saved: { json: string; at: string } | null;
+  /** Said to the user when the last save failed (the result stays on screen and is saved at the next change). */
+  saveError: string | null;
+  /** True when this state was read back from the results folder. */
+  restored: boolean;
+}
+
+export interface ExportReply {
+  folder: string;
+  files: string[];
+  warnings: string[];
 }
 
 export interface OpenedImage {
@@ -136,6 +221,8 @@ export interface MeasurementValue {
   label: string;
   value: number;
   unit: 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '';
+  /** From a caliper the user moved (or computed from one, as HC and GA from OFD and BPD). */
+  edited?: boolean;
 }
 
 export interface CaliperLine {
@@ -213,14 +300,12 @@ export interface BatchReply {
 export interface ResponseMap {
   'engine:info': EngineInfo;
   'folder:choose': string | null;
-  'folder:list': FolderEntry[];
-  'image:open': OpenedImage;
-  'segment:run': SegmentReply;
-  'result:load': SegmentReply;
+  'study:open': StudyInfo;
+  'image:open': { image: OpenedImage; state: ImageState };
+  'study:intent': ImageState;
+  'study:export': ExportReply;
   'settings:get': Settings;
   'settings:set': Settings;
-  'files:resolve': FolderEntry[];
-  'measure:run': MeasureReply;
   'measure:volume': VolumeReply;
   'batch:start': BatchReply;
   'batch:cancel': boolean;
@@ -234,7 +319,13 @@ export interface EventMap {
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = ['batch:progress'];
 
-export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'prompt' | 'model' | 'busy' | 'not-found' | 'internal';
+/**
+ * What went wrong, for the page to match on (never the English message): `file-missing` the file
+ * moved or was deleted, `image` unreadable or unsupported, `prompt` a prompt outside the image or
+ * without an anatomy, `model` the model or provider, `calibration` a bad calibration line,
+ * `no-study` an image outside the opened folder, `results-folder` results cannot be kept there.
+ */
+export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
 

@@ -3,7 +3,7 @@
  * or (in browser tests) through a WebSocket that reaches the same main-side handlers.
  */
 import { replace, revive } from '../../electron/shared/wire';
-import type { Channel, EventMap, EventName, IpcResult, MedusApi, RequestOf, ResponseMap } from '../../electron/shared/ipc-contract';
+import type { Channel, ErrorCode, EventMap, EventName, IpcResult, MedusApi, RequestOf, ResponseMap } from '../../electron/shared/ipc-contract';
 
 type Listener = (payload: unknown) => void;
 
@@ -65,9 +65,20 @@ export function getApi(): MedusApi {
   throw new Error('MedUS bridge not available: run inside the app');
 }
 
+/** A refused call: the page decides what to say by `code`, never by the message's wording. */
+export class IpcError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IpcError';
+  }
+}
+
 export async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
   const r = await getApi().invoke(channel, request);
-  if (!r.ok) throw new Error(r.error.message);
+  if (!r.ok) throw new IpcError(r.error.code, r.error.message);
   return r.value;
 }
 

@@ -23,17 +23,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { root: string; modelDir: string; chooseFolder: () => Promise<string | null> }): Promise<TestServer> {
+export async function startServer(opts: { root: string; modelDir: string; dataDir: string; chooseFolder: () => Promise<string | null> }): Promise<TestServer> {
   const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url));
   const engine = new EngineClient({ postMessage: (m) => worker.postMessage(m), on: (_e, l) => worker.on('message', l) });
   let settings: Settings = { provider: 'cpu', threads: 1, modelDir: opts.modelDir, zoom: true };
   const settingsStore = { get: () => settings, set: async (s: Partial<Settings>) => (settings = { ...settings, ...s }) };
-  const batch = createBatchRunner(settingsStore);
+  const batch = createBatchRunner(settingsStore, () => opts.dataDir);
   const sockets = new Set<{ send(data: string): void }>();
   const handlers = createHandlers({
     engine,
     settings: settingsStore,
     chooseFolder: opts.chooseFolder,
+    dataDir: opts.dataDir,
     batch,
     emit: <E extends EventName>(event: E, payload: EventMap[E]) => {
       for (const s of sockets) s.send(JSON.stringify({ event, payload }));

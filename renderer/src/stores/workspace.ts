@@ -1,27 +1,21 @@
 /**
- * The clinician's working state: files, current image, and the objects drawn on it, each with its
- * own prompt and history, answer and measurements. New prompts go to the selected object.
+ * The clinician's view of the study: which folder and image are open, the tool, the view. The
+ * work itself (objects, prompts, answers, measurements, edits, calibration, review state) is
+ * owned by main's study model: this store sends intents and shows the state main answers, so
+ * nothing the user sees lives only here, and every change is saved on the main side.
  */
 import { defineStore } from 'pinia';
 import type { Box, Click } from '../../../electron/engine/types';
-import type { EngineInfo, FolderEntry, MeasureReply, MeasurementValue, OpenedImage, SegmentReply } from '../../../electron/shared/ipc-contract';
+import type { EngineInfo, ErrorCode, FileState, FolderEntry, ImageState, Intent, MeasureReply, MeasurementValue, ObjectState, OpenedImage, PromptInfo, StudyInfo } from '../../../electron/shared/ipc-contract';
 import { presetFor } from '../../../electron/shared/presets';
-import { call } from '../api';
+import { call, IpcError } from '../api';
 import { type Language, objectNoun } from '../i18n';
-import { actualSize, DEFAULT_WL, distance, fitView, zoomAt, ellipseCircumference, type Pt, type Spacing, type ViewTransform, type WindowLevel } from '../tools/view';
+import { actualSize, DEFAULT_WL, fitView, zoomAt, type Pt, type Spacing, type ViewTransform, type WindowLevel } from '../tools/view';
 
 export type Tool = 'positive' | 'negative' | 'box' | 'boxclicks' | 'wl' | 'ruler' | 'calibrate';
-export type FileState = 'new' | 'segmented' | 'reviewed' | 'error';
+export type { FileState };
 export type SortKey = 'name' | 'state';
-
-export interface PromptState {
-  clicks: Click[];
-  box: Box | null;
-  /** Automatic mode (whole image, current anatomy) was asked for. */
-  auto: boolean;
-  /** Logits of the answer this prompt refines (sent as previousMask). */
-  previous: Float32Array | null;
-}
+export type PromptState = PromptInfo;
 
 /** An error shown where it happened: what went wrong and what to do next. */
 export interface ShownError {
@@ -38,23 +32,7 @@ export interface ShownMeasurement extends MeasurementValue {
   edited: boolean;
 }
 
-/** One thing the user segments on the image (a nodule, a second nodule…). */
-export interface SegObject {
-  id: number;
-  /** Set by the user; null shows the default (`Nodule 2`, from the preset). */
-  name: string | null;
-  prompt: PromptState;
-  undo: PromptState[];
-  redo: PromptState[];
-  result: SegmentReply | null;
-  measurement: MeasureReply | null;
-  /** Caliper endpoints the user dragged, by `${component}:${caliper}`. */
-  edits: Record<string, Line>;
-  /** The latest run asked for this object; older answers are dropped. */
-  seq: number;
-  /** Unique across images, so an answer for a replaced object is dropped too. */
-  uid: number;
-}
+export type SegObject = ObjectState;
 
 /** Object 1 keeps the preset's colour; the others take distinct ones. */
 const OBJECT_COLOURS = ['#4a90e2', '#ff6f91', '#9b59b6', '#2ecc71', '#e67e22', '#00bcd4', '#ffd700', '#e74c3c'];
@@ -66,30 +44,31 @@ export function objectColour(anatomy: string, id: number): string {
   return palette[(id - 2) % palette.length]!;
 }
 
-const EMPTY: PromptState = { clicks: [], box: null, auto: false, previous: null };
+const EMPTY_OBJECT: ObjectState = { id: 1, name: null, prompt: { clicks: [], box: null, auto: false }, canUndo: false, canRedo: false, result: null, measurement: null, edited: false };
 
-function isEmpty(p: PromptState): boolean {
-  return !p.auto && !p.box && p.clicks.length === 0;
+/** What to do next, by the error's code (never by its English message). */
+function nextStep(code: ErrorCode | undefined, where: 'image' | 'segment' | 'measure'): string {
+  switch (code) {
+    case 'file-missing':
+      return 'The file has moved or been deleted. Reopen the folder.';
+    case 'image':
+      return 'The file may be damaged or in an unsupported format. Skip it with ↓ and open the next image.';
+    case 'prompt':
+      return 'Click or draw inside the image, with an anatomy preset chosen (keys 1–8).';
+    case 'model':
+      return 'Check the model folder and provider in Settings, then try again.';
+    case 'calibration':
+      return 'Draw the line between two marks of the depth scale and type their distance, e.g. 10.';
+    case 'no-study':
+      return 'Open the image’s folder again (Ctrl+O).';
+    case 'results-folder':
+      return 'Choose another results folder (not the image folder itself) and open the folder again.';
+    default:
+      return where === 'measure' ? 'Segment the image again, or measure by hand with the ruler (L).' : 'Try again; if it keeps failing, clear the prompt (Esc) and start over.';
+  }
 }
 
-function explainImageError(message: string): string {
-  if (/ENOENT|no such file/i.test(message)) return 'The file has moved or been deleted. Reopen the folder.';
-  return 'The file may be damaged or in an unsupported format. Skip it with ↓ and open the next image.';
-}
-
-function explainSegmentError(message: string): string {
-  if (/outside the image/.test(message)) return 'Click or draw inside the image.';
-  if (/anatomy/.test(message)) return 'Pick an anatomy preset (keys 1–8) and try again.';
-  if (/model|provider|engine/i.test(message)) return 'Check the model folder and provider in Settings, then try again.';
-  return 'Try again; if it keeps failing, clear the prompt (Esc) and start over.';
-}
-
-let runSeq = 0;
-let uidSeq = 0;
-
-function newObject(id: number): SegObject {
-  return { id, name: null, prompt: { ...EMPTY }, undo: [], redo: [], result: null, measurement: null, edits: {}, seq: 0, uid: ++uidSeq };
-}
+const codeOf = (e: unknown): ErrorCode | undefined => (e instanceof IpcError ? e.code : undefined);
 
 export const useWorkspace = defineStore('workspace', {
   state: () => ({
@@ -98,53 +77,54 @@ export const useWorkspace = defineStore('workspace', {
     folder: null as string | null,
     files: [] as FolderEntry[],
     states: {} as Record<string, FileState>,
+    resultsFolder: null as string | null,
+    resultsNote: null as string | null,
     filter: '',
     stateFilter: 'all' as FileState | 'all',
     sort: 'name' as SortKey,
     current: null as string | null,
     image: null as OpenedImage | null,
+    /** Main's answer for the open image: objects, measurements, calibration, review state. */
+    state: null as ImageState | null,
     anatomy: 'fetal-head',
     tool: 'positive' as Tool,
-    objects: [newObject(1)] as SegObject[],
     /** The selected object: new prompts, undo/redo and caliper edits go to it. */
     active: 1,
-    nextObjectId: 2,
     ruler: null as Line | null,
     /** A calibration line drawn but not yet given its length. */
     calLine: null as Line | null,
-    userCal: null as { p0: Pt; p1: Pt; mm: number } | null,
+    /** A caliper being dragged (shown at once; sent to main when the mouse is released). */
+    dragging: null as { objectId: number; componentId: number; key: string; p0: Pt; p1: Pt } | null,
     view: null as ViewTransform | null,
     viewport: { w: 0, h: 0 },
     wl: { ...DEFAULT_WL } as WindowLevel,
     cursor: null as { x: number; y: number; value: number } | null,
-    /** Segmentations in flight (any object). */
+    /** Intents in flight. */
     pending: 0,
     error: null as ShownError | null,
     filesError: null as ShownError | null,
     measureError: null as ShownError | null,
+    exported: null as { folder: string; count: number; warnings: string[] } | null,
   }),
   getters: {
-    /** The selected object (there is always one). */
-    obj(state): SegObject {
-      return state.objects.find((o) => o.id === state.active) ?? state.objects[0]!;
+    objects(state): ObjectState[] {
+      return state.state?.objects.length ? state.state.objects : [EMPTY_OBJECT];
     },
-    prompt(): PromptState {
+    /** The selected object (there is always one). */
+    obj(): ObjectState {
+      return this.objects.find((o) => o.id === this.active) ?? this.objects[0]!;
+    },
+    prompt(): PromptInfo {
       return this.obj.prompt;
     },
-    undo(): PromptState[] {
-      return this.obj.undo;
-    },
-    redo(): PromptState[] {
-      return this.obj.redo;
-    },
-    result(): SegmentReply | null {
+    result(): ObjectState['result'] {
       return this.obj.result;
     },
     measurement(): MeasureReply | null {
       return this.obj.measurement;
     },
-    edits(): Record<string, Line> {
-      return this.obj.edits;
+    userCal(state): { p0: Pt; p1: Pt; mm: number } | null {
+      return state.state?.userCalibration ?? null;
     },
     busy: (state) => state.pending > 0,
     visibleFiles(state): FolderEntry[] {
@@ -154,28 +134,20 @@ export const useWorkspace = defineStore('workspace', {
       if (state.sort === 'state') return [...list].sort((a, b) => order[state.states[a.path] ?? 'new'] - order[state.states[b.path] ?? 'new'] || a.name.localeCompare(b.name, undefined, { numeric: true }));
       return list;
     },
-    /** Millimetres per pixel to measure with, or null when uncalibrated. */
+    /** Millimetres per pixel the image is measured with (main's one resolver), or null when uncalibrated. */
     spacing(state): Spacing | null {
-      const measurement = state.objects.find((o) => o.id === state.active)?.measurement ?? null;
-      const c = measurement?.calibration ?? (state.userCal ? null : state.image?.calibration);
-      if (state.userCal && !measurement) {
-        const len = Math.hypot(state.userCal.p1[0] - state.userCal.p0[0], state.userCal.p1[1] - state.userCal.p0[1]);
-        return len > 0 ? { x: state.userCal.mm / len, y: state.userCal.mm / len } : null;
-      }
+      const c = state.state?.calibration;
       if (!c || c.source === 'uncalibrated' || !c.mmPerPixelX || !c.mmPerPixelY) return null;
       return { x: c.mmPerPixelX, y: c.mmPerPixelY };
     },
     calibrationSource(state): string {
-      const measurement = state.objects.find((o) => o.id === state.active)?.measurement ?? null;
-      if (measurement) return measurement.calibration.source;
-      if (state.userCal) return 'user-drawn';
-      return state.image?.calibration.source ?? 'uncalibrated';
+      return state.state?.calibration.source ?? 'uncalibrated';
     },
     canUndo(): boolean {
-      return this.obj.undo.length > 0;
+      return this.obj.canUndo;
     },
     canRedo(): boolean {
-      return this.obj.redo.length > 0;
+      return this.obj.canRedo;
     },
   },
   actions: {
@@ -184,57 +156,52 @@ export const useWorkspace = defineStore('workspace', {
       try {
         this.info = await call('engine:info', {});
         if (this.info.anatomies.length && !this.info.anatomies.includes(this.anatomy)) this.anatomy = this.info.anatomies[0]!;
-        if (this.error?.next.includes('Settings')) this.error = null;
+        if (codeOf(this.error) === 'model') this.error = null;
+        this.error = null;
       } catch (e) {
         this.error = { message: `The model could not be loaded: ${(e as Error).message}`, next: 'Open Settings and check the model folder and execution provider.' };
       } finally {
         this.loadingModel = false;
       }
     },
-    async openFolder(path?: string) {
+    async openFolder(path?: string, results?: string) {
       this.filesError = null;
-      try {
-        const folder = path ?? (await call('folder:choose', {}));
-        if (!folder) return;
-        const files = await call('folder:list', { path: folder });
-        this.setFiles(files, folder);
-        if (!files.length) this.filesError = { message: `No images in ${folder}.`, next: 'Choose a folder with PNG, JPEG, BMP, TIFF, WebP or DICOM files.' };
-        else await this.openAt(0);
-      } catch (e) {
-        this.filesError = { message: `The folder cannot be read: ${(e as Error).message}`, next: 'Check that it still exists and that you may read it, then open it again.' };
-      }
+      const folder = path ?? (await call('folder:choose', {}).catch(() => null));
+      if (!folder) return;
+      await this.openPaths([folder], results);
     },
-    /** Files or folders dropped on the window. */
-    async openPaths(paths: string[]) {
+    /** A folder, or files and folders dropped on the window, opened as a study (saved results restored). */
+    async openPaths(paths: string[], results?: string) {
       this.filesError = null;
       if (!paths.length) {
         this.filesError = { message: 'The dropped items have no path on disk.', next: 'Use “Open folder…” instead.' };
         return;
       }
       try {
-        const files = await call('files:resolve', { paths });
-        this.setFiles(files, paths.length === 1 ? paths[0]! : null);
-        await this.openAt(0);
+        const study = await call('study:open', { paths, ...(results ? { results } : {}) });
+        this.setStudy(study);
+        if (study.files.length) await this.openAt(0);
       } catch (e) {
-        this.filesError = { message: (e as Error).message, next: 'Drop image files or folders that contain images.' };
+        const code = codeOf(e);
+        this.filesError = { message: `${paths.length === 1 ? paths[0] : 'The dropped items'}: ${(e as Error).message}`, next: code === 'not-found' ? 'Choose a folder with PNG, JPEG, BMP, TIFF, WebP or DICOM files.' : nextStep(code, 'image') };
       }
     },
-    setFiles(files: FolderEntry[], folder: string | null) {
-      this.folder = folder;
-      this.files = files;
-      this.states = Object.fromEntries(files.map((f) => [f.path, 'new' as FileState]));
+    /** Chooses another results folder for the open folder and opens it again there. */
+    async chooseResultsFolder() {
+      if (!this.folder) return;
+      const results = await call('folder:choose', {}).catch(() => null);
+      if (results) await this.openPaths([this.folder], results);
+    },
+    setStudy(study: StudyInfo) {
+      this.folder = study.root;
+      this.files = study.files;
+      this.states = { ...study.states };
+      this.resultsFolder = study.resultsFolder;
+      this.resultsNote = study.resultsNote;
       this.current = null;
       this.image = null;
-      this.resetPrompt();
-    },
-    resetPrompt() {
-      this.objects = [newObject(1)];
+      this.state = null;
       this.active = 1;
-      this.nextObjectId = 2;
-      this.measureError = null;
-      this.ruler = null;
-      this.calLine = null;
-      this.userCal = null;
     },
     /** Opens the i-th visible file. */
     async openAt(i: number) {
@@ -246,18 +213,53 @@ export const useWorkspace = defineStore('workspace', {
       const sameImage = this.current === path;
       this.current = path;
       this.error = null;
-      if (!sameImage || frame !== this.image?.frame) this.resetPrompt();
+      this.measureError = null;
+      this.ruler = null;
+      this.calLine = null;
+      this.dragging = null;
       try {
-        this.image = await call('image:open', { path, frame });
+        const opened = await call('image:open', { path, frame });
+        if (this.current !== path) return; // the user moved on meanwhile
+        this.image = opened.image;
+        this.show(opened.state);
+        if (!this.state?.objects.some((o) => o.id === this.active)) this.active = this.state?.objects[0]?.id ?? 1;
         if (!sameImage) {
           this.view = null; // the viewer fits the new image
           this.wl = { ...DEFAULT_WL };
         }
       } catch (e) {
         this.image = null;
+        this.state = null;
         this.states[path] = 'error';
         const message = (e as Error).message;
-        this.error = { message: `${path.split(/[\\/]/).pop()} cannot be opened: ${message}`, next: explainImageError(message) };
+        this.error = { message: `${path.split(/[\\/]/).pop()} cannot be opened: ${message}`, next: nextStep(codeOf(e), 'image') };
+      }
+    },
+    /** Takes main's state of the open image (its saved anatomy becomes the preset shown). */
+    show(state: ImageState) {
+      if (!this.image || state.path !== this.image.path || state.frame !== this.image.frame) return;
+      this.state = state;
+      if (state.anatomy) this.anatomy = state.anatomy;
+      if (this.states[state.path] !== 'error') this.states[state.path] = state.review;
+      if (state.saveError) this.error = { message: `The result is on screen but was not saved: ${state.saveError}`, next: 'Check that the results folder is writable; the next change saves again.' };
+    },
+    /** Sends one intent for the open image and shows main's answer. */
+    async send(intent: Intent): Promise<boolean> {
+      const img = this.image;
+      if (!img) return false;
+      this.pending++;
+      try {
+        const state = await call('study:intent', { path: img.path, frame: img.frame, intent });
+        this.show(state);
+        return true;
+      } catch (e) {
+        const message = (e as Error).message;
+        const measuring = intent.type === 'drag-caliper' || intent.type === 'calibrate' || intent.type === 'remove-calibration';
+        if (measuring) this.measureError = { message: `Measuring failed: ${message}`, next: nextStep(codeOf(e), 'measure') };
+        else this.error = { message: `Segmentation failed: ${message}`, next: nextStep(codeOf(e), 'segment') };
+        return false;
+      } finally {
+        this.pending--;
       }
     },
     async step(delta: number) {
@@ -274,34 +276,29 @@ export const useWorkspace = defineStore('workspace', {
     async setAnatomy(key: string) {
       if (key === this.anatomy) return;
       this.anatomy = key;
-      // the same prompts mean something else for another anatomy: answer them again
-      await Promise.all(this.objects.filter((o) => !isEmpty(o.prompt)).map((o) => this.run(o.id)));
+      if (this.objects.some((o) => o.result)) await this.send({ type: 'set-anatomy', anatomy: key });
     },
     /** A new, empty object, selected so that the next prompts go to it; returns its id. */
-    addObject(): number {
-      const o = newObject(this.nextObjectId++);
-      this.objects.push(o);
-      this.active = o.id;
-      return o.id;
+    async addObject(): Promise<number> {
+      const before = new Set(this.objects.map((o) => o.id));
+      if (!this.state) return this.active;
+      await this.send({ type: 'add-object' });
+      const added = this.objects.find((o) => !before.has(o.id));
+      if (added) this.active = added.id;
+      return this.active;
     },
     selectObject(id: number) {
       if (this.objects.some((o) => o.id === id)) this.active = id;
     },
     /** Renames an object; an empty name goes back to the default. */
     renameObject(id: number, name: string) {
-      const o = this.objects.find((x) => x.id === id);
-      if (o) o.name = name.trim().slice(0, 80) || null;
+      return this.send({ type: 'rename', object: id, name });
     },
     /** Deletes an object; the only one left is cleared instead, so prompts always have a target. */
-    deleteObject(id: number) {
+    async deleteObject(id: number) {
       const i = this.objects.findIndex((o) => o.id === id);
-      if (i < 0) return;
-      if (this.objects.length === 1) {
-        this.objects = [newObject(id)];
-        return;
-      }
-      this.objects.splice(i, 1);
-      if (this.active === id) this.active = this.objects[Math.min(i, this.objects.length - 1)]!.id;
+      await this.send({ type: 'delete-object', object: id });
+      if (!this.objects.some((o) => o.id === this.active)) this.active = this.objects[Math.min(Math.max(i, 0), this.objects.length - 1)]!.id;
     },
     /** The name shown for an object: the user's, or the preset's noun and its number. */
     objectName(id: number, language: Language = 'en'): string {
@@ -311,158 +308,42 @@ export const useWorkspace = defineStore('workspace', {
     objectColour(id: number): string {
       return objectColour(this.anatomy, id);
     },
-    pushPrompt(next: PromptState) {
-      const o = this.obj;
-      o.undo.push(o.prompt);
-      o.redo = [];
-      o.prompt = next;
-      return this.run(o.id);
-    },
     addClick(x: number, y: number, label: Click['label']) {
-      const p = this.prompt;
-      return this.pushPrompt({ clicks: [...p.clicks, { x, y, label }], box: p.box, auto: p.auto, previous: this.result && !this.result.empty && this.result.lowRes.length ? this.result.lowRes : null });
+      return this.send({ type: 'add-click', object: this.active, anatomy: this.anatomy, x, y, label });
     },
     /** Box alone (box tool) or added to the clicks (box + clicks tool). */
     setBox(box: Box, keepClicks: boolean) {
-      return this.pushPrompt({ clicks: keepClicks ? this.prompt.clicks : [], box, auto: false, previous: null });
+      return this.send({ type: 'set-box', object: this.active, anatomy: this.anatomy, box, keepClicks });
     },
     automatic() {
-      return this.pushPrompt({ clicks: [], box: null, auto: true, previous: null });
-    },
-    /**
-     * Shows the mask a batch saved for the open image (what the batch measured, including answers
-     * from a prompts CSV) instead of segmenting again; falls back to automatic mode, saying why,
-     * when the mask cannot be used. Clicks afterwards start a fresh answer (no logits are saved).
-     */
-    async showSavedResult(maskFile: string) {
-      const img = this.image;
-      if (!img) return;
-      const o = this.obj;
-      const seq = ++runSeq;
-      o.seq = seq;
-      o.undo.push(o.prompt);
-      o.redo = [];
-      o.prompt = { clicks: [], box: null, auto: true, previous: null };
-      o.edits = {};
-      this.pending++;
-      try {
-        const result = await call('result:load', { path: img.path, frame: img.frame, object: o.id, mask: maskFile });
-        const cur = this.objects.find((x) => x.uid === o.uid && x.seq === seq);
-        if (!cur) return;
-        cur.result = result;
-        if (this.states[img.path] !== 'reviewed') this.states[img.path] = 'segmented';
-        await this.measure(cur.id);
-      } catch (e) {
-        const why = (e as Error).message;
-        await this.run(o.id);
-        this.error ??= { message: `The batch's saved mask could not be shown: ${why}`, next: 'The image was segmented again in automatic mode instead.' };
-      } finally {
-        this.pending--;
-      }
+      return this.send({ type: 'automatic', object: this.active, anatomy: this.anatomy });
     },
     clear() {
-      const o = this.obj;
-      if (isEmpty(o.prompt) && !o.result) return;
-      o.undo.push(o.prompt);
-      o.redo = [];
-      o.prompt = { ...EMPTY };
-      o.seq = ++runSeq; // an answer still on its way must not bring the mask back
-      o.result = null;
-      o.measurement = null;
-      o.edits = {};
+      return this.send({ type: 'clear', object: this.active });
     },
-    async undoLast() {
-      const o = this.obj;
-      const prev = o.undo.pop();
-      if (!prev) return;
-      o.redo.push(o.prompt);
-      o.prompt = prev;
-      await this.run(o.id);
+    undoLast() {
+      return this.send({ type: 'undo', object: this.active });
     },
-    async redoLast() {
-      const o = this.obj;
-      const next = o.redo.pop();
-      if (!next) return;
-      o.undo.push(o.prompt);
-      o.prompt = next;
-      await this.run(o.id);
-    },
-    /** Answers one object's prompt (the selected object's by default) and measures it. */
-    async run(objectId?: number) {
-      const img = this.image;
-      const o = this.objects.find((x) => x.id === (objectId ?? this.active));
-      if (!img || !o) return;
-      const seq = ++runSeq;
-      const uid = o.uid;
-      o.seq = seq;
-      // the store's objects are reactive copies: look the object up again after each await
-      const live = () => this.objects.find((x) => x.uid === uid && x.seq === seq);
-      this.error = null;
-      o.edits = {};
-      const p = o.prompt;
-      if (isEmpty(p)) {
-        o.result = null;
-        o.measurement = null;
-        return;
-      }
-      this.pending++;
-      try {
-        const result = await call('segment:run', {
-          path: img.path,
-          frame: img.frame,
-          object: o.id,
-          prompt: { clicks: p.clicks, ...(p.box ? { box: p.box } : {}), anatomy: this.anatomy, ...(p.previous ? { previousMask: p.previous as Float32Array<ArrayBuffer> } : {}) },
-        });
-        const cur = live();
-        if (!cur) return; // a newer prompt for this object, or another image, is on its way
-        cur.result = result;
-        if (this.states[img.path] !== 'reviewed') this.states[img.path] = 'segmented';
-        await this.measure(cur.id);
-      } catch (e) {
-        if (!live()) return;
-        const message = (e as Error).message;
-        this.error = { message: `Segmentation failed: ${message}`, next: explainSegmentError(message) };
-      } finally {
-        this.pending--;
-      }
-    },
-    /** Measures one object (the selected one by default) from the mask main kept for it. */
-    async measure(objectId?: number) {
-      const img = this.image;
-      const o = this.objects.find((x) => x.id === (objectId ?? this.active));
-      this.measureError = null;
-      if (!o) return;
-      if (!img || !o.result || o.result.empty) {
-        o.measurement = null;
-        return;
-      }
-      const uid = o.uid;
-      try {
-        const m = await call('measure:run', { path: img.path, frame: img.frame, anatomy: this.anatomy, object: o.id, ...(this.userCal ? { userCalibration: this.userCal } : {}) });
-        const cur = this.objects.find((x) => x.uid === uid);
-        if (cur) cur.measurement = m;
-      } catch (e) {
-        const cur = this.objects.find((x) => x.uid === uid);
-        if (cur) cur.measurement = null;
-        this.measureError = { message: `Measuring failed: ${(e as Error).message}`, next: 'Segment the image again, or measure by hand with the ruler (L).' };
-      }
-    },
-    /** Measures every segmented object again (after the calibration changed). */
-    async measureAll() {
-      await Promise.all(this.objects.map((o) => this.measure(o.id)));
+    redoLast() {
+      return this.send({ type: 'redo', object: this.active });
     },
     markReviewed() {
-      if (this.current && this.states[this.current] !== 'error') this.states[this.current] = this.states[this.current] === 'reviewed' ? (this.objects.some((o) => o.result) ? 'segmented' : 'new') : 'reviewed';
+      if (!this.state || this.states[this.state.path] === 'error') return;
+      return this.send({ type: 'set-review', reviewed: this.state.review !== 'reviewed' });
     },
-    /** Moves one end of a measured caliper of the selected object (image pixels); its value is then marked edited. */
+    /** Moves one end of a measured caliper of the selected object (image pixels), shown at once. */
     moveCaliper(componentId: number, key: string, end: 0 | 1, p: Pt) {
-      const o = this.obj;
-      const comp = o.measurement?.objects.find((c) => c.id === componentId);
-      const cal = comp?.calipers.find((c) => c.key === key);
+      const cal = this.measurement?.objects.find((c) => c.id === componentId)?.calipers.find((c) => c.key === key);
       if (!cal) return;
-      const k = `${componentId}:${key}`;
-      const cur = o.edits[k] ?? { p0: [...cal.p0] as Pt, p1: [...cal.p1] as Pt };
-      o.edits[k] = end === 0 ? { p0: p, p1: cur.p1 } : { p0: cur.p0, p1: p };
+      const d = this.dragging && this.dragging.componentId === componentId && this.dragging.key === key ? this.dragging : { objectId: this.active, componentId, key, p0: [...cal.p0] as Pt, p1: [...cal.p1] as Pt };
+      this.dragging = end === 0 ? { ...d, p0: p } : { ...d, p1: p };
+    },
+    /** Sends the dragged caliper to main, which recomputes its value (and HC and GA from it) and saves. */
+    async commitCaliper() {
+      const d = this.dragging;
+      if (!d) return;
+      await this.send({ type: 'drag-caliper', object: d.objectId, component: d.componentId, key: d.key, p0: d.p0, p1: d.p1 });
+      this.dragging = null;
     },
     fit() {
       if (this.image && this.viewport.w > 0) this.view = fitView(this.image.width, this.image.height, this.viewport.w, this.viewport.h);
@@ -474,42 +355,25 @@ export const useWorkspace = defineStore('workspace', {
       if (this.view) this.view = zoomAt(this.view, factor, this.viewport.w / 2, this.viewport.h / 2);
     },
     resetEdits() {
-      this.obj.edits = {};
+      return this.send({ type: 'reset-edits', object: this.active });
     },
     /** The caliper lines to draw for one measured component of an object (the selected one by default). */
     caliperLines(componentId: number, objectId?: number): Array<{ key: string; label: string; p0: Pt; p1: Pt; edited: boolean }> {
-      const so = this.objects.find((x) => x.id === (objectId ?? this.active));
-      const obj = so?.measurement?.objects.find((o) => o.id === componentId);
-      if (!so || !obj) return [];
-      return obj.calipers.map((c) => {
-        const e = so.edits[`${componentId}:${c.key}`];
-        return { key: c.key, label: c.label, p0: e ? e.p0 : c.p0, p1: e ? e.p1 : c.p1, edited: !!e };
+      const id = objectId ?? this.active;
+      const so = this.objects.find((x) => x.id === id);
+      const comp = so?.measurement?.objects.find((o) => o.id === componentId);
+      if (!so || !comp) return [];
+      return comp.calipers.map((c) => {
+        const d = this.dragging && this.dragging.objectId === id && this.dragging.componentId === componentId && this.dragging.key === c.key ? this.dragging : null;
+        const edited = d !== null || !!comp.measurements.find((m) => m.key === c.key)?.edited;
+        return { key: c.key, label: c.label, p0: d ? d.p0 : c.p0, p1: d ? d.p1 : c.p1, edited };
       });
     },
-    /** One measured component's values with edited calipers applied (and HC recomputed from edited OFD/BPD). */
+    /** One measured component's values, edits applied by main (HC and GA recomputed there from edited OFD/BPD). */
     shownMeasurements(componentId: number, objectId?: number): ShownMeasurement[] {
       const so = this.objects.find((x) => x.id === (objectId ?? this.active));
-      const measurement = so?.measurement;
-      const obj = measurement?.objects.find((o) => o.id === componentId);
-      if (!so || !obj || !measurement) return [];
-      const c = measurement.calibration;
-      const mm = measurement.calibrated && c.mmPerPixelX && c.mmPerPixelY ? { x: c.mmPerPixelX, y: c.mmPerPixelY } : null;
-      const values = obj.measurements.map((m): ShownMeasurement => {
-        const e = so.edits[`${componentId}:${m.key}`];
-        if (!e) return { ...m, edited: false };
-        const d = distance(e.p0, e.p1, mm);
-        return { ...m, value: d.value, unit: d.unit, edited: true };
-      });
-      if (measurement.family === 'fetal-head' && (so.edits[`${componentId}:ofd`] || so.edits[`${componentId}:bpd`])) {
-        const ofd = values.find((v) => v.key === 'ofd');
-        const bpd = values.find((v) => v.key === 'bpd');
-        const hc = values.find((v) => v.key === 'hc');
-        if (ofd && bpd && hc) {
-          hc.value = ellipseCircumference(ofd.value, bpd.value);
-          hc.edited = true;
-        }
-      }
-      return values;
+      const comp = so?.measurement?.objects.find((o) => o.id === componentId);
+      return comp ? comp.measurements.map((m) => ({ ...m, edited: !!m.edited })) : [];
     },
     async applyCalibration(mm: number) {
       if (!this.calLine) return;
@@ -517,14 +381,24 @@ export const useWorkspace = defineStore('workspace', {
         this.measureError = { message: 'The calibration length must be a positive number of millimetres.', next: 'Type the distance between the two scale marks, e.g. 10.' };
         return;
       }
-      this.userCal = { ...this.calLine, mm };
-      this.calLine = null;
+      const line = this.calLine;
       this.measureError = null;
-      await this.measureAll();
+      if (await this.send({ type: 'calibrate', p0: line.p0, p1: line.p1, mm })) this.calLine = null;
     },
-    async removeCalibration() {
-      this.userCal = null;
-      await this.measureAll();
+    removeCalibration() {
+      return this.send({ type: 'remove-calibration' });
+    },
+    /** Writes the current image's or the whole folder's results to a folder the user chooses. */
+    async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg'>, dest?: string) {
+      this.exported = null;
+      const folder = dest ?? (await call('folder:choose', {}).catch(() => null));
+      if (!folder) return;
+      try {
+        const r = await call('study:export', { scope, dest: folder, formats, ...(scope === 'image' && this.image ? { path: this.image.path, frame: this.image.frame } : {}) });
+        this.exported = { folder: r.folder, count: r.files.length, warnings: r.warnings };
+      } catch (e) {
+        this.error = { message: `Export failed: ${(e as Error).message}`, next: nextStep(codeOf(e), 'segment') };
+      }
     },
     presetColour(): string {
       return presetFor(this.anatomy).colour;

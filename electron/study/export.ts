@@ -1,0 +1,87 @@
+/**
+ * Export from Review: the current image's or the whole folder's saved results, copied or written
+ * into a folder the user chose, by the same writers the batch uses (CSV, JSON, masks, overlays,
+ * COCO, DICOM Segmentation for DICOM sources).
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { cocoDocument, cocoParts } from '../export/coco';
+import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { buildSegmentation } from '../export/dicom-seg';
+import { readMaskPng } from '../export/mask';
+import type { ImageRecord } from '../export/record';
+import { writeAtomic } from '../files/atomic';
+import { FileError } from '../files/errors';
+import { openImage } from '../imaging/open';
+import { type MeasurementFamily, presetFor } from '../shared/presets';
+
+export type ExportFormat = 'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg';
+
+export async function exportResults(
+  records: AsyncIterable<ImageRecord>,
+  resultsFolder: string,
+  dest: string,
+  formats: readonly ExportFormat[],
+  model: { name: string; version: string },
+): Promise<{ folder: string; files: string[]; warnings: string[] }> {
+  const out = resolve(dest);
+  if (out === resolve(resultsFolder)) throw new FileError('output-is-input', 'export into another folder than the results folder (it already holds these files)');
+  await mkdir(out, { recursive: true });
+  const want = new Set(formats);
+  const files: string[] = [];
+  const warnings: string[] = [];
+  const all: ImageRecord[] = [];
+  const copy = async (name: string | undefined) => {
+    if (!name) return;
+    await mkdir(dirname(join(out, name)), { recursive: true });
+    await copyFile(join(resultsFolder, name), join(out, name));
+    files.push(join(out, name));
+  };
+  for await (const r of records) {
+    // outlines are only needed for COCO; everything else is per image
+    all.push(r);
+    if (want.has('json')) await copy(r.outputs.json);
+    if (want.has('masks')) await copy(r.outputs.mask);
+    if (want.has('overlays')) await copy(r.outputs.overlay);
+    if (want.has('dicom-seg') && r.outputs.mask && !r.empty) {
+      try {
+        const source = await openImage(r.file);
+        if (source.format !== 'dicom') continue;
+        const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
+        const c = r.calibration;
+        const seg = buildSegmentation(
+          { details: source.details, rows: r.height, columns: r.width, frame: r.frame, multiFrame: source.frameCount > 1, pixelSpacingMm: c.mmPerPixelX && c.mmPerPixelY ? { row: c.mmPerPixelY, column: c.mmPerPixelX } : null },
+          { mask, label: presetFor(r.anatomy).label, algorithmType: r.promptMode.includes('automatic') ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: r.model.name, softwareVersion: r.model.version },
+        );
+        const name = r.outputs.json!.replace(/\.json$/, '_seg.dcm');
+        await writeAtomic(join(out, name), seg, { overwrite: true });
+        files.push(join(out, name));
+      } catch (err) {
+        warnings.push(`${r.relative}: no DICOM Segmentation written (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+  }
+  if (want.has('csv')) {
+    const families = [...new Set(all.map((r) => r.measurement.family))] as MeasurementFamily[];
+    const body = all.flatMap((r) => csvRows(r, families));
+    await writeAtomic(join(out, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'])), { overwrite: true });
+    files.push(join(out, 'results.csv'));
+  }
+  if (want.has('coco')) {
+    const anatomies = [...new Set(all.map((r) => r.anatomy))];
+    const images: string[] = [];
+    const annotations: string[] = [];
+    let annId = 1;
+    all.forEach((r, i) => {
+      const parts = cocoParts(r, i + 1, annId, anatomies.indexOf(r.anatomy) + 1);
+      annId += parts.annotations.length;
+      images.push(JSON.stringify(parts.image));
+      annotations.push(...parts.annotations.map((a) => JSON.stringify(a)));
+    });
+    const doc = cocoDocument(images.join(','), annotations.join(','), anatomies.map((a, i) => ({ id: i + 1, name: a })), { description: `MedUS Workstation results (${model.name} ${model.version})`, date_created: new Date().toISOString() });
+    await writeAtomic(join(out, 'coco.json'), doc, { overwrite: true });
+    files.push(join(out, 'coco.json'));
+  }
+  if (!all.length) warnings.push('nothing saved yet to export: segment an image first');
+  return { folder: out, files, warnings };
+}

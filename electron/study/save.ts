@@ -1,0 +1,165 @@
+/**
+ * Saving a study image as the batch saves its results: `<stem>_mask.png` (every object), one mask
+ * per object when there are several, `<stem>_overlay.png`, `<stem>.json` (the batch's record plus
+ * the app's section: objects, prompts, edits, calibration line, review state, history), and the
+ * folder's `results.csv`, all written atomically by the one writer.
+ */
+import { join } from 'node:path';
+import type { DrawnLine } from '../calibration/resolve';
+import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { maskPng } from '../export/mask';
+import { overlayPng } from '../export/overlay';
+import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
+import { writeAtomic } from '../files/atomic';
+import type { Calibration } from '../imaging/types';
+import type { CaliperEdits } from '../measurement/families';
+import type { MeasurementResult } from '../measurement/measure';
+import { type MeasurementFamily, presetFor } from '../shared/presets';
+import type { SegmentReply } from '../shared/ipc-contract';
+import { resultStem } from './results-folder';
+
+export interface SavedObject {
+  id: number;
+  name: string | null;
+  prompt: RecordedPrompt;
+  prompts: RecordedPrompt[];
+  edits: CaliperEdits;
+  answer: Omit<SegmentReply, 'lowRes'> | null;
+  measurement: MeasurementResult | null;
+  calibration: Calibration | null;
+}
+
+export interface SavedImage {
+  path: string;
+  relative: string;
+  frame: number;
+  frames: number;
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+  details: Record<string, string>;
+  format: string;
+  anatomy: string;
+  reviewed: boolean;
+  userLine: DrawnLine | null;
+  recordFile: string | null;
+  history: HistoryEntry[];
+  model: { name: string; version: string; provider: string };
+  /** The image's calibration when no object is measured. */
+  fallbackCalibration: Calibration;
+  objects: SavedObject[];
+}
+
+/** A record without what the table does not need (outlines, history), kept per image for results.csv. */
+type TableRow = Pick<ImageRecord, 'relative' | 'frame' | 'anatomy' | 'promptMode' | 'model' | 'provider' | 'calibration' | 'score' | 'empty' | 'measurement'> & { polygons: []; file: string; frames: number; width: number; height: number; zoomedTo: null; outputs: Record<string, never> };
+
+export class ResultsWriter {
+  private readonly rows = new Map<string, TableRow>();
+  private tables: Promise<void> = Promise.resolve();
+
+  constructor(readonly folder: string) {}
+
+  /** Keeps a record's table rows (records already on disk, read when the study opens). */
+  rememberRows(key: string, r: ImageRecord): void {
+    this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
+  }
+
+  async write(img: SavedImage, previous: ImageRecord | null): Promise<{ recordFile: string; record: ImageRecord; removed: string[] }> {
+    const stem = img.recordFile ? img.recordFile.replace(/\.json$/, '') : resultStem(img.relative, img.frame, img.frames);
+    const answered = img.objects.filter((o) => o.answer && !o.answer.empty);
+    const preset = presetFor(img.anatomy);
+    const union = new Uint8Array(img.width * img.height);
+    for (const o of answered) for (let i = 0; i < union.length; i++) if (o.answer!.mask[i]) union[i] = 1;
+    const maskFile = `${stem}_mask.png`;
+    const objectMask = (id: number) => (answered.length > 1 ? `${stem}_object${id}_mask.png` : maskFile);
+    const written: string[] = [];
+    const put = async (file: string, data: Uint8Array | string) => {
+      await writeAtomic(join(this.folder, file), data, { overwrite: true });
+      written.push(file);
+    };
+    if (img.objects.some((o) => o.answer)) await put(maskFile, await maskPng(union, img.width, img.height));
+    if (answered.length > 1) for (const o of answered) await put(objectMask(o.id), await maskPng(o.answer!.mask, img.width, img.height));
+
+    // the record's measurement: every object's components, numbered in the objects' order
+    const first = answered.find((o) => o.measurement);
+    const calibration = first?.calibration ?? img.fallbackCalibration;
+    const family = presetFor(img.anatomy).family;
+    const measurement: MeasurementResult = {
+      family,
+      calibrated: first?.measurement?.calibrated ?? false,
+      calibrationSource: first?.measurement?.calibrationSource ?? calibration.source,
+      mmPerPixel: first?.measurement?.mmPerPixel ?? null,
+      objects: [],
+      warnings: [],
+    };
+    for (const o of answered) {
+      if (!o.measurement) continue;
+      const prefix = answered.length > 1 ? `${o.name ?? `object ${o.id}`}: ` : '';
+      for (const c of o.measurement.objects) measurement.objects.push({ ...c, id: measurement.objects.length + 1 });
+      measurement.warnings.push(...o.measurement.warnings.map((w) => prefix + w));
+    }
+    const polygons = answered.flatMap((o) => o.answer!.polygons);
+    const now = new Date().toISOString();
+    const mode = answered.length === 1 ? answered[0]!.answer!.mode : answered.length ? 'several objects' : 'none';
+    const record: ImageRecord = {
+      file: img.path,
+      relative: img.relative,
+      frame: img.frame,
+      frames: img.frames,
+      width: img.width,
+      height: img.height,
+      anatomy: img.anatomy,
+      promptMode: mode,
+      zoomedTo: answered.length === 1 ? answered[0]!.answer!.zoomedTo : null,
+      model: { name: img.model.name, version: img.model.version },
+      provider: img.model.provider,
+      score: answered.length ? Math.min(...answered.map((o) => o.answer!.score)) : 0,
+      empty: answered.length === 0,
+      calibration,
+      measurement,
+      polygons,
+      outputs: { ...(img.objects.some((o) => o.answer) ? { mask: maskFile } : {}), json: `${stem}.json`, overlay: `${stem}_overlay.png` },
+      study: {
+        version: 1,
+        savedAt: now,
+        review: img.reviewed ? 'reviewed' : 'segmented',
+        userCalibration: img.userLine ? { p0: [img.userLine.p0[0], img.userLine.p0[1]], p1: [img.userLine.p1[0], img.userLine.p1[1]], mm: img.userLine.mm } : null,
+        objects: img.objects.map(
+          (o): RecordedObject => ({
+            id: o.id,
+            name: o.name,
+            prompt: o.prompt,
+            prompts: o.prompts,
+            edits: o.edits,
+            mask: o.answer ? (o.answer.empty ? null : objectMask(o.id)) : null,
+            score: o.answer?.score ?? 0,
+            mode: o.answer?.mode ?? 'none',
+            empty: o.answer?.empty ?? true,
+            zoomedTo: o.answer?.zoomedTo ?? null,
+            measurement: o.measurement,
+          }),
+        ),
+      },
+      ...(img.history.length ? { history: img.history } : {}),
+    };
+    const title = `${preset.label} · ${img.model.name} ${img.model.version}${Object.values(img.objects).some((o) => Object.keys(o.edits).length) ? ' · * edited by the user' : ''}`;
+    await put(`${stem}_overlay.png`, await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title));
+    await put(`${stem}.json`, JSON.stringify(record, null, 1) + '\n');
+    this.rememberRows(`${img.relative}#${img.frame}`, record);
+    await this.writeTable();
+    const before = new Set([previous?.outputs.mask, previous?.outputs.overlay, ...(previous?.study?.objects.map((o) => o.mask) ?? [])].filter((f): f is string => !!f));
+    return { recordFile: `${stem}.json`, record, removed: [...before].filter((f) => !written.includes(f)) };
+  }
+
+  /** results.csv from every record of the folder, in file order; one write at a time. */
+  writeTable(): Promise<void> {
+    const run = async () => {
+      const rows = [...this.rows.values()].sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }) || a.frame - b.frame);
+      const families = [...new Set(rows.map((r) => r.measurement.family))] as MeasurementFamily[];
+      const body = rows.flatMap((r) => csvRows(r as unknown as ImageRecord, families));
+      await writeAtomic(join(this.folder, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'])), { overwrite: true });
+    };
+    this.tables = this.tables.then(run, run);
+    return this.tables;
+  }
+}

@@ -1,0 +1,481 @@
+/**
+ * The study model: main's one owner of the clinician's work on a folder of images (as OHIF's core
+ * services own the data and views subscribe). Per image and frame it keeps the objects, each with
+ * its prompt history, answer, measurement and caliper edits, the calibration and the review state.
+ * The page sends intents (add a click, drag a caliper, undo…); every intent is applied here,
+ * segmented and measured in one step, saved to the results folder before the answer goes back, and
+ * answered with the image's whole state. Nothing the user sees lives only in the page.
+ */
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CalibrationResolver, DrawnLine } from '../calibration/resolve';
+import { structurePoint } from '../calibration/resolve';
+import { maskToPolygons } from '../engine/contours';
+import type { Prompt } from '../engine/types';
+import { readMaskPng } from '../export/mask';
+import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
+import type { Calibration, UltrasoundRegion } from '../imaging/types';
+import { applyCaliperEdits, type CaliperEdits } from '../measurement/families';
+import { measureMask, type MeasurementResult } from '../measurement/measure';
+import { presetFor } from '../shared/presets';
+import type { FileState, FolderEntry, ImageState, Intent, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
+import { type ResultsWriter, type SavedImage } from './save';
+import { readRecord, recordCandidates, recordsIn } from './results-folder';
+
+/** What the study needs of the engine (the engine host in the app, the engine itself in tests). */
+export interface StudyEngine {
+  open(path: string, frame: number): Promise<OpenedImage & { regions: UltrasoundRegion[]; details: Record<string, string> }>;
+  segment(path: string, frame: number, prompt: Prompt): Promise<SegmentReply>;
+  model(): Promise<{ name: string; version: string; provider: string }>;
+}
+
+export class StudyError extends Error {
+  constructor(
+    readonly code: 'no-study' | 'calibration' | 'prompt',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StudyError';
+  }
+}
+
+type Answer = Omit<SegmentReply, 'lowRes'> & { lowRes: Float32Array | null };
+
+interface Snapshot {
+  prompt: RecordedPrompt;
+  answer: Answer | null;
+  edits: CaliperEdits;
+}
+
+interface ObjectEntry extends Snapshot {
+  id: number;
+  name: string | null;
+  prompts: RecordedPrompt[];
+  undo: Snapshot[];
+  redo: Snapshot[];
+}
+
+/** One image and frame of the study. */
+export interface ImageEntry {
+  path: string;
+  frame: number;
+  relative: string;
+  image: OpenedImage & { regions: UltrasoundRegion[]; details: Record<string, string> };
+  anatomy: string | null;
+  objects: ObjectEntry[];
+  nextObjectId: number;
+  reviewed: boolean;
+  userLine: DrawnLine | null;
+  /** The record this image had on disk when opened (a batch's, or an earlier session's). */
+  onDisk: ImageRecord | null;
+  /** Its file relative to the results folder, kept so a correction replaces it. */
+  recordFile: string | null;
+  history: HistoryEntry[];
+  saved: { json: string; at: string } | null;
+  saveError: string | null;
+  restored: boolean;
+}
+
+const UNDO_DEPTH = 50;
+const EMPTY_PROMPT: RecordedPrompt = { clicks: [], box: null, auto: false };
+const isEmpty = (p: RecordedPrompt) => !p.auto && !p.box && p.clicks.length === 0;
+
+/** An image of the study and its path relative to the study's folder (which names its results). */
+export type StudyFile = FolderEntry & { relative: string };
+
+export interface StudyOptions {
+  root: string;
+  files: StudyFile[];
+  engine: StudyEngine;
+  resolver: CalibrationResolver;
+  writer: ResultsWriter;
+  resultsNote: string | null;
+}
+
+export class Study {
+  private readonly entries = new Map<string, ImageEntry>();
+  /** Saved records by `${relative}#${frame}`: where each is, and its review state, for the file list. */
+  private readonly index = new Map<string, { file: string; state: FileState }>();
+  /** One intent at a time per image, in the order they came. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly paths: Set<string>;
+
+  private constructor(private readonly o: StudyOptions) {
+    this.paths = new Set(o.files.map((f) => f.path));
+  }
+
+  /** Opens a study and reads back every record in its results folder (their rows go to results.csv). */
+  static async open(o: StudyOptions): Promise<Study> {
+    const s = new Study(o);
+    for await (const { file, record } of recordsIn(o.writer.folder)) {
+      const key = `${record.relative}#${record.frame}`;
+      s.index.set(key, { file, state: record.study?.review === 'reviewed' ? 'reviewed' : record.study && !record.study.objects.some((x) => x.mask) ? 'new' : 'segmented' });
+      o.writer.rememberRows(key, record);
+    }
+    return s;
+  }
+
+  get root(): string {
+    return this.o.root;
+  }
+
+  info(): StudyInfo {
+    const states: Record<string, FileState> = {};
+    for (const f of this.o.files) states[f.path] = this.index.get(`${this.relativeOf(f.path)}#0`)?.state ?? 'new';
+    return { root: this.o.root, files: this.o.files.map((f) => ({ path: f.path, name: f.name })), states, resultsFolder: this.o.writer.folder, resultsNote: this.o.resultsNote, restored: this.index.size };
+  }
+
+  has(path: string): boolean {
+    return this.paths.has(path);
+  }
+
+  private relativeOf(path: string): string {
+    return this.o.files.find((f) => f.path === path)?.relative ?? path;
+  }
+
+  private queued<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    this.queues.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  /** Opens an image: its pixels, and its state restored from the results folder the first time. */
+  async openImage(path: string, frame: number): Promise<{ image: OpenedImage; state: ImageState }> {
+    const entry = await this.queued(`${path}#${frame}`, () => this.entry(path, frame));
+    const { regions: _r, details: _d, ...image } = entry.image;
+    return { image, state: await this.stateOf(entry) };
+  }
+
+  async intent(path: string, frame: number, intent: Intent): Promise<ImageState> {
+    return this.queued(`${path}#${frame}`, async () => {
+      const e = await this.entry(path, frame);
+      const changed = await this.apply(e, intent);
+      if (changed) await this.save(e);
+      return this.stateOf(e);
+    });
+  }
+
+  /** Every saved record of the study (for export). */
+  async *records(): AsyncGenerator<ImageRecord> {
+    for (const { file } of [...this.index.values()].sort((a, b) => a.file.localeCompare(b.file, undefined, { numeric: true }))) {
+      const r = await readRecord(join(this.o.writer.folder, file));
+      if (r) yield r;
+    }
+  }
+
+  /** The saved record of one image, if any. */
+  async recordOf(path: string, frame: number): Promise<ImageRecord | null> {
+    const found = this.index.get(`${this.relativeOf(path)}#${frame}`);
+    return found ? readRecord(join(this.o.writer.folder, found.file)) : null;
+  }
+
+  private async entry(path: string, frame: number): Promise<ImageEntry> {
+    if (!this.paths.has(path)) throw new StudyError('no-study', `${path} is not in the opened folder; open its folder first`);
+    const key = `${path}#${frame}`;
+    const known = this.entries.get(key);
+    if (known) return known;
+    const image = await this.o.engine.open(path, frame);
+    const relative = this.relativeOf(path);
+    const e: ImageEntry = { path, frame, relative, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false };
+    const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
+    const record = at ? await readRecord(join(this.o.writer.folder, at)) : await this.findRecord(relative, frame);
+    if (record) await this.restore(e, record, at ?? recordCandidates(relative, frame).find(() => true)!);
+    this.entries.set(key, e);
+    return e;
+  }
+
+  private async findRecord(relative: string, frame: number): Promise<ImageRecord | null> {
+    for (const c of recordCandidates(relative, frame)) {
+      const r = await readRecord(join(this.o.writer.folder, c));
+      if (r && r.frame === frame) {
+        this.index.set(`${relative}#${frame}`, { file: c, state: 'segmented' });
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** Puts a saved record back on the image: the app's own (every object, prompt and edit) or a batch's (its mask as object 1). */
+  private async restore(e: ImageEntry, r: ImageRecord, file: string): Promise<void> {
+    const { width, height } = e.image;
+    const folder = this.o.writer.folder;
+    const answerFrom = async (maskFile: string | null | undefined, score: number, mode: string, empty: boolean, zoomedTo: Answer['zoomedTo']): Promise<Answer | null> => {
+      if (!maskFile) return null;
+      const mask = await readMaskPng(join(folder, maskFile), width, height);
+      let area = 0;
+      for (const v of mask) area += v;
+      return { width, height, mask, polygons: area ? maskToPolygons(mask, width, height) : [], score, mode, empty: empty || area === 0, areaPixels: area, zoomedTo, lowRes: null, timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 } };
+    };
+    e.onDisk = r;
+    e.recordFile = file;
+    e.history = r.history ?? [];
+    e.anatomy = r.anatomy;
+    e.restored = true;
+    e.saved = { json: join(folder, file), at: r.study?.savedAt ?? '' };
+    try {
+      if (r.study) {
+        e.reviewed = r.study.review === 'reviewed';
+        if (r.study.userCalibration) e.userLine = r.study.userCalibration;
+        const objects: ObjectEntry[] = [];
+        for (const o of r.study.objects) {
+          objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [] });
+        }
+        e.objects = objects.length ? objects : [newObject(1)];
+      } else {
+        const answer = await answerFrom(r.outputs.mask, r.score, `batch · ${r.promptMode}`, r.empty, r.zoomedTo);
+        e.objects = [{ ...newObject(1), prompt: { clicks: [], box: null, auto: r.promptMode === 'automatic' }, answer }];
+      }
+      e.nextObjectId = Math.max(...e.objects.map((o) => o.id)) + 1;
+    } catch (err) {
+      // the image changed since (another size) or a mask is unreadable: start afresh, saying why
+      e.objects = [newObject(1)];
+      e.saveError = `the saved result could not be restored (${err instanceof Error ? err.message : String(err)}); segment the image again`;
+    }
+  }
+
+  /** Applies one intent; true when something changed that must be saved. */
+  private async apply(e: ImageEntry, intent: Intent): Promise<boolean> {
+    const obj = (id: number): ObjectEntry => {
+      const o = e.objects.find((x) => x.id === id);
+      if (!o) throw new StudyError('prompt', `object ${id} does not exist on this image`);
+      return o;
+    };
+    const step = (o: ObjectEntry) => {
+      o.undo.push({ prompt: o.prompt, answer: o.answer, edits: o.edits });
+      if (o.undo.length > UNDO_DEPTH) o.undo.shift();
+      o.redo = [];
+    };
+    const prompted = async (o: ObjectEntry, next: RecordedPrompt, anatomy: string, previous: Float32Array | null) => {
+      const answer = await this.segment(e, next, anatomy, previous);
+      step(o);
+      o.prompt = next;
+      o.prompts.push(next);
+      o.answer = answer;
+      o.edits = {};
+      e.anatomy = anatomy;
+    };
+    switch (intent.type) {
+      case 'add-click': {
+        const o = obj(intent.object);
+        const previous = o.answer && !o.answer.empty ? o.answer.lowRes : null;
+        await prompted(o, { clicks: [...o.prompt.clicks, { x: intent.x, y: intent.y, label: intent.label }], box: o.prompt.box, auto: o.prompt.auto }, intent.anatomy, previous);
+        return true;
+      }
+      case 'set-box': {
+        const o = obj(intent.object);
+        await prompted(o, { clicks: intent.keepClicks ? o.prompt.clicks : [], box: intent.box, auto: false }, intent.anatomy, null);
+        return true;
+      }
+      case 'automatic':
+        await prompted(obj(intent.object), { clicks: [], box: null, auto: true }, intent.anatomy, null);
+        return true;
+      case 'clear': {
+        const o = obj(intent.object);
+        if (isEmpty(o.prompt) && !o.answer) return false;
+        step(o);
+        o.prompt = EMPTY_PROMPT;
+        o.answer = null;
+        o.edits = {};
+        return true;
+      }
+      case 'undo':
+      case 'redo': {
+        const o = obj(intent.object);
+        const from = intent.type === 'undo' ? o.undo : o.redo;
+        const to = intent.type === 'undo' ? o.redo : o.undo;
+        const s = from.pop();
+        if (!s) return false;
+        to.push({ prompt: o.prompt, answer: o.answer, edits: o.edits });
+        // the step comes back exactly as it was (answer included): no new segmentation
+        Object.assign(o, s);
+        return true;
+      }
+      case 'drag-caliper': {
+        const o = obj(intent.object);
+        if (!o.answer || o.answer.empty) throw new StudyError('prompt', 'there is no measurement to edit on this object');
+        step(o);
+        o.edits = { ...o.edits, [`${intent.component}:${intent.key}`]: { p0: intent.p0, p1: intent.p1 } };
+        return true;
+      }
+      case 'reset-edits': {
+        const o = obj(intent.object);
+        if (!Object.keys(o.edits).length) return false;
+        step(o);
+        o.edits = {};
+        return true;
+      }
+      case 'add-object':
+        e.objects.push(newObject(e.nextObjectId++));
+        return false;
+      case 'rename':
+        obj(intent.object).name = intent.name.trim().slice(0, 80) || null;
+        return true;
+      case 'delete-object': {
+        const i = e.objects.findIndex((o) => o.id === intent.object);
+        if (i < 0) return false;
+        if (e.objects.length === 1) e.objects = [newObject(intent.object)];
+        else e.objects.splice(i, 1);
+        return true;
+      }
+      case 'calibrate': {
+        const line: DrawnLine = { p0: intent.p0, p1: intent.p1, mm: intent.mm };
+        if (Math.hypot(line.p1[0] - line.p0[0], line.p1[1] - line.p0[1]) === 0) throw new StudyError('calibration', 'the calibration line has zero length: draw it between two marks of the depth scale');
+        await this.o.resolver.setUserDrawn(e.path, line);
+        e.userLine = line;
+        return true;
+      }
+      case 'remove-calibration':
+        await this.o.resolver.setUserDrawn(e.path, null);
+        e.userLine = null;
+        return true;
+      case 'set-anatomy': {
+        if (intent.anatomy === e.anatomy) return false;
+        // the same prompts mean something else for another anatomy: answer them again
+        for (const o of e.objects) if (!isEmpty(o.prompt)) await prompted(o, o.prompt, intent.anatomy, null);
+        e.anatomy = intent.anatomy;
+        return true;
+      }
+      case 'set-review':
+        e.reviewed = intent.reviewed;
+        return true;
+      case 'reload': {
+        this.entries.delete(`${e.path}#${e.frame}`);
+        const fresh = await this.entry(e.path, e.frame);
+        Object.assign(e, fresh);
+        this.entries.set(`${e.path}#${e.frame}`, e);
+        return false;
+      }
+    }
+  }
+
+  private async segment(e: ImageEntry, p: RecordedPrompt, anatomy: string, previous: Float32Array | null): Promise<Answer> {
+    const prompt: Prompt = { clicks: p.clicks, ...(p.box ? { box: p.box } : {}), anatomy, ...(previous && previous.length ? { previousMask: previous } : {}) };
+    const r = await this.o.engine.segment(e.path, e.frame, prompt);
+    return { ...r, lowRes: r.lowRes.length ? r.lowRes : null };
+  }
+
+  /** The calibration an object is measured with: the resolver's, for the structure's position. */
+  private async calibrationFor(e: ImageEntry, mask: Uint8Array | null): Promise<Calibration> {
+    return this.o.resolver.resolve({ path: e.path, calibration: e.image.calibration as Calibration, regions: e.image.regions }, mask ? structurePoint(mask, e.image.width) : null);
+  }
+
+  private async measured(e: ImageEntry, o: ObjectEntry): Promise<{ result: MeasurementResult; calibration: Calibration } | null> {
+    if (!o.answer || o.answer.empty) return null;
+    const calibration = await this.calibrationFor(e, o.answer.mask);
+    const family = presetFor(e.anatomy ?? 'fetal-head').family;
+    const raw = measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
+    return { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
+  }
+
+  private review(e: ImageEntry): FileState {
+    return e.reviewed ? 'reviewed' : e.objects.some((o) => o.answer) ? 'segmented' : 'new';
+  }
+
+  async stateOf(e: ImageEntry): Promise<ImageState> {
+    const objects: ObjectState[] = [];
+    let shown: Calibration | null = null;
+    for (const o of e.objects) {
+      const m = await this.measured(e, o);
+      shown ??= m?.calibration ?? null;
+      const { lowRes: _l, ...result } = o.answer ?? { lowRes: null };
+      objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result: o.answer ? (result as ObjectState['result']) : null, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0 });
+    }
+    const calibration = shown ?? (await this.calibrationFor(e, null));
+    return {
+      path: e.path,
+      frame: e.frame,
+      anatomy: e.anatomy,
+      review: this.review(e),
+      calibration: { source: calibration.source, mmPerPixelX: calibration.mmPerPixelX, mmPerPixelY: calibration.mmPerPixelY, notes: calibration.notes },
+      userCalibration: e.userLine ? { p0: [e.userLine.p0[0], e.userLine.p0[1]], p1: [e.userLine.p1[0], e.userLine.p1[1]], mm: e.userLine.mm } : null,
+      objects,
+      saved: e.saved,
+      saveError: e.saveError,
+      restored: e.restored,
+    };
+  }
+
+  /** Writes the image's results (masks, overlay, record) and the folder's results.csv, atomically. */
+  private async save(e: ImageEntry): Promise<void> {
+    const anything = e.objects.some((o) => o.answer) || e.onDisk || e.reviewed || e.userLine;
+    if (!anything) return;
+    const model = await this.o.engine.model();
+    const measured: Array<{ o: ObjectEntry; m: { result: MeasurementResult; calibration: Calibration } | null }> = [];
+    for (const o of e.objects) measured.push({ o, m: await this.measured(e, o) });
+    // a batch's result (or an earlier one) that this correction replaces stays in the record's history
+    if (e.onDisk && !e.onDisk.study) {
+      const r = e.onDisk;
+      e.history = [...e.history, { replacedAt: new Date().toISOString(), promptMode: r.promptMode, model: r.model, score: r.score, calibration: r.calibration, measurement: r.measurement }];
+    }
+    const image: SavedImage = {
+      path: e.path,
+      relative: e.relative,
+      frame: e.frame,
+      frames: e.image.frameCount,
+      width: e.image.width,
+      height: e.image.height,
+      pixels: e.image.pixels,
+      details: e.image.details,
+      format: e.image.format,
+      anatomy: e.anatomy ?? 'fetal-head',
+      reviewed: e.reviewed,
+      userLine: e.userLine,
+      recordFile: e.recordFile,
+      history: e.history,
+      model,
+      fallbackCalibration: await this.calibrationFor(e, null),
+      objects: measured.map(({ o, m }) => ({
+        id: o.id,
+        name: o.name,
+        prompt: o.prompt,
+        prompts: o.prompts,
+        edits: o.edits,
+        answer: o.answer,
+        measurement: m?.result ?? null,
+        calibration: m?.calibration ?? null,
+      })),
+    };
+    try {
+      const written = await this.o.writer.write(image, e.onDisk);
+      e.recordFile = written.recordFile;
+      e.onDisk = written.record;
+      e.saved = { json: join(this.o.writer.folder, written.recordFile), at: written.record.study!.savedAt };
+      e.saveError = null;
+      this.index.set(`${e.relative}#${e.frame}`, { file: written.recordFile, state: this.review(e) });
+      for (const stale of written.removed) await unlink(join(this.o.writer.folder, stale)).catch(() => undefined);
+    } catch (err) {
+      // the result stays on screen and in memory; the next change tries again
+      e.saveError = `not saved: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+}
+
+function newObject(id: number): ObjectEntry {
+  return { id, name: null, prompt: EMPTY_PROMPT, prompts: [], answer: null, edits: {}, undo: [], redo: [] };
+}
+
+/** The measurement as the page shows it. */
+export function toReply(r: MeasurementResult, calibration: Calibration): MeasureReply {
+  return {
+    family: r.family,
+    calibrated: r.calibrated,
+    calibration: { source: calibration.source, mmPerPixelX: calibration.mmPerPixelX, mmPerPixelY: calibration.mmPerPixelY, notes: calibration.notes },
+    objects: r.objects.map((o) => ({
+      id: o.id,
+      pixelCount: o.pixelCount,
+      boundingBox: o.boundingBox,
+      centroid: [o.centroid[0], o.centroid[1]],
+      measurements: o.measurements,
+      calipers: o.calipers.map((c) => ({ key: c.key, label: c.label, p0: [c.p0[0], c.p0[1]], p1: [c.p1[0], c.p1[1]] })),
+      ...(o.tallerThanWide !== undefined ? { tallerThanWide: o.tallerThanWide } : {}),
+      ...(o.ellipse ? { ellipse: { ...o.ellipse } } : {}),
+    })),
+    warnings: r.warnings,
+  };
+}
+
+export type { RecordedObject };
