@@ -41,7 +41,7 @@ describe('medus batch', () => {
     const files = [...new Set(rows.map((x) => x.file ?? ''))].sort();
     expect(files).toEqual(['day2/p3.png', 'p1.png', 'p2.png'].map((f) => f.replace('/', join('a', 'b').includes('\\') ? '\\' : '/')));
     const header = Object.keys(rows[0]!);
-    for (const col of ['file', 'frame', 'anatomy', 'prompt_mode', 'model', 'model_version', 'provider', 'calibration_source', 'mm_per_pixel_x', 'object', 'mask_quality_score', 'Longest diameter (mm)', 'Longest diameter (px)', 'Area (mm²)', 'AP/transverse ratio (ratio)']) expect(header).toContain(col);
+    for (const col of ['file', 'frame', 'anatomy', 'prompt_mode', 'model', 'model_version', 'provider', 'calibration_source', 'mm_per_pixel_x', 'object', 'mask_quality_score', 'Longest diameter (mm)', 'Longest diameter (px)', 'Area (mm²)', 'AP/T ratio (ratio)']) expect(header).toContain(col);
     const p1 = rows.find((x) => x.file === 'p1.png')!;
     expect(p1.prompt_mode).toBe('box');
     expect(p1.calibration_source).toBe('sidecar-csv');

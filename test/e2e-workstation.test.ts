@@ -28,6 +28,8 @@ const root = tempDir();
 const heads = join(root, 'heads');
 const nodules = join(root, 'nodules');
 const out = join(root, 'heads-medus');
+const dataDir = join(root, 'app-data');
+let dist = '';
 let server: TestServer;
 let browser: Browser;
 let page: Page;
@@ -54,10 +56,10 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     // two views of one nodule, for the two-view volume
     for (const n of ['100_1_1.jpg', '100_1_2.jpg']) copyFileSync(join(DDTI, n), join(nodules, n));
 
-    const dist = join(root, 'renderer');
+    dist = join(root, 'renderer');
     await build({ root: resolve('renderer'), base: './', logLevel: 'warn', plugins: [vue()], build: { outDir: dist, emptyOutDir: true } });
     folders = [heads, nodules];
-    server = await startServer({ root: dist, modelDir: MODEL_DIR, chooseFolder: async () => folders.shift() ?? null });
+    server = await startServer({ root: dist, modelDir: MODEL_DIR, dataDir, chooseFolder: async () => folders.shift() ?? null });
     // launch() gives every run a fresh temporary user-data dir
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -108,6 +110,63 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await expect(page.locator('[data-test=shortcut-sheet]').isVisible()).resolves.toBe(true);
     await page.keyboard.press('Escape');
   }, 120_000);
+
+  it('keeps A\'s HC and a caliper edit across images and a fresh start, and undoes the drag alone', async () => {
+    const a = names()[0]!;
+    const hc = page.locator('[data-measure=hc] td.num');
+    const resultText = () => page.locator('[data-test=result]').textContent();
+    // back to A (the first test left it in automatic mode): the same HC, nothing segmented again
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch(a);
+    await hc.waitFor({ timeout: 30_000 });
+    const automaticHc = (await hc.textContent())!;
+    expect(await resultText()).toMatch(/automatic/);
+
+    // drag the OFD caliper's end inwards with the mouse
+    const record = () => JSON.parse(readFileSync(join(out, a.replace('.jpg', '.json')), 'utf8')) as { study: { objects: Array<{ measurement: { objects: Array<{ calipers: Array<{ key: string; p0: [number, number]; p1: [number, number] }> }> } }> } };
+    const ofd = record().study.objects[0]!.measurement.objects[0]!.calipers.find((c) => c.key === 'ofd')!;
+    const to: [number, number] = [ofd.p1[0] + (ofd.p0[0] - ofd.p1[0]) * 0.08, ofd.p1[1] + (ofd.p0[1] - ofd.p1[1]) * 0.08];
+    await page.mouse.move(...(await imageToScreen(page, ofd.p1[0], ofd.p1[1], 800, 540)));
+    await page.mouse.down();
+    const end = await imageToScreen(page, to[0], to[1], 800, 540);
+    await page.mouse.move(end[0], end[1], { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => page.locator('[data-measure=hc]').getAttribute('class'), { timeout: 30_000 }).toMatch(/edited/);
+    const editedHc = (await hc.textContent())!;
+    expect(editedHc).not.toBe(automaticHc);
+    expect(await page.locator('[data-measure=ga]').count()).toBeLessThanOrEqual(1);
+
+    // to B and back: the edit is still there
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch(names()[1]!);
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => hc.textContent(), { timeout: 30_000 }).toBe(editedHc);
+
+    // undo takes back the drag only: the automatic answer stays; redo brings the edit back
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => hc.textContent(), { timeout: 30_000 }).toBe(automaticHc);
+    expect(await resultText()).toMatch(/automatic/);
+    await page.keyboard.press('Control+y');
+    await expect.poll(() => hc.textContent(), { timeout: 30_000 }).toBe(editedHc);
+    await expect.poll(() => page.locator('[data-test=saved]').count()).toBe(1);
+
+    // close the page and the server; a fresh server and page on the same folder show the saved HC and edit
+    await page.close();
+    await server.close();
+    folders.unshift(heads);
+    server = await startServer({ root: dist, modelDir: MODEL_DIR, dataDir, chooseFolder: async () => folders.shift() ?? null });
+    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${server.url}?ws=${encodeURIComponent(server.wsUrl)}`);
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(3);
+    expect(await page.locator('[data-test=file-list] li').first().getAttribute('data-state')).toBe('segmented');
+    const hc2 = page.locator('[data-measure=hc] td.num');
+    await hc2.waitFor({ timeout: 30_000 });
+    expect(await hc2.textContent()).toBe(editedHc);
+    expect(await page.locator('[data-measure=hc]').getAttribute('class')).toMatch(/edited/);
+    expect(server.calls).not.toContain('study:intent'); // shown from the results folder, not segmented again
+  }, 180_000);
 
   it('draws calipers on a thyroid nodule from a box prompt', async () => {
     await page.getByRole('button', { name: 'Open folder…' }).first().click();
@@ -182,11 +241,30 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     expect(review[0]).toBe('file,frame,decision');
     expect(review.slice(1).sort()).toEqual([`${names()[0]},0,accepted`, `${names()[1]},0,rejected`]);
 
-    // a result opens in the viewer for review
-    await page.locator('[data-test=batch-results] tbody tr').first().getByRole('button').first().click();
+    // A's result was made in Review: the batch kept it as it was (the edited HC)
+    const rowA = rows.find((r) => r.file === names()[0])!;
+    expect(rowA.note).toMatch(/edited by the user/);
+
+    // B's result opens in the viewer for review: the mask the batch saved, not a new segmentation
+    await page.locator('[data-test=batch-results] tbody tr').nth(1).getByRole('button').first().click();
     await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
-    // it shows the mask the batch saved, not a new segmentation
     await page.getByText(/batch · automatic/).first().waitFor({ timeout: 10_000 });
+    // a correction made there lands in the batch's results.csv, the batch's value kept in the record's history
+    const b = names()[1]!.replace('.jpg', '');
+    const bpd = (JSON.parse(readFileSync(join(out, `${b}.json`), 'utf8')) as { measurement: { objects: Array<{ calipers: Array<{ key: string; p0: [number, number]; p1: [number, number] }> }> } }).measurement.objects[0]!.calipers.find((c) => c.key === 'bpd')!;
+    await page.mouse.move(...(await imageToScreen(page, bpd.p1[0], bpd.p1[1], 800, 540)));
+    await page.mouse.down();
+    const moved = await imageToScreen(page, bpd.p1[0] + (bpd.p1[0] - bpd.p0[0]) * 0.1, bpd.p1[1] + (bpd.p1[1] - bpd.p0[1]) * 0.1, 800, 540);
+    await page.mouse.move(moved[0], moved[1], { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => page.locator('[data-measure=hc]').getAttribute('class'), { timeout: 30_000 }).toMatch(/edited/);
+    const shownHc = Number((await page.locator('[data-measure=hc] td.num').textContent())!.replace(/[^\d.].*$/, ''));
+    const after = parse(readFileSync(csvPath, 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
+    const rowB = after.find((r) => r.file === names()[1])!;
+    expect(Number(rowB[hcCol!])).toBeCloseTo(shownHc, 0);
+    expect(rowB.note).toMatch(/edited by the user/);
+    const history = (JSON.parse(readFileSync(join(out, `${b}.json`), 'utf8')) as { history: Array<{ promptMode: string }> }).history;
+    expect(history[0]!.promptMode).toBe('automatic');
   }, 150_000);
 });
 

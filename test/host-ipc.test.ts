@@ -56,6 +56,7 @@ describe('IPC handlers validate every message', () => {
     createHandlers({
       engine: client,
       chooseFolder: async () => dir,
+      dataDir: join(dir, 'data'),
       settings: { get: () => settings, set: async (s) => (settings = { ...settings, ...s }) },
     });
 
@@ -63,20 +64,21 @@ describe('IPC handlers validate every message', () => {
     const h = handlers();
     expect(await h.dispatch('fs:delete', {})).toMatchObject({ ok: false, error: { code: 'unknown-channel' } });
     expect(await h.dispatch('image:open', { path: 42 })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h.dispatch('segment:run', { path: imagePath, prompt: { clicks: [{ x: 'left', y: 1, label: 'positive' }] } })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(await h.dispatch('study:intent', { path: imagePath, intent: { type: 'add-click', anatomy: 'breast-lesion', x: 'left', y: 1, label: 'positive' } })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await h.dispatch('settings:set', { provider: 'tpu' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await h.dispatch('image:open', { path: imagePath, frame: -1 })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
-  it('serves a real user path: info, list the folder, open, segment', async () => {
+  it('serves a real user path: info, open the folder, open an image, click, measured in the same answer', async () => {
     const h = handlers();
     const info = await h.dispatch('engine:info', {});
     expect(info.ok).toBe(true);
-    const list = await h.dispatch('folder:list', { path: dir });
-    expect(list).toMatchObject({ ok: true });
-    const names = (list as { value: Array<{ name: string }> }).value.map((f) => f.name);
+    const study = await h.dispatch('study:open', { paths: [dir] });
+    expect(study).toMatchObject({ ok: true });
+    const names = (study as { value: { files: Array<{ name: string }> } }).value.files.map((f) => f.name);
     expect(names).toEqual(['broken.png', 'lesion.png']);
-    const seg = await h.dispatch('segment:run', { path: imagePath, prompt: { clicks: [{ x: 120, y: 90, label: 'positive' }], anatomy: 'breast-lesion' } });
-    expect(seg.ok).toBe(true);
+    expect(await h.dispatch('image:open', { path: imagePath })).toMatchObject({ ok: true });
+    const seg = await h.dispatch('study:intent', { path: imagePath, intent: { type: 'add-click', anatomy: 'breast-lesion', x: 120, y: 90, label: 'positive' } });
+    expect(seg).toMatchObject({ ok: true, value: { objects: [{ result: { empty: false }, measurement: { family: 'lesion' } }] } });
     const bad = await h.dispatch('image:open', { path: join(dir, 'broken.png') });
     expect(bad).toMatchObject({ ok: false, error: { code: 'image' } });
     expect((bad as { error: { message: string } }).error.message).toContain('broken.png');

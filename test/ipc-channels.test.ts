@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { HostCall } from '../electron/engine/client';
+import { EngineHostError } from '../electron/engine/client';
 import { createHandlers } from '../electron/main/handlers';
-import type { Settings } from '../electron/shared/ipc-contract';
+import type { ImageState, Settings } from '../electron/shared/ipc-contract';
 import { tempDir } from './helpers/synth';
 
 const settings: Settings = { provider: 'cpu', threads: 1, modelDir: '/none', zoom: true };
@@ -10,76 +12,110 @@ const h = () =>
   createHandlers({
     engine: { call: async () => { throw new Error('no engine in this test'); } },
     chooseFolder: async () => null,
+    dataDir: tempDir(),
     settings: { get: () => settings, set: async () => settings },
   });
 
+/** A fake engine host: 10×10 images; box prompts give a 4×4 square, clicks give nothing. */
+function fakeEngine() {
+  const square = new Uint8Array(100);
+  for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) square[y * 10 + x] = 1;
+  const calls: HostCall[] = [];
+  return {
+    calls,
+    call: async <T,>(req: HostCall): Promise<T> => {
+      calls.push(req);
+      if (req.type === 'init') return { model: { name: 'm', version: '1', dir: '/m', license: null }, provider: { requested: 'cpu', active: 'cpu', attempts: [] }, threads: 1, anatomies: [] } as T;
+      if (req.type === 'open') {
+        try {
+          readFileSync(req.path);
+        } catch {
+          throw new EngineHostError('image', `${req.path}: ENOENT: no such file or directory`);
+        }
+        return { path: req.path, frame: 0, frameCount: 1, width: 10, height: 10, format: 'png', pixels: new Uint8Array(100), calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] }, regions: [], details: {} } as T;
+      }
+      if (req.type === 'segment') {
+        const box = !!req.prompt.box;
+        return { width: 10, height: 10, mask: box ? square : new Uint8Array(100), polygons: [], score: 0.9, mode: box ? 'box' : 'clicks', empty: !box, areaPixels: box ? 16 : 0, zoomedTo: null, lowRes: new Float32Array(0), timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 } } as T;
+      }
+      throw new Error(`unexpected ${req.type}`);
+    },
+  };
+}
+
+function withStudy() {
+  const dir = tempDir();
+  const folder = join(dir, 'scans');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'a.png'), 'pixels');
+  const engine = fakeEngine();
+  const handlers = createHandlers({ engine, chooseFolder: async () => null, dataDir: join(dir, 'data'), settings: { get: () => settings, set: async () => settings } });
+  return { dir, folder, a: join(folder, 'a.png'), engine, handlers };
+}
+
 describe('the interface channels validate their requests', () => {
-  it('rejects malformed measure, batch and review requests', async () => {
-    expect(await h().dispatch('measure:run', { path: '/a.png' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('measure:run', { path: '/a.png', anatomy: 'fetal-head', userCalibration: { p0: [0, 0], p1: [1, 1], mm: -2 } })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('batch:start', { folder: '', anatomy: 'fetal-head', out: '/o' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('batch:review', { out: '/o', decisions: [{ relative: 'a', frame: 0, decision: 'maybe' }] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('files:resolve', { paths: [] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-  });
-  it('says what to do when there is nothing to measure or no batch runner', async () => {
-    const r = await h().dispatch('measure:run', { path: '/a.png', anatomy: 'fetal-head' });
-    expect(r).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    expect(JSON.stringify(r)).toMatch(/segment the image first/);
-    expect(await h().dispatch('batch:start', { folder: '/in', anatomy: 'fetal-head', out: '/o' })).toMatchObject({ ok: false });
-    expect(await h().dispatch('files:resolve', { paths: ['/definitely/not/here'] })).toMatchObject({ ok: false, error: { code: 'not-found' } });
-  });
-  it('validates the object of segment and measure requests, and keeps masks per object', async () => {
-    expect(await h().dispatch('segment:run', { path: '/a.png', object: 0, prompt: { clicks: [] } })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('segment:run', { path: '/a.png', object: 1.5, prompt: { clicks: [] } })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await h().dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule', object: 'two' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    // a fake engine that segments a 4×4 square, so that object 2's mask is kept and object 3 has none
-    const mask = new Uint8Array(100);
-    for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) mask[y * 10 + x] = 1;
-    const handlers = createHandlers({
-      engine: {
-        call: async <T,>(req: { type: string }): Promise<T> => {
-          if (req.type === 'init') return { model: { name: 'm', version: '1', dir: '/m', license: null }, provider: { requested: 'cpu', active: 'cpu', attempts: [] }, threads: 1, anatomies: [] } as T;
-          if (req.type === 'open') return { path: '/a.png', frame: 0, frameCount: 1, width: 10, height: 10, format: 'png', pixels: new Uint8Array(100), calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] } } as T;
-          return { width: 10, height: 10, mask, polygons: [], score: 1, mode: 'box', empty: false, areaPixels: 16, lowRes: new Float32Array(4), timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 } } as T;
-        },
-      },
-      chooseFolder: async () => null,
-      settings: { get: () => settings, set: async () => settings },
-    });
-    expect(await handlers.dispatch('segment:run', { path: '/a.png', object: 2, prompt: { clicks: [], box: { x0: 1, y0: 1, x1: 7, y1: 7 } } })).toMatchObject({ ok: true });
-    expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule', object: 2 })).toMatchObject({ ok: true, value: { family: 'lesion' } });
-    expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule', object: 3 })).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    // without `object`, object 1 (the single-object path) is meant
-    expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  it('rejects malformed intents, study, export, batch and review requests', async () => {
+    const bad = [
+      ['study:intent', { path: '/a.png', intent: { type: 'erase-disk' } }],
+      ['study:intent', { path: '/a.png', intent: { type: 'automatic', object: 0, anatomy: 'fetal-head' } }],
+      ['study:intent', { path: '/a.png', intent: { type: 'automatic', object: 1.5, anatomy: 'fetal-head' } }],
+      ['study:intent', { path: '/a.png', intent: { type: 'calibrate', p0: [0, 0], p1: [1, 1], mm: -2 } }],
+      ['study:intent', { path: '/a.png', intent: { type: 'drag-caliper', object: 1, component: 1, key: 'hc', p0: [0, 0], p1: [Number.NaN, 1] } }],
+      ['study:open', { paths: [] }],
+      ['study:export', { scope: 'folder', dest: '/x', formats: ['pdf'] }],
+      ['batch:start', { folder: '', anatomy: 'fetal-head', out: '/o' }],
+      ['batch:review', { out: '/o', decisions: [{ relative: 'a', frame: 0, decision: 'maybe' }] }],
+    ] as const;
+    for (const [channel, request] of bad) expect(await h().dispatch(channel, request)).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
-  it("loads a batch's saved mask for measuring, with its record's score, and refuses a mask of another size", async () => {
+  it('answers typed codes the page can act on: no study yet, nothing found, a moved file, no measurement, a bad line', async () => {
+    expect(await h().dispatch('image:open', { path: '/a.png' })).toMatchObject({ ok: false, error: { code: 'no-study' } });
+    expect(await h().dispatch('study:open', { paths: ['/definitely/not/here'] })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await h().dispatch('batch:start', { folder: '/in', anatomy: 'fetal-head', out: '/o' })).toMatchObject({ ok: false });
+    const s = withStudy();
+    expect(await s.handlers.dispatch('study:open', { paths: [s.folder] })).toMatchObject({ ok: true, value: { resultsFolder: `${s.folder}-medus` } });
+    expect(await s.handlers.dispatch('image:open', { path: join(s.dir, 'elsewhere.png') })).toMatchObject({ ok: false, error: { code: 'no-study' } });
+    expect(await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'drag-caliper', object: 1, component: 1, key: 'longest-diameter', p0: [0, 0], p1: [3, 3] } })).toMatchObject({ ok: false, error: { code: 'prompt' } });
+    expect(await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'calibrate', p0: [2, 2], p1: [2, 2], mm: 10 } })).toMatchObject({ ok: false, error: { code: 'calibration' } });
+    // the file moved away after the folder was opened
+    writeFileSync(join(s.folder, 'b.png'), 'pixels');
+    await s.handlers.dispatch('study:open', { paths: [s.folder] });
+    rmSync(join(s.folder, 'b.png'));
+    expect(await s.handlers.dispatch('image:open', { path: join(s.folder, 'b.png') })).toMatchObject({ ok: false, error: { code: 'file-missing' } });
+  });
+
+  it('keeps masks and measurements per object, and measures in the same answer as it segments', async () => {
+    const s = withStudy();
+    await s.handlers.dispatch('study:open', { paths: [s.folder] });
+    await s.handlers.dispatch('image:open', { path: s.a });
+    await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'add-object' } });
+    await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'add-object' } });
+    const two = await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'set-box', object: 2, anatomy: 'thyroid-nodule', box: { x0: 1, y0: 1, x1: 7, y1: 7 } } });
+    expect(two.ok).toBe(true);
+    const state = (two as { value: ImageState }).value;
+    expect(state.objects.map((o) => o.id)).toEqual([1, 2, 3]);
+    expect(state.objects[1]!.measurement?.objects[0]?.pixelCount).toBe(16);
+    expect(state.objects[0]!.result).toBeNull();
+    expect(state.objects[2]!.measurement).toBeNull();
+    expect(state.review).toBe('segmented');
+    expect(s.engine.calls.filter((c) => c.type === 'segment')).toHaveLength(1);
+    // renaming is saved with the rest
+    const renamed = await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'rename', object: 2, name: '  Left lobe nodule ' } });
+    expect((renamed as { value: ImageState }).value.objects[1]!.name).toBe('Left lobe nodule');
+    const record = JSON.parse(readFileSync(join(`${s.folder}-medus`, 'a.json'), 'utf8')) as { study: { objects: Array<{ name: string | null }> } };
+    expect(record.study.objects.map((o) => o.name)).toEqual([null, 'Left lobe nodule', null]);
+  });
+
+  it('writes review.csv with the CSV library, neutralising formulas, tabs and carriage returns', async () => {
     const out = tempDir();
-    const maskFile = join(out, 'a_mask.png');
-    writeFileSync(join(out, 'a.json'), JSON.stringify({ score: 0.77, promptMode: 'box', zoomedTo: { x0: 1, y0: 1, x1: 9, y1: 9 } }));
-    const square = new Uint8Array(100);
-    for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) square[y * 10 + x] = 255;
-    const opened = (path: string, w: number, pixels: Uint8Array) => ({ path, frame: 0, frameCount: 1, width: w, height: 10, format: 'png', pixels, calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] } });
-    const handlers = createHandlers({
-      engine: {
-        call: async <T,>(req: { type: string; path?: string }): Promise<T> => {
-          if (req.type !== 'open') throw new Error('only opening files here');
-          if (req.path === maskFile) return opened(maskFile, 10, square) as T;
-          if (req.path === '/wide.png') return opened('/wide.png', 12, new Uint8Array(120)) as T;
-          if (req.path === '/a.png') return opened('/a.png', 10, new Uint8Array(100)) as T;
-          throw new Error(`cannot read ${req.path}`);
-        },
-      },
-      chooseFolder: async () => null,
-      settings: { get: () => settings, set: async () => settings },
-    });
-    const r = await handlers.dispatch('result:load', { path: '/a.png', object: 1, mask: maskFile });
-    expect(r).toMatchObject({ ok: true, value: { width: 10, height: 10, areaPixels: 16, score: 0.77, mode: 'batch · box', empty: false, zoomedTo: { x0: 1, y0: 1, x1: 9, y1: 9 } } });
-    if (r.ok) expect((r.value as { mask: Uint8Array }).mask[3 * 10 + 3]).toBe(1);
-    expect(await handlers.dispatch('measure:run', { path: '/a.png', anatomy: 'thyroid-nodule' })).toMatchObject({ ok: true });
-    expect(await handlers.dispatch('result:load', { path: '/wide.png', mask: maskFile })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringMatching(/image changed/) } });
-    expect(await handlers.dispatch('result:load', { path: '/a.png', mask: join(out, 'gone_mask.png') })).toMatchObject({ ok: false, error: { code: 'not-found', message: expect.stringMatching(/segment the image again/) } });
-    expect(await handlers.dispatch('result:load', { path: '/a.png' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    const r = await h().dispatch('batch:review', { out, decisions: [{ relative: '=HYPERLINK("x")', frame: 0, decision: 'accepted' }, { relative: '\tb.png', frame: 1, decision: 'rejected' }, { relative: 'c\r.png', frame: 0, decision: 'accepted' }] });
+    expect(r).toMatchObject({ ok: true });
+    const text = readFileSync(join(out, 'review.csv'), 'utf8');
+    expect(text.split('\n')[0]).toBe('file,frame,decision');
+    expect(text).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(text).toContain(`'\tb.png`);
+    expect(text).toContain('"c\r.png"');
   });
 
   it('computes an ellipsoid volume from two calibrated views and refuses one image or an uncalibrated view', async () => {

@@ -1,52 +1,100 @@
 // @vitest-environment happy-dom
 /// <reference lib="dom" />
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { Channel, EventMap, EventName, IpcResult, MeasureReply, MedusApi, OpenedImage, RequestOf, ResponseMap, SegmentReply } from '../electron/shared/ipc-contract';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HostCall } from '../electron/engine/client';
+import { EngineHostError } from '../electron/engine/client';
+import { maskPng } from '../electron/export/mask';
+import { createHandlers } from '../electron/main/handlers';
+import type { BatchReply, Channel, EventMap, EventName, IpcResult, MedusApi, RequestOf, ResponseMap, Settings } from '../electron/shared/ipc-contract';
 import { setApi } from '../renderer/src/api';
 import { handleKey } from '../renderer/src/keys';
 import { useBatch } from '../renderer/src/stores/batch';
 import { usePairing } from '../renderer/src/stores/pairing';
 import { useUi, validSuffix } from '../renderer/src/stores/ui';
 import { useWorkspace } from '../renderer/src/stores/workspace';
+import { tempDir } from './helpers/synth';
 
-/** A fake main side that records every request. */
-function fakeApi(over: Partial<{ [C in Channel]: (r: RequestOf<C>) => ResponseMap[C] }> = {}) {
+const W = 40;
+const H = 40;
+
+/** A filled ellipse mask, the fake model's answer. */
+function ellipse(cx: number, cy: number, rx: number, ry: number): Uint8Array {
+  const m = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1) m[y * W + x] = 1;
+  return m;
+}
+
+/**
+ * The page against the real main-side handlers and study model, with a fake engine host in place
+ * of the model: a box gives the ellipse inside it, clicks one around the first click (smaller
+ * with a negative click), automatic mode a centred ellipse scaled by `engine.scale`.
+ */
+function fakeMain(options: { calibrated?: string[] } = {}) {
+  const dir = tempDir();
+  const folder = join(dir, 'f');
+  mkdirSync(folder);
+  for (const n of ['a.png', 'b.png', 'broken.png']) writeFileSync(join(folder, n), 'pixels');
+  const calibrated = options.calibrated ?? ['a.png', 'b.png'];
+  writeFileSync(join(folder, 'pixel_size.csv'), ['filename,pixel size(mm)', ...calibrated.map((n) => `${n},0.5`)].join('\n') + '\n');
   const calls: Array<{ channel: Channel; request: unknown }> = [];
-  const listeners = new Map<string, Array<(p: unknown) => void>>();
-  const image: OpenedImage = { path: '/f/a.png', frame: 0, frameCount: 1, width: 10, height: 10, format: 'png', pixels: new Uint8Array(100), calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] } };
-  const seg = (mode: string): SegmentReply => ({ width: 10, height: 10, mask: new Uint8Array(100).fill(1), polygons: [], score: 0.9, mode, empty: false, areaPixels: 100, zoomedTo: null, lowRes: new Float32Array(4), timings: { encodeMs: 1, decodeMs: 1, postprocessMs: 1 } });
-  const measure: MeasureReply = { family: 'fetal-head', calibrated: true, calibration: { source: 'sidecar-csv', mmPerPixelX: 0.1, mmPerPixelY: 0.1, notes: [] }, warnings: [], objects: [{ id: 1, pixelCount: 100, boundingBox: [0, 0, 9, 9], centroid: [5, 5], measurements: [{ key: 'ofd', label: 'OFD', value: 1, unit: 'mm' }, { key: 'bpd', label: 'BPD', value: 0.8, unit: 'mm' }, { key: 'hc', label: 'HC', value: 2.8, unit: 'mm' }], calipers: [{ key: 'ofd', label: 'OFD', p0: [0, 5], p1: [10, 5] }, { key: 'bpd', label: 'BPD', p0: [5, 1], p1: [5, 9] }] }] };
-  const base: { [C in Channel]?: (r: RequestOf<C>) => ResponseMap[C] } = {
-    'engine:info': () => ({ model: { name: 'm', version: '1', dir: '/m', license: null }, provider: { requested: 'cpu', active: 'cpu', attempts: [] }, threads: 1, anatomies: ['fetal-head', 'thyroid-nodule'] }),
-    'folder:choose': () => '/f',
-    'folder:list': () => [{ path: '/f/a.png', name: 'a.png' }, { path: '/f/b.png', name: 'b.png' }],
-    'image:open': (r) => ({ ...image, path: r.path }),
-    'segment:run': (r) => seg(r.prompt.box ? 'box' : r.prompt.clicks.length ? 'clicks' : 'automatic'),
-    'measure:run': () => measure,
-    'batch:start': () => {
-      for (const l of listeners.get('batch:progress') ?? []) l({ done: 1, total: 2, failed: 0, skipped: 0, imagesPerSecond: 2, etaSeconds: 0.5, current: 'a.png' });
-      return { total: 2, processed: 2, skipped: 0, cancelled: false, failed: [], outputs: { folder: '/o', csv: '/o/results.csv', coco: '/o/coco.json', journal: '/o/j' }, rows: [] };
+  const hostCalls: HostCall[] = [];
+  const state = { scale: 1 };
+  const engine = {
+    call: async <T,>(req: HostCall): Promise<T> => {
+      hostCalls.push(req);
+      if (req.type === 'init') return { model: { name: 'm', version: '1', dir: '/m', license: null }, provider: { requested: 'cpu', active: 'cpu', attempts: [] }, threads: 1, anatomies: ['fetal-head', 'thyroid-nodule', 'breast-lesion'] } as T;
+      if (req.type === 'open') {
+        if (req.path.endsWith('broken.png')) throw new EngineHostError('image', `${req.path}: not an image`);
+        return { path: req.path, frame: 0, frameCount: 1, width: W, height: H, format: 'png', pixels: new Uint8Array(W * H), calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] }, regions: [], details: {} } as T;
+      }
+      if (req.type === 'segment') {
+        const p = req.prompt;
+        let mask: Uint8Array;
+        let mode: string;
+        if (p.box && !p.clicks.length) {
+          mask = ellipse((p.box.x0 + p.box.x1) / 2, (p.box.y0 + p.box.y1) / 2, (p.box.x1 - p.box.x0) / 2, (p.box.y1 - p.box.y0) / 2);
+          mode = 'box';
+        } else if (p.clicks.length) {
+          const c = p.clicks.find((x) => x.label === 'positive') ?? { x: 20, y: 20 };
+          const r = p.clicks.some((x) => x.label === 'negative') ? 6 : 9;
+          mask = ellipse(c.x, c.y, r, r * 0.8);
+          mode = 'clicks';
+        } else {
+          mask = ellipse(20, 20, 12 * state.scale, 8 * state.scale);
+          mode = 'automatic';
+        }
+        return { width: W, height: H, mask, polygons: [], score: 0.9, mode, empty: false, areaPixels: mask.reduce((a, b) => a + b, 0), zoomedTo: null, lowRes: new Float32Array(4), timings: { encodeMs: 1, decodeMs: 1, postprocessMs: 1 } } as T;
+      }
+      throw new Error(`unexpected ${req.type}`);
     },
-    'batch:review': () => '/o/review.csv',
-    'measure:volume': (r) => {
-      const L = r.longitudinal.longest;
-      const W = r.transverse.longest;
-      const H = (r.transverse.ap + r.longitudinal.ap) / 2;
-      return { mL: (0.524 * L * W * H) / 1000, mm3: 0.524 * L * W * H, lengthMm: L, widthMm: W, heightMm: H, formula: 'f', convention: 'c', warnings: [] };
-    },
-    ...over,
   };
+  const listeners = new Map<string, Array<(p: unknown) => void>>();
+  let settings: Settings = { provider: 'cpu', threads: 1, modelDir: '/m', zoom: true };
+  const batchReply: BatchReply = { total: 2, processed: 2, skipped: 0, cancelled: false, failed: [], outputs: { folder: '/o', csv: '/o/results.csv', coco: '/o/coco.json', journal: '/o/j' }, rows: [] };
+  const handlers = createHandlers({
+    engine,
+    dataDir: join(dir, 'data'),
+    chooseFolder: async () => folder,
+    settings: { get: () => settings, set: async (x) => (settings = { ...settings, ...x }) },
+    emit: (event, payload) => {
+      for (const l of listeners.get(event) ?? []) l(payload);
+    },
+    batch: {
+      run: async (_o, onProgress) => {
+        onProgress({ done: 1, total: 2, failed: 0, skipped: 0, imagesPerSecond: 2, etaSeconds: 0.5, current: 'a.png' });
+        return batchReply;
+      },
+    },
+  });
   const api: MedusApi = {
     async invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<IpcResult<ResponseMap[C]>> {
       calls.push({ channel, request });
-      const fn = base[channel] as ((r: RequestOf<C>) => ResponseMap[C]) | undefined;
-      if (!fn) return { ok: false, error: { code: 'unknown-channel', message: channel } };
-      try {
-        return { ok: true, value: fn(request) };
-      } catch (e) {
-        return { ok: false, error: { code: 'image', message: (e as Error).message } };
-      }
+      // batch:review would write to /o: answer it here
+      if (channel === 'batch:review') return { ok: true, value: '/o/review.csv' as ResponseMap[C] };
+      return (await handlers.dispatch(channel, request)) as IpcResult<ResponseMap[C]>;
     },
     on<E extends EventName>(event: E, l: (p: EventMap[E]) => void) {
       listeners.set(event, [...(listeners.get(event) ?? []), l as (p: unknown) => void]);
@@ -54,7 +102,8 @@ function fakeApi(over: Partial<{ [C in Channel]: (r: RequestOf<C>) => ResponseMa
     },
   };
   setApi(api);
-  return { calls };
+  const segments = () => hostCalls.filter((c): c is Extract<HostCall, { type: 'segment' }> => c.type === 'segment');
+  return { calls, segments, folder, dir, engine: state, a: join(folder, 'a.png'), b: join(folder, 'b.png') };
 }
 
 const key = (k: string, extra: Partial<KeyboardEventInit> = {}) => new KeyboardEvent('keydown', { key: k, ...extra });
@@ -62,85 +111,139 @@ const key = (k: string, extra: Partial<KeyboardEventInit> = {}) => new KeyboardE
 describe('workspace store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
-  it('opens a folder, segments automatically, measures, and undoes/redoes every prompt', async () => {
-    const { calls } = fakeApi();
+  it('opens a folder, segments automatically, measures in the same answer, and undoes/redoes every prompt', async () => {
+    const m = fakeMain();
     const ws = useWorkspace();
     await ws.start();
     await ws.openFolder();
-    expect(ws.current).toBe('/f/a.png');
+    expect(ws.current).toBe(m.a);
+    expect(ws.resultsFolder).toBe(`${m.folder}-medus`);
     await ws.automatic();
     expect(ws.result?.mode).toBe('automatic');
-    expect(ws.states['/f/a.png']).toBe('segmented');
+    expect(ws.states[m.a]).toBe('segmented');
     expect(ws.measurement?.calibrated).toBe(true);
-    await ws.addClick(5, 5, 'negative');
-    const last = calls.filter((c) => c.channel === 'segment:run').at(-1)!.request as RequestOf<'segment:run'>;
-    expect(last.prompt.clicks).toEqual([{ x: 5, y: 5, label: 'negative' }]);
+    expect(ws.calibrationSource).toBe('sidecar-csv');
+    expect(m.calls.some((c) => (c.channel as string) === 'measure:run')).toBe(false); // one round trip
+    await ws.addClick(20, 20, 'negative');
+    const last = m.segments().at(-1)!;
+    expect(last.prompt.clicks).toEqual([{ x: 20, y: 20, label: 'negative' }]);
     expect(last.prompt.previousMask).toBeInstanceOf(Float32Array);
     await ws.undoLast();
     expect(ws.result?.mode).toBe('automatic');
     await ws.redoLast();
     expect(ws.result?.mode).toBe('clicks');
-    ws.clear();
+    await ws.clear();
     expect(ws.result).toBeNull();
     await ws.undoLast();
     expect(ws.result?.mode).toBe('clicks');
+    expect(m.segments()).toHaveLength(2); // undo and redo do not segment again
   });
 
-  it('marks a dragged caliper as edited and recomputes HC from the edited diameters', async () => {
-    fakeApi();
+  it('keeps the result when the user goes to another image and back, and after a fresh start', async () => {
+    const m = fakeMain();
     const ws = useWorkspace();
     await ws.openFolder();
     await ws.automatic();
-    ws.moveCaliper(1, 'ofd', 1, [20, 5]);
+    const hc = ws.shownMeasurements(1).find((x) => x.key === 'hc')!.value;
+    await ws.step(1);
+    expect(ws.current).toBe(m.b);
+    expect(ws.result).toBeNull();
+    await ws.step(-1);
+    expect(ws.shownMeasurements(1).find((x) => x.key === 'hc')!.value).toBe(hc);
+    expect(ws.states[m.a]).toBe('segmented');
+    // a fresh page (new store) on the same folder shows the saved result without segmenting
+    setActivePinia(createPinia());
+    const before = m.segments().length;
+    const ws2 = useWorkspace();
+    await ws2.openFolder();
+    expect(ws2.states[m.a]).toBe('segmented');
+    expect(ws2.shownMeasurements(1).find((x) => x.key === 'hc')!.value).toBeCloseTo(hc, 9);
+    expect(ws2.state?.restored).toBe(true);
+    expect(m.segments().length).toBe(before);
+  });
+
+  it('shows a dragged caliper at once, has main recompute OFD, HC and GA on release, and undoes the drag alone', async () => {
+    fakeMain();
+    const ws = useWorkspace();
+    await ws.openFolder();
+    await ws.automatic();
+    const before = ws.shownMeasurements(1);
+    const ofdLine = ws.caliperLines(1).find((l) => l.key === 'ofd')!;
+    ws.moveCaliper(1, 'ofd', 1, [ofdLine.p1[0] - 4, ofdLine.p1[1]]);
+    expect(ws.caliperLines(1).find((l) => l.key === 'ofd')!.edited).toBe(true); // drawn where the mouse is
+    await ws.commitCaliper();
     const shown = ws.shownMeasurements(1);
-    const ofd = shown.find((m) => m.key === 'ofd')!;
-    expect(ofd.edited).toBe(true);
-    expect(ofd.value).toBeCloseTo(2);
-    expect(shown.find((m) => m.key === 'hc')!.edited).toBe(true);
-    expect(shown.find((m) => m.key === 'bpd')!.edited).toBe(false);
-    ws.resetEdits();
-    expect(ws.shownMeasurements(1).every((m) => !m.edited)).toBe(true);
+    expect(shown.find((x) => x.key === 'ofd')!.edited).toBe(true);
+    expect(shown.find((x) => x.key === 'hc')!.edited).toBe(true);
+    expect(shown.find((x) => x.key === 'hc')!.value).toBeLessThan(before.find((x) => x.key === 'hc')!.value);
+    expect(shown.find((x) => x.key === 'bpd')!.edited).toBe(false);
+    expect(ws.obj.edited).toBe(true);
+    await ws.undoLast();
+    expect(ws.shownMeasurements(1).every((x) => !x.edited)).toBe(true);
+    expect(ws.result?.mode).toBe('automatic'); // the prompt before the drag is kept
+    await ws.redoLast();
+    await ws.resetEdits();
+    expect(ws.shownMeasurements(1).every((x) => !x.edited)).toBe(true);
   });
 
-  it('sends a drawn calibration line with its length to be measured, and refuses a bad length', async () => {
-    const { calls } = fakeApi();
+  it('sends a drawn calibration line with its length, shows it from main, and refuses a bad length', async () => {
+    const m = fakeMain({ calibrated: [] });
     const ws = useWorkspace();
     await ws.openFolder();
     await ws.automatic();
+    expect(ws.measurement?.calibrated).toBe(false);
     ws.calLine = { p0: [0, 0], p1: [0, 8] };
     await ws.applyCalibration(-1);
     expect(ws.measureError?.next).toMatch(/millimetres|distance/);
     await ws.applyCalibration(4);
-    const req = calls.filter((c) => c.channel === 'measure:run').at(-1)!.request as RequestOf<'measure:run'>;
-    expect(req.userCalibration).toEqual({ p0: [0, 0], p1: [0, 8], mm: 4 });
+    const req = m.calls.filter((c) => c.channel === 'study:intent').at(-1)!.request as RequestOf<'study:intent'>;
+    expect(req.intent).toEqual({ type: 'calibrate', p0: [0, 0], p1: [0, 8], mm: 4 });
+    expect(ws.calLine).toBeNull();
+    expect(ws.userCal).toEqual({ p0: [0, 0], p1: [0, 8], mm: 4 });
+    expect(ws.spacing).toEqual({ x: 0.5, y: 0.5 });
+    expect(ws.measurement?.calibration.source).toBe('user-drawn');
   });
 
-  it('shows an unreadable file where it happened, with what to do next, and marks it', async () => {
-    fakeApi({ 'image:open': () => { throw new Error('not an image'); } });
+  it('shows an unreadable file where it happened, with what to do next by its code, and marks it', async () => {
+    const m = fakeMain();
     const ws = useWorkspace();
     await ws.openFolder();
-    expect(ws.states['/f/a.png']).toBe('error');
-    expect(ws.error?.message).toMatch(/a\.png cannot be opened/);
+    await ws.openFile(join(m.folder, 'broken.png'), 0);
+    expect(ws.states[join(m.folder, 'broken.png')]).toBe('error');
+    expect(ws.error?.message).toMatch(/broken\.png cannot be opened/);
     expect(ws.error?.next).toMatch(/next image/);
   });
 
-  it('filters and sorts the file list by state', async () => {
-    fakeApi();
+  it('filters and sorts the file list by state, and marks an image reviewed on main', async () => {
+    const m = fakeMain();
     const ws = useWorkspace();
     await ws.openFolder();
-    ws.states['/f/b.png'] = 'reviewed';
+    await ws.step(1);
+    await ws.markReviewed();
+    expect(ws.states[m.b]).toBe('reviewed');
     ws.stateFilter = 'reviewed';
     expect(ws.visibleFiles.map((f) => f.name)).toEqual(['b.png']);
     ws.stateFilter = 'all';
     ws.filter = 'a.';
     expect(ws.visibleFiles.map((f) => f.name)).toEqual(['a.png']);
   });
+
+  it('exports the current image and the folder with the batch writers', async () => {
+    const m = fakeMain();
+    const ws = useWorkspace();
+    await ws.openFolder();
+    await ws.automatic();
+    await ws.exportResults('folder', ['csv', 'json', 'masks'], join(m.dir, 'export'));
+    expect(ws.exported?.count).toBe(3);
+    await ws.exportResults('image', ['overlays'], join(m.dir, 'export2'));
+    expect(ws.exported?.count).toBe(1);
+  });
 });
 
 describe('keyboard', () => {
   beforeEach(() => setActivePinia(createPinia()));
   it('switches presets, tools, images and opens the shortcut sheet', async () => {
-    fakeApi();
+    const m = fakeMain();
     const ws = useWorkspace();
     const ui = useUi();
     await ws.start();
@@ -151,8 +254,7 @@ describe('keyboard', () => {
     handleKey(key('b'), ctx);
     expect(ws.tool).toBe('box');
     handleKey(key('ArrowDown'), ctx);
-    await new Promise((r) => setTimeout(r, 0));
-    expect(ws.current).toBe('/f/b.png');
+    await vi.waitFor(() => expect(ws.current).toBe(m.b));
     handleKey(key('?'), ctx);
     expect(ui.shortcuts).toBe(true);
     handleKey(key('Escape'), ctx);
@@ -165,7 +267,7 @@ describe('keyboard', () => {
 describe('batch store', () => {
   beforeEach(() => setActivePinia(createPinia()));
   it('follows progress events, keeps decisions and exports them', async () => {
-    const { calls } = fakeApi();
+    const { calls } = fakeMain();
     const b = useBatch();
     await b.start();
     expect(b.error?.message).toMatch(/input folder/);
@@ -182,56 +284,45 @@ describe('batch store', () => {
     expect(req.decisions).toEqual([{ relative: 'a.png', frame: 0, decision: 'accepted' }, { relative: 'b.png', frame: 0, decision: 'rejected' }]);
   });
 
-  it("shows a batch's saved mask instead of segmenting again, and a click then starts a fresh answer", async () => {
-    const saved: SegmentReply = { width: 10, height: 10, mask: new Uint8Array(100).fill(1), polygons: [], score: 0.8, mode: 'batch · box', empty: false, areaPixels: 100, zoomedTo: null, lowRes: new Float32Array(0), timings: { encodeMs: 0, decodeMs: 0, postprocessMs: 0 } };
-    const { calls } = fakeApi({ 'result:load': () => saved });
+  it("shows a batch's saved result instead of segmenting again, and a click then starts a fresh answer", async () => {
+    const m = fakeMain();
+    // a batch's output for a.png: its mask and record, as medus batch writes them
+    const out = join(m.dir, 'batch-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'a_mask.png'), await maskPng(ellipse(20, 20, 10, 7), W, H));
+    const calibration = { source: 'sidecar-csv', mmPerPixelX: 0.5, mmPerPixelY: 0.5, notes: [] };
+    writeFileSync(join(out, 'a.json'), JSON.stringify({ file: m.a, relative: 'a.png', frame: 0, frames: 1, width: W, height: H, anatomy: 'thyroid-nodule', promptMode: 'box', zoomedTo: null, model: { name: 'm', version: '1' }, provider: 'cpu', score: 0.8, empty: false, calibration, measurement: { family: 'lesion', calibrated: true, calibrationSource: 'sidecar-csv', mmPerPixel: { x: 0.5, y: 0.5 }, objects: [], warnings: [] }, polygons: [], outputs: { mask: 'a_mask.png', json: 'a.json' } }));
     const ws = useWorkspace();
     await ws.start();
-    await ws.openFolder();
-    await ws.showSavedResult('/o/a_mask.png');
-    expect(calls.filter((c) => c.channel === 'segment:run')).toHaveLength(0);
-    const req = calls.find((c) => c.channel === 'result:load')!.request as RequestOf<'result:load'>;
-    expect(req).toMatchObject({ path: '/f/a.png', frame: 0, object: 1, mask: '/o/a_mask.png' });
+    await ws.openPaths([m.folder], out);
+    expect(m.segments()).toHaveLength(0);
+    expect(ws.resultsFolder).toBe(out);
     expect(ws.result?.mode).toBe('batch · box');
-    expect(ws.measurement).not.toBeNull();
-    await ws.addClick(3, 3, 'positive');
-    const click = calls.filter((c) => c.channel === 'segment:run').at(-1)!.request as RequestOf<'segment:run'>;
-    expect(click.prompt.previousMask).toBeUndefined(); // no saved logits to refine
+    expect(ws.anatomy).toBe('thyroid-nodule');
+    expect(ws.measurement?.family).toBe('lesion');
+    await ws.addClick(20, 20, 'positive');
+    expect(m.segments().at(-1)!.prompt.previousMask).toBeUndefined(); // no saved logits to refine
   });
 
-  it('segments again, saying why, when the saved mask cannot be used', async () => {
-    const { calls } = fakeApi({ 'result:load': () => { throw new Error('the image changed after the batch ran'); } });
+  it('says why when the saved result cannot be shown, and the image can be segmented again', async () => {
+    const m = fakeMain();
+    const out = join(m.dir, 'batch-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'a_mask.png'), await maskPng(new Uint8Array(12 * 12), 12, 12)); // another size: the image changed
+    writeFileSync(join(out, 'a.json'), JSON.stringify({ file: m.a, relative: 'a.png', frame: 0, frames: 1, width: 12, height: 12, anatomy: 'fetal-head', promptMode: 'automatic', zoomedTo: null, model: { name: 'm', version: '1' }, provider: 'cpu', score: 0.8, empty: false, calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] }, measurement: { family: 'fetal-head', calibrated: false, calibrationSource: 'uncalibrated', mmPerPixel: null, objects: [], warnings: [] }, polygons: [], outputs: { mask: 'a_mask.png', json: 'a.json' } }));
     const ws = useWorkspace();
-    await ws.start();
-    await ws.openFolder();
-    await ws.showSavedResult('/o/a_mask.png');
-    expect(calls.filter((c) => c.channel === 'segment:run')).toHaveLength(1);
+    await ws.openPaths([m.folder], out);
+    expect(ws.error?.message).toMatch(/image changed/);
+    await ws.automatic();
     expect(ws.result?.mode).toBe('automatic');
-    expect(ws.error?.message).toMatch(/saved mask could not be shown: the image changed/);
   });
 });
-
-/** A lesion measurement (mm when a calibration is given) whose diameters scale with `k`. */
-function lesion(k: number, source: 'sidecar-csv' | 'user-drawn' | 'uncalibrated' = 'user-drawn'): MeasureReply {
-  const cal = source !== 'uncalibrated';
-  const unit = cal ? 'mm' : 'px';
-  return {
-    family: 'lesion',
-    calibrated: cal,
-    calibration: { source, mmPerPixelX: cal ? 0.1 : null, mmPerPixelY: cal ? 0.1 : null, notes: [] },
-    warnings: [],
-    objects: [
-      { id: 1, pixelCount: 10, boundingBox: [0, 0, 1, 1], centroid: [0, 0], measurements: [{ key: 'longest-diameter', label: 'L', value: 1, unit }, { key: 'perpendicular-diameter', label: 'P', value: 1, unit }, { key: 'anteroposterior', label: 'AP', value: 1, unit }], calipers: [] },
-      { id: 2, pixelCount: 90, boundingBox: [0, 0, 9, 9], centroid: [5, 5], measurements: [{ key: 'longest-diameter', label: 'L', value: 20 * k, unit }, { key: 'perpendicular-diameter', label: 'P', value: 12 * k, unit }, { key: 'anteroposterior', label: 'AP', value: 10 * k, unit }], calipers: [] },
-    ],
-  };
-}
 
 describe('several objects per image', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('adds, selects, renames and deletes objects; prompts, undo and measuring go to the selected one', async () => {
-    const { calls } = fakeApi();
+    fakeMain();
     const ws = useWorkspace();
     await ws.openFolder();
     ws.anatomy = 'thyroid-nodule';
@@ -241,65 +332,58 @@ describe('several objects per image', () => {
     await ws.automatic();
     expect(ws.objects[0]!.result?.mode).toBe('automatic');
 
-    expect(ws.addObject()).toBe(2);
+    expect(await ws.addObject()).toBe(2);
     expect(ws.active).toBe(2);
     expect(ws.objectName(2)).toBe('Nodule 2');
     expect(ws.objectColour(2)).not.toBe(ws.objectColour(1));
     expect(ws.result).toBeNull(); // the new object starts empty
     expect(ws.canUndo).toBe(false);
-    await ws.setBox({ x0: 1, y0: 1, x1: 5, y1: 5 }, false);
-    await ws.addClick(3, 3, 'positive');
-    const seg = calls.filter((c) => c.channel === 'segment:run').at(-1)!.request as RequestOf<'segment:run'>;
-    expect(seg.object).toBe(2);
-    expect((calls.filter((c) => c.channel === 'measure:run').at(-1)!.request as RequestOf<'measure:run'>).object).toBe(2);
-    expect(ws.result?.mode).toBe('box');
+    await ws.setBox({ x0: 4, y0: 4, x1: 16, y1: 14 }, false);
+    await ws.addClick(10, 9, 'positive');
+    expect(ws.result?.mode).toBe('clicks');
+    expect(ws.measurement?.family).toBe('lesion');
 
     // undo is per object: object 2 steps back, object 1 keeps its answer
     await ws.undoLast();
     expect(ws.prompt.clicks).toEqual([]);
-    expect(ws.prompt.box).toEqual({ x0: 1, y0: 1, x1: 5, y1: 5 });
+    expect(ws.prompt.box).toEqual({ x0: 4, y0: 4, x1: 16, y1: 14 });
     expect(ws.objects[0]!.result?.mode).toBe('automatic');
     ws.selectObject(1);
     expect(ws.prompt.auto).toBe(true);
-    expect(ws.undo.length).toBe(1);
+    expect(ws.canUndo).toBe(true);
     await ws.undoLast();
     expect(ws.result).toBeNull();
     expect(ws.objects[1]!.result?.mode).toBe('box');
     await ws.redoLast();
     expect(ws.result?.mode).toBe('automatic');
 
-    ws.renameObject(2, '  Left lobe  ');
+    await ws.renameObject(2, '  Left lobe  ');
     expect(ws.objectName(2)).toBe('Left lobe');
-    ws.renameObject(2, '');
+    await ws.renameObject(2, '');
     expect(ws.objectName(2)).toBe('Nodule 2');
 
     ws.selectObject(2);
-    ws.deleteObject(2);
+    await ws.deleteObject(2);
     expect(ws.objects.map((o) => o.id)).toEqual([1]);
     expect(ws.active).toBe(1);
-    expect(ws.addObject()).toBe(3); // numbers are not reused, so names stay unique
-    ws.deleteObject(3);
-    ws.deleteObject(1); // the last object is cleared, not removed
+    expect(await ws.addObject()).toBe(3); // numbers are not reused, so names stay unique
+    await ws.deleteObject(3);
+    await ws.deleteObject(1); // the last object is cleared, not removed
     expect(ws.objects.length).toBe(1);
     expect(ws.result).toBeNull();
-
-    // opening another image starts again from one object
-    ws.addObject();
-    await ws.step(1);
-    expect(ws.objects.map((o) => o.id)).toEqual([1]);
   });
 
   it('adds an object with M and deletes the selected one with Shift+Delete', async () => {
-    fakeApi();
+    fakeMain();
     const ws = useWorkspace();
     const ui = useUi();
     await ws.openFolder();
     const ctx = { ws, ui, presets: [] };
     handleKey(key('m'), ctx);
-    expect(ws.objects.length).toBe(2);
+    await vi.waitFor(() => expect(ws.objects.length).toBe(2));
     expect(ws.active).toBe(2);
     handleKey(key('Delete', { shiftKey: true }), ctx);
-    expect(ws.objects.length).toBe(1);
+    await vi.waitFor(() => expect(ws.objects.length).toBe(1));
   });
 });
 
@@ -310,56 +394,53 @@ describe('volume from two views', () => {
     const ws = useWorkspace();
     const pair = usePairing();
     if (ws.current !== file) await ws.openFile(file, 0);
-    ws.anatomy = 'thyroid-nodule';
+    await ws.setAnatomy('thyroid-nodule');
     await ws.automatic();
     expect(ws.measurement?.family).toBe('lesion');
     await pair.set(kind);
   }
 
   it('takes L from the longitudinal view, W from the transverse view and AP from both, computed on main', async () => {
-    let next = lesion(1);
-    const { calls } = fakeApi({ 'measure:run': () => next });
+    const m = fakeMain();
+    const ws = useWorkspace();
+    await ws.openFolder();
     const pair = usePairing();
-    await setView('/f/a.png', 'transverse');
-    expect(pair.transverse?.longest).toBe(20); // the largest region of the object
+    await setView(m.a, 'transverse');
+    const t = pair.transverse!;
+    expect(t.longest).toBeGreaterThan(0);
     expect(pair.volume).toBeNull(); // never from one view
     expect(pair.pairing).toMatchObject({ ok: false, code: 'missing' });
-    expect(calls.some((c) => c.channel === 'measure:volume')).toBe(false);
-    next = lesion(1.5);
-    await setView('/f/b.png', 'longitudinal');
-    const req = calls.find((c) => c.channel === 'measure:volume')!.request as RequestOf<'measure:volume'>;
-    expect(req.transverse.path).toBe('/f/a.png');
-    expect(req.longitudinal.path).toBe('/f/b.png');
-    expect(pair.pairing).toMatchObject({ ok: true, lengthMm: 30, widthMm: 20, heightMm: 12.5 });
-    expect(pair.volume?.mL).toBeCloseTo((0.524 * 30 * 20 * 12.5) / 1000);
+    expect(m.calls.some((c) => c.channel === 'measure:volume')).toBe(false);
+    m.engine.scale = 1.5;
+    await setView(m.b, 'longitudinal');
+    const l = pair.longitudinal!;
+    expect(l.longest).toBeGreaterThan(t.longest);
+    const req = m.calls.find((c) => c.channel === 'measure:volume')!.request as RequestOf<'measure:volume'>;
+    expect(req.transverse.path).toBe(m.a);
+    expect(req.longitudinal.path).toBe(m.b);
+    expect(pair.pairing).toMatchObject({ ok: true, lengthMm: l.longest, widthMm: t.longest });
+    expect(pair.volume?.mL).toBeCloseTo((0.524 * l.longest * t.longest * ((t.ap + l.ap) / 2)) / 1000, 6);
   });
 
-  it('refuses a volume from an uncalibrated view or from one image, and warns on different calibration sources', async () => {
-    let next = lesion(1, 'uncalibrated');
-    fakeApi({ 'measure:run': () => next });
+  it('refuses a volume from an uncalibrated view or from one image', async () => {
+    const m = fakeMain({ calibrated: ['b.png'] });
+    const ws = useWorkspace();
+    await ws.openFolder();
     const pair = usePairing();
-    await setView('/f/a.png', 'transverse');
-    next = lesion(1);
-    await setView('/f/b.png', 'longitudinal');
+    await setView(m.a, 'transverse');
+    await setView(m.b, 'longitudinal');
     expect(pair.pairing).toMatchObject({ ok: false, code: 'uncalibrated' });
     expect(pair.volume).toBeNull();
-
     // both views on the same image
-    await setView('/f/b.png', 'transverse');
+    await setView(m.b, 'transverse');
     expect(pair.pairing).toMatchObject({ ok: false, code: 'same-image' });
     expect(pair.volume).toBeNull();
-
-    // calibrated differently: a volume, with a warning
-    next = lesion(1, 'sidecar-csv');
-    await setView('/f/a.png', 'transverse');
-    expect(pair.pairing).toMatchObject({ ok: true, warningCodes: ['calibration-differs'] });
-    expect(pair.volume?.mL).toBeGreaterThan(0);
     pair.clear();
     expect(pair.transverse).toBeNull();
   });
 
   it('explains when the object has no lesion measurement, and offers pairing only for lesion presets', async () => {
-    fakeApi();
+    fakeMain();
     const ws = useWorkspace();
     const pair = usePairing();
     await ws.openFolder();
@@ -380,7 +461,7 @@ describe('output defaults', () => {
   });
 
   it('names the batch output beside the input with the chosen suffix, sets overlays, and persists both', () => {
-    fakeApi();
+    fakeMain();
     const ui = useUi();
     expect(ui.setOutputDefaults('/evil', false)).toBe(false);
     expect(ui.outSuffix).toBe('-medus');

@@ -5,6 +5,7 @@
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileError } from '../files/errors';
 
 export const JOURNAL = 'medus-batch.jsonl';
 
@@ -47,7 +48,7 @@ export class Journal {
     const first = JSON.parse(lines[0]!) as JobHeader;
     const same = first.kind === header.kind && first.anatomy === header.anatomy && first.model === header.model && first.prompts === header.prompts && String(first.frames) === String(header.frames);
     if (!same) {
-      throw new Error(`the output folder holds a different batch job (${first.anatomy}, ${first.model}); choose another --out to keep both`);
+      throw new FileError('output-exists', `the output folder holds a different batch job (${first.anatomy}, ${first.model}); choose another --out to keep both`);
     }
     for (const l of lines.slice(1)) {
       try {

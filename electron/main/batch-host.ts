@@ -5,6 +5,7 @@
  */
 import type { Settings } from '../shared/ipc-contract';
 import { createBatchRunner } from './batch-runner';
+import { errorCode } from './error-codes';
 import type { BatchDeps } from './handlers';
 
 type Options = Parameters<BatchDeps['run']>[0];
@@ -27,7 +28,7 @@ export function serveBatch(port: ParentPort, runner: BatchDeps, setSettings: (s:
     cancelled = false;
     runner.run(data.options, (p) => port.postMessage({ type: 'progress', id: data.id, progress: p }), () => cancelled).then(
       (reply) => port.postMessage({ type: 'done', id: data.id, reply }),
-      (err: unknown) => port.postMessage({ type: 'failed', id: data.id, message: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => port.postMessage({ type: 'failed', id: data.id, code: errorCode(err), message: err instanceof Error ? err.message : String(err) }),
     );
   });
 }

@@ -1,5 +1,6 @@
 /** Main's side of the batch utilityProcess: the same `BatchDeps` the handlers use, over messages. */
-import type { BatchProgressEvent, BatchReply, Settings } from '../shared/ipc-contract';
+import type { BatchProgressEvent, BatchReply, ErrorCode, Settings } from '../shared/ipc-contract';
+import { CodedError } from './error-codes';
 import type { BatchDeps } from './handlers';
 
 export interface ProcessPort {
@@ -7,7 +8,7 @@ export interface ProcessPort {
   on(event: 'message', listener: (message: unknown) => void): void;
 }
 
-type Out = { type: 'progress'; id: number; progress: BatchProgressEvent } | { type: 'done'; id: number; reply: BatchReply } | { type: 'failed'; id: number; message: string };
+type Out = { type: 'progress'; id: number; progress: BatchProgressEvent } | { type: 'done'; id: number; reply: BatchReply } | { type: 'failed'; id: number; code?: ErrorCode; message: string };
 
 export function createBatchProxy(port: ProcessPort, settings: { get(): Settings }, dataDir?: string): BatchDeps {
   let next = 1;
@@ -21,7 +22,7 @@ export function createBatchProxy(port: ProcessPort, settings: { get(): Settings 
       clearInterval(r.timer);
       running.delete(m.id);
       if (m.type === 'done') r.resolve(m.reply);
-      else r.reject(new Error(m.message));
+      else r.reject(new CodedError(m.code ?? 'internal', m.message));
     }
   });
   return {

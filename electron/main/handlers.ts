@@ -8,8 +8,6 @@ import { join, resolve } from 'node:path';
 import { CalibrationResolver } from '../calibration/resolve';
 import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
 import type { HostCall } from '../engine/client';
-import { EngineHostError } from '../engine/client';
-import { FileError } from '../files/errors';
 import { ellipsoidVolume } from '../measurement/measure';
 import { pairVolume, VOLUME_CONVENTION, VOLUME_FORMULA } from '../shared/volume';
 import {
@@ -19,7 +17,6 @@ import {
   type EventMap,
   type EventName,
   type EngineInfo,
-  type ErrorCode,
   type IpcResult,
   isChannel,
   type OpenedImage,
@@ -33,7 +30,8 @@ import { exportResults } from '../study/export';
 import { studyFiles } from '../study/files';
 import { chooseResultsFolder } from '../study/results-folder';
 import { ResultsWriter } from '../study/save';
-import { Study, StudyError, type StudyEngine } from '../study/study';
+import { Study, type StudyEngine } from '../study/study';
+import { CodedError, errorCode } from './error-codes';
 import { writeAtomic } from '../files/atomic';
 import type { UltrasoundRegion } from '../imaging/types';
 import { stringify } from 'csv-stringify/sync';
@@ -59,31 +57,8 @@ export interface HandlerDeps {
   batch?: BatchDeps;
 }
 
-class HandlerError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 
 type Impl = { [C in Channel]: (req: ParsedRequestOf<C>) => Promise<ResponseMap[C]> };
-
-/** Error codes the page matches on, from the core's typed errors. */
-function codeOf(err: unknown): ErrorCode {
-  if (err instanceof HandlerError) return err.code;
-  if (err instanceof StudyError) return err.code;
-  if (err instanceof FileError) return err.code === 'no-input' ? 'not-found' : 'results-folder';
-  if (err instanceof EngineHostError) {
-    if (err.code === 'image' && /ENOENT|no such file|does not exist/i.test(err.message)) return 'file-missing';
-    return err.code;
-  }
-  const errno = (err as NodeJS.ErrnoException | null)?.code;
-  if (errno === 'ENOENT') return 'file-missing';
-  return 'internal';
-}
 
 export function createHandlers(deps: HandlerDeps) {
   let info: EngineInfo | null = null;
@@ -109,7 +84,7 @@ export function createHandlers(deps: HandlerDeps) {
   };
   let study: Study | null = null;
   const current = (path: string): Study => {
-    if (!study || !study.has(path)) throw new HandlerError('no-study', `${path} is not in the opened folder; open its folder first`);
+    if (!study || !study.has(path)) throw new CodedError('no-study', `${path} is not in the opened folder; open its folder first`);
     return study;
   };
   let batchRunning = false;
@@ -128,7 +103,7 @@ export function createHandlers(deps: HandlerDeps) {
     'image:open': ({ path, frame }) => current(path).openImage(path, frame),
     'study:intent': ({ path, frame, intent }) => current(path).intent(path, frame, intent),
     'study:export': async ({ scope, path, frame, dest, formats }) => {
-      if (!study) throw new HandlerError('no-study', 'open a folder first');
+      if (!study) throw new CodedError('no-study', 'open a folder first');
       const s = scope === 'image' ? current(path ?? '') : study;
       const records =
         scope === 'image'
@@ -142,13 +117,13 @@ export function createHandlers(deps: HandlerDeps) {
     },
     'measure:volume': async ({ transverse, longitudinal }) => {
       const pair = pairVolume(transverse, longitudinal);
-      if (!pair.ok) throw new HandlerError('invalid-request', `no volume: ${pair.reason}`);
+      if (!pair.ok) throw new CodedError('invalid-request', `no volume: ${pair.reason}`);
       const v = ellipsoidVolume(pair.lengthMm, pair.widthMm, pair.heightMm);
       return { mL: v.mL, mm3: v.mm3, lengthMm: pair.lengthMm, widthMm: pair.widthMm, heightMm: pair.heightMm, formula: VOLUME_FORMULA, convention: VOLUME_CONVENTION, warnings: pair.warnings };
     },
     'batch:start': async ({ folder, anatomy, out, overlays }) => {
-      if (!deps.batch) throw new HandlerError('internal', 'batch processing is not available in this build');
-      if (batchRunning) throw new HandlerError('busy', 'a batch is already running: wait for it or cancel it first');
+      if (!deps.batch) throw new CodedError('internal', 'batch processing is not available in this build');
+      if (batchRunning) throw new CodedError('busy', 'a batch is already running: wait for it or cancel it first');
       batchRunning = true;
       batchCancelled = false;
       try {
@@ -163,7 +138,7 @@ export function createHandlers(deps: HandlerDeps) {
     },
     'batch:review': async ({ out, decisions }) => {
       const file = join(resolve(out), 'review.csv');
-      const body = stringify([['file', 'frame', 'decision'], ...decisions.map((d) => [safeText(d.relative), d.frame, d.decision])], { record_delimiter: 'unix' });
+      const body = stringify([['file', 'frame', 'decision'], ...decisions.map((d) => [safeText(d.relative), d.frame, d.decision])], { record_delimiter: 'unix', quoted_match: /\r/ });
       await writeAtomic(file, body, { overwrite: true });
       return file;
     },
@@ -188,7 +163,7 @@ export function createHandlers(deps: HandlerDeps) {
       return { ok: true, value: await fn(parsed.data) };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, error: { code: codeOf(err), message } };
+      return { ok: false, error: { code: errorCode(err), message } };
     }
   }
 

@@ -146,7 +146,9 @@ export class Study {
   /** Opens an image: its pixels, and its state restored from the results folder the first time. */
   async openImage(path: string, frame: number): Promise<{ image: OpenedImage; state: ImageState }> {
     const entry = await this.queued(`${path}#${frame}`, () => this.entry(path, frame));
-    const { regions: _r, details: _d, ...image } = entry.image;
+    const i = entry.image;
+    // regions and DICOM details stay on the main side
+    const image: OpenedImage = { path: i.path, frame: i.frame, frameCount: i.frameCount, width: i.width, height: i.height, format: i.format, pixels: i.pixels, calibration: i.calibration };
     return { image, state: await this.stateOf(entry) };
   }
 
@@ -177,7 +179,9 @@ export class Study {
     if (!this.paths.has(path)) throw new StudyError('no-study', `${path} is not in the opened folder; open its folder first`);
     const key = `${path}#${frame}`;
     const known = this.entries.get(key);
-    if (known) return known;
+    // an image the user has not touched is read again: a batch may have saved a result for it since
+    const untouched = known && !known.onDisk && !known.userLine && !known.reviewed && known.objects.every((o) => !o.answer && !o.undo.length && !o.name);
+    if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
     const relative = this.relativeOf(path);
     const e: ImageEntry = { path, frame, relative, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false };
@@ -381,8 +385,10 @@ export class Study {
     for (const o of e.objects) {
       const m = await this.measured(e, o);
       shown ??= m?.calibration ?? null;
-      const { lowRes: _l, ...result } = o.answer ?? { lowRes: null };
-      objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result: o.answer ? (result as ObjectState['result']) : null, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0 });
+      const a = o.answer;
+      // the logits stay on the main side: only a follow-up click needs them
+      const result: ObjectState['result'] = a ? { width: a.width, height: a.height, mask: a.mask, polygons: a.polygons, score: a.score, mode: a.mode, empty: a.empty, areaPixels: a.areaPixels, zoomedTo: a.zoomedTo, timings: a.timings } : null;
+      objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0 });
     }
     const calibration = shown ?? (await this.calibrationFor(e, null));
     return {

@@ -20,6 +20,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 export interface TestServer {
   url: string;
   wsUrl: string;
+  /** The channels the page called, in order. */
+  calls: string[];
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startServer(opts: { root: string; modelDir: string; dataDi
   const settingsStore = { get: () => settings, set: async (s: Partial<Settings>) => (settings = { ...settings, ...s }) };
   const batch = createBatchRunner(settingsStore, () => opts.dataDir);
   const sockets = new Set<{ send(data: string): void }>();
+  const calls: string[] = [];
   const handlers = createHandlers({
     engine,
     settings: settingsStore,
@@ -58,6 +61,7 @@ export async function startServer(opts: { root: string; modelDir: string; dataDi
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', async (data) => {
       const msg = JSON.parse(String(data), revive) as { id: number; channel: unknown; request: unknown };
+      calls.push(String(msg.channel));
       const result = await handlers.dispatch(msg.channel, msg.request);
       ws.send(JSON.stringify({ id: msg.id, result }, replace));
     });
@@ -66,6 +70,7 @@ export async function startServer(opts: { root: string; modelDir: string; dataDi
   const port = (http.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,
+    calls,
     wsUrl: `ws://127.0.0.1:${port}`,
     close: async () => {
       for (const c of wss.clients) c.terminate();

@@ -1,7 +1,7 @@
 /** The batch view: what to run, its progress (main→page events), the results and their review. */
 import { defineStore } from 'pinia';
 import type { BatchProgressEvent, BatchReply } from '../../../electron/shared/ipc-contract';
-import { call, onEvent } from '../api';
+import { call, IpcError, onEvent } from '../api';
 import { useUi } from './ui';
 import type { ShownError } from './workspace';
 
@@ -16,6 +16,8 @@ export const useBatch = defineStore('batch', {
     anatomy: 'fetal-head',
     overlays: useUi().overlaysDefault,
     running: false,
+    /** Counts finished batches, so Review knows to read the results folder again. */
+    finished: 0,
     cancelling: false,
     progress: null as BatchProgressEvent | null,
     reply: null as BatchReply | null,
@@ -70,17 +72,20 @@ export const useBatch = defineStore('batch', {
       const off = onEvent('batch:progress', (p) => (this.progress = p));
       try {
         this.reply = await call('batch:start', { folder: this.folder, anatomy: this.anatomy, out: this.out, overlays: this.overlays });
+        this.finished++;
       } catch (e) {
         const message = (e as Error).message;
+        const code = e instanceof IpcError ? e.code : 'internal';
         this.error = {
           message: `The batch could not run: ${message}`,
-          next: /already running/.test(message)
-            ? 'Wait for the running batch or cancel it.'
-            : /different batch job|overwrit|writable|unwritable/i.test(message)
-              ? 'Choose another, empty output folder.'
-              : /no image/i.test(message)
-                ? 'Choose a folder that contains images.'
-                : 'Check the folders and the model in Settings, then start again.',
+          next:
+            code === 'busy'
+              ? 'Wait for the running batch or cancel it.'
+              : code === 'results-folder'
+                ? 'Choose another, empty output folder (not the input folder).'
+                : code === 'not-found'
+                  ? 'Choose a folder that contains images.'
+                  : 'Check the folders and the model in Settings, then start again.',
         };
       } finally {
         off();

@@ -105,6 +105,8 @@ export const useWorkspace = defineStore('workspace', {
     filesError: null as ShownError | null,
     measureError: null as ShownError | null,
     exported: null as { folder: string; count: number; warnings: string[] } | null,
+    /** Which finished batch the study was last opened after (see BatchView). */
+    openedAfterBatch: 0,
   }),
   getters: {
     objects(state): ObjectState[] {
