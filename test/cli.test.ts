@@ -53,6 +53,29 @@ describe('medus command line', () => {
     expect(r.code).toBe(4);
     expect(r.err).toMatch(/not writable/);
   });
+  it('refuses an output folder that is the input folder (exit 4), and never reads a results folder as input', async () => {
+    const r = await run('batch', images, '--anatomy', 'breast', '--out', images, '--model', MODEL_DIR);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/is the input folder/);
+    expect(existsSync(join(images, '.medus-results'))).toBe(false);
+    // results inside the input folder are marked, and a second run does not take them as images
+    const inside = join(images, 'results');
+    expect((await run('segment', images, '--box', '80,50,220,150', '--anatomy', 'breast', '--out', inside, '--model', MODEL_DIR)).code).toBe(0);
+    const again = await run('segment', images, '--box', '80,50,220,150', '--anatomy', 'breast', '--out', join(root, 'out-inside'), '--model', MODEL_DIR);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/^2 image\(s\) segmented/m);
+  });
+  it("batch applies the app's user-drawn calibrations with --user-calibrations", async () => {
+    const { UserCalibrationStore } = await import('../electron/calibration/store');
+    const { CalibrationResolver } = await import('../electron/calibration/resolve');
+    const file = join(root, 'app-data', 'user-calibrations.json');
+    await new CalibrationResolver({ userDrawn: await UserCalibrationStore.open(file) }).setUserDrawn(join(images, 'a.png'), { p0: [0, 0], p1: [0, 100], mm: 25 });
+    const out = join(root, 'out-usercal');
+    const r = await run('batch', images, '--anatomy', 'breast', '--out', out, '--user-calibrations', file, '--no-overlays', '--model', MODEL_DIR);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')).calibration).toMatchObject({ source: 'user-drawn', mmPerPixelX: 0.25 });
+    expect(JSON.parse(readFileSync(join(out, 'sub', 'b.json'), 'utf8')).calibration.source).toBe('uncalibrated');
+  });
   it('no images exits 5', async () => {
     expect((await run('segment', empty, '--anatomy', 'head', '--out', join(root, 'o5'), '--model', MODEL_DIR)).code).toBe(5);
   });

@@ -92,7 +92,7 @@ describe('the interface channels validate their requests', () => {
     await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'add-object' } });
     await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'add-object' } });
     const two = await s.handlers.dispatch('study:intent', { path: s.a, intent: { type: 'set-box', object: 2, anatomy: 'thyroid-nodule', box: { x0: 1, y0: 1, x1: 7, y1: 7 } } });
-    expect(two.ok).toBe(true);
+    expect(two).toMatchObject({ ok: true });
     const state = (two as { value: ImageState }).value;
     expect(state.objects.map((o) => o.id)).toEqual([1, 2, 3]);
     expect(state.objects[1]!.measurement?.objects[0]?.pixelCount).toBe(16);

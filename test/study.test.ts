@@ -251,3 +251,19 @@ describe('one calibration for the app and the batch', () => {
     expect(batchCal.mmPerPixelY).toBeCloseTo(appCal.mmPerPixelY!, 12);
   }, 120_000);
 });
+
+describe('where results are kept', () => {
+  it('beside the images by default, in the data folder (saying so) when that location is read-only, never in the image folder', async () => {
+    const { chooseResultsFolder } = await import('../electron/study/results-folder');
+    const root = tempDir();
+    const images = join(root, 'scans');
+    mkdirSync(images);
+    expect(await chooseResultsFolder(images, undefined, join(root, 'data'))).toEqual({ path: `${images}-medus`, note: null });
+    const readOnly = await chooseResultsFolder(images, undefined, join(root, 'data'), async () => false);
+    expect(readOnly.path.startsWith(join(root, 'data', 'results', 'scans-'))).toBe(true);
+    expect(readOnly.note).toMatch(/read-only.*app's data folder/);
+    expect(existsSync(join(readOnly.path, '.medus-results'))).toBe(true);
+    await expect(chooseResultsFolder(images, images, join(root, 'data'))).rejects.toThrow(/cannot be the image folder/);
+    expect(readdirSync(images)).toEqual([]);
+  });
+});

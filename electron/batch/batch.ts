@@ -5,11 +5,11 @@
  * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
  * end by streaming through the per-image records.
  */
-import { appendFile, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CalibrationResolver, structurePoint } from '../calibration/resolve';
 import type { UserCalibrationStore } from '../calibration/store';
-import { writeAtomic } from '../files/atomic';
+import { AtomicFile, writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { collectInputs, outputStem, prepareOutputDir, type InputFile } from '../files/inputs';
 import type { SegmentationEngine } from '../engine/engine';
@@ -254,23 +254,25 @@ async function assembleTables(out: string, journal: Journal, anatomy: string): P
   const families = new Set([presetFor(anatomy).family]);
   for await (const record of finishedRecords(out, journal)) families.add(record.measurement.family);
   const family = [...families];
-  const csvTmp = join(out, `results.csv.tmp-${process.pid}`);
-  const imgTmp = join(out, `coco-images.tmp-${process.pid}`);
-  const annTmp = join(out, `coco-annotations.tmp-${process.pid}`);
-  await writeFile(csvTmp, toCsv([], csvHeader(family)));
-  await writeFile(imgTmp, '');
-  await writeFile(annTmp, '');
-  let imageId = 0;
-  let annId = 1;
-  for await (const record of finishedRecords(out, journal)) {
-    await appendFile(csvTmp, toCsv(csvRows(record, family)));
-    const parts = cocoParts(record, ++imageId, annId, 1);
-    annId += parts.annotations.length;
-    await appendFile(imgTmp, (imageId > 1 ? ',' : '') + JSON.stringify(parts.image));
-    if (parts.annotations.length) await appendFile(annTmp, (annId - parts.annotations.length > 1 ? ',' : '') + parts.annotations.map((a) => JSON.stringify(a)).join(','));
+  const csv = new AtomicFile(join(out, 'results.csv'));
+  // COCO's two lists are gathered in scratch files that never become results themselves
+  const images = new AtomicFile(join(out, 'coco-images.part'));
+  const annotations = new AtomicFile(join(out, 'coco-annotations.part'));
+  try {
+    await csv.append(toCsv([], csvHeader(family)));
+    let imageId = 0;
+    let annId = 1;
+    for await (const record of finishedRecords(out, journal)) {
+      await csv.append(toCsv(csvRows(record, family)));
+      const parts = cocoParts(record, ++imageId, annId, 1);
+      annId += parts.annotations.length;
+      await images.append((imageId > 1 ? ',' : '') + JSON.stringify(parts.image));
+      if (parts.annotations.length) await annotations.append((annId - parts.annotations.length > 1 ? ',' : '') + parts.annotations.map((a) => JSON.stringify(a)).join(','));
+    }
+    await csv.commit();
+    const coco = cocoDocument(await images.text(), await annotations.text(), [{ id: 1, name: anatomy }], { description: 'MedUS Workstation batch segmentation', date_created: new Date().toISOString() });
+    await atomic(join(out, 'coco.json'), coco);
+  } finally {
+    await Promise.all([csv.discard(), images.discard(), annotations.discard()]);
   }
-  await rename(csvTmp, join(out, 'results.csv'));
-  const coco = cocoDocument(await readFile(imgTmp, 'utf8'), await readFile(annTmp, 'utf8'), [{ id: 1, name: anatomy }], { description: 'MedUS Workstation batch segmentation', date_created: new Date().toISOString() });
-  await atomic(join(out, 'coco.json'), coco);
-  await Promise.all([unlink(imgTmp), unlink(annTmp)]);
 }

@@ -18,6 +18,7 @@ import { evaluateHc } from '../evaluation/hc';
 import { runBatch } from '../batch/batch';
 import { PromptsCsvError } from '../batch/prompts-csv';
 import { PRESETS, resolveAnatomy } from '../shared/presets';
+import { UserCalibrationStore } from '../calibration/store';
 import { FileError } from '../files/errors';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
@@ -54,8 +55,13 @@ Options for batch (also --anatomy, --out, --frame):
                          points "x,y,1;x,y,0"); files not listed run in automatic mode
   --calibration-csv <f>  pixel sizes as filename,pixel_mm (default: a CSV in each image's folder
                          whose header names a file and a pixel size, as HC18's does)
+  --user-calibrations <f>
+                         the app's user-calibrations.json (in its data folder): calibrations the
+                         user drew on these images in Review apply where the files have none
   --no-overlays          skip the overlay PNGs (faster)
-  Running the same command again resumes: finished images are skipped.
+  Running the same command again resumes: finished images are skipped. Results made or corrected
+  in Review (their JSON has a "study" section) are kept as they are, never overwritten.
+  The output folder may not be the input folder.
 
 Options for eval:
   --data <dir>           datasets folder in the shared layout (default: $MEDUS_DATASETS or ../shared/datasets)
@@ -89,6 +95,7 @@ const OPTIONS = {
   overwrite: { type: 'boolean' },
   prompts: { type: 'string' },
   'calibration-csv': { type: 'string' },
+  'user-calibrations': { type: 'string' },
   'no-overlays': { type: 'boolean' },
   hc: { type: 'boolean' },
   data: { type: 'string' },
@@ -186,7 +193,16 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         try {
           s = await runBatch(
             engine,
-            { inputs: rest, anatomy, out: v.out, frame, overlays: !v['no-overlays'], ...(v.prompts ? { promptsCsv: resolve(v.prompts) } : {}), ...(v['calibration-csv'] ? { sidecarCsv: resolve(v['calibration-csv']) } : {}) },
+            {
+              inputs: rest,
+              anatomy,
+              out: v.out,
+              frame,
+              overlays: !v['no-overlays'],
+              ...(v.prompts ? { promptsCsv: resolve(v.prompts) } : {}),
+              ...(v['calibration-csv'] ? { sidecarCsv: resolve(v['calibration-csv']) } : {}),
+              ...(v['user-calibrations'] ? { userCalibrations: await UserCalibrationStore.open(resolve(v['user-calibrations'])) } : {}),
+            },
             (p) => {
               progress ??= new Progress(p.total, 'batch');
               progress.tick(p.done, `${p.failed} failed  ${p.current}`);

@@ -2,7 +2,7 @@
  * The one atomic writer: a temporary file beside the target (created exclusively, so a planted
  * file or link is never followed), then a rename, so a crash never leaves half a result.
  */
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileError } from './errors';
 
@@ -40,4 +40,40 @@ export async function writeAtomic(path: string, data: Uint8Array | string, optio
   }
   await handle.close();
   await rename(tmp, path);
+}
+
+/** A file written in pieces (a table streamed record by record) that appears whole or not at all. */
+export class AtomicFile {
+  private readonly tmp: string;
+  private handle: Awaited<ReturnType<typeof open>> | null = null;
+
+  constructor(readonly path: string) {
+    this.tmp = temporaryName(path);
+  }
+
+  async append(data: Uint8Array | string): Promise<void> {
+    if (!this.handle) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.handle = await open(this.tmp, 'wx');
+    }
+    await this.handle.writeFile(data);
+  }
+
+  /** The pieces so far, for files assembled from parts (COCO's images and annotations). */
+  async text(): Promise<string> {
+    return this.handle ? readFile(this.tmp, 'utf8') : '';
+  }
+
+  async commit(): Promise<void> {
+    if (!this.handle) await this.append('');
+    await this.handle!.close();
+    this.handle = null;
+    await rename(this.tmp, this.path);
+  }
+
+  async discard(): Promise<void> {
+    await this.handle?.close();
+    this.handle = null;
+    await unlink(this.tmp).catch(() => undefined);
+  }
 }

@@ -1,6 +1,6 @@
 /** User settings in a JSON file in the app's data folder; bad or missing files fall back to defaults. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeAtomic } from '../files/atomic';
 import { z } from 'zod';
 import type { Settings } from '../shared/ipc-contract';
 
@@ -22,9 +22,7 @@ export async function createSettingsStore(file: string, defaults: Settings) {
     get: (): Settings => current,
     set: async (patch: Partial<Settings>): Promise<Settings> => {
       current = SettingsFile.parse({ ...current, ...patch });
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, JSON.stringify(current, null, 2));
-      await rename(`${file}.tmp`, file);
+      await writeAtomic(file, JSON.stringify(current, null, 2), { overwrite: true });
       return current;
     },
   };

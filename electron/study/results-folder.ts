@@ -29,7 +29,7 @@ async function writable(dir: string): Promise<boolean> {
  * (read-only location) a folder in the app's data folder named after it, saying so. Refuses the
  * image folder itself: results must never mix with, or overwrite, the source images.
  */
-export async function chooseResultsFolder(root: string, chosen: string | undefined, dataDir: string): Promise<ResultsFolder> {
+export async function chooseResultsFolder(root: string, chosen: string | undefined, dataDir: string, canWrite: (dir: string) => Promise<boolean> = writable): Promise<ResultsFolder> {
   const images = resolve(root);
   if (chosen) {
     const p = resolve(chosen);
@@ -38,7 +38,7 @@ export async function chooseResultsFolder(root: string, chosen: string | undefin
     return { path: p, note: null };
   }
   const beside = `${images}-medus`;
-  if (dirname(images) !== images && (await writable(dirname(images)))) {
+  if (dirname(images) !== images && (await canWrite(dirname(images)))) {
     try {
       return { path: await prepareOutputDir(beside, [images]), note: null };
     } catch {

@@ -74,6 +74,8 @@ export interface ImageEntry {
   saved: { json: string; at: string } | null;
   saveError: string | null;
   restored: boolean;
+  /** Set by the first intent: from then on this entry, not the disk, holds the truth. */
+  touched: boolean;
 }
 
 const UNDO_DEPTH = 50;
@@ -155,6 +157,7 @@ export class Study {
   async intent(path: string, frame: number, intent: Intent): Promise<ImageState> {
     return this.queued(`${path}#${frame}`, async () => {
       const e = await this.entry(path, frame);
+      e.touched = true;
       const changed = await this.apply(e, intent);
       if (changed) await this.save(e);
       return this.stateOf(e);
@@ -180,11 +183,11 @@ export class Study {
     const key = `${path}#${frame}`;
     const known = this.entries.get(key);
     // an image the user has not touched is read again: a batch may have saved a result for it since
-    const untouched = known && !known.onDisk && !known.userLine && !known.reviewed && known.objects.every((o) => !o.answer && !o.undo.length && !o.name);
+    const untouched = known && !known.touched && !known.onDisk;
     if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
     const relative = this.relativeOf(path);
-    const e: ImageEntry = { path, frame, relative, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false };
+    const e: ImageEntry = { path, frame, relative, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false, touched: false };
     const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
     const record = at ? await readRecord(join(this.o.writer.folder, at)) : await this.findRecord(relative, frame);
     if (record) await this.restore(e, record, at ?? recordCandidates(relative, frame).find(() => true)!);
