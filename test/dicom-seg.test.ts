@@ -5,35 +5,13 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../electron/cli/main';
 import { packBits, unpackBits } from '../electron/export/dicom-seg';
+import { ultrasoundImage, writeDicom } from './helpers/dicom';
 import { lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 
-const { DicomDict, DicomMetaDictionary, DicomMessage } = dcmjs.data;
+const { DicomMetaDictionary, DicomMessage } = dcmjs.data;
 
 function sourceDicom(pixels: Uint8Array, w: number, h: number): Uint8Array {
-  const ds: Record<string, unknown> = {
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.6.1',
-    SOPInstanceUID: '1.2.826.0.1.3680043.9.7433.77.1',
-    StudyInstanceUID: '1.2.826.0.1.3680043.9.7433.77.2',
-    SeriesInstanceUID: '1.2.826.0.1.3680043.9.7433.77.3',
-    PatientName: 'Test^Patient',
-    PatientID: 'P-0001',
-    Modality: 'US',
-    SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2',
-    Rows: h,
-    Columns: w,
-    BitsAllocated: 8,
-    BitsStored: 8,
-    HighBit: 7,
-    PixelRepresentation: 0,
-    PixelSpacing: [0.2, 0.1],
-    PixelData: pixels.slice().buffer,
-    _vrMap: { PixelData: 'OB' },
-  };
-  const meta = { FileMetaInformationVersion: new Uint8Array([0, 1]).buffer, MediaStorageSOPClassUID: ds.SOPClassUID, MediaStorageSOPInstanceUID: ds.SOPInstanceUID, TransferSyntaxUID: '1.2.840.10008.1.2.1', ImplementationClassUID: '1.2.826.0.1.3680043.9.7433.1' };
-  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
-  dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
-  return new Uint8Array(dict.write());
+  return writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.77', w, h, pixels, { PatientName: 'Test^Patient', PatientID: 'P-0001', PixelSpacing: [0.2, 0.1] }));
 }
 
 describe('DICOM Segmentation export', () => {

@@ -70,6 +70,11 @@ function image(fields: Dataset): Dataset {
   };
 }
 
+/** A 2D tissue region in cm (one item of the Sequence of Ultrasound Regions); `fields` override. */
+function region(fields: Dataset): Dataset {
+  return { RegionSpatialFormat: 1, RegionDataType: 1, RegionFlags: 0, PhysicalUnitsXDirection: 3, PhysicalUnitsYDirection: 3, ReferencePixelX0: 0, ReferencePixelY0: 0, RegionLocationMinX0: 0, RegionLocationMinY0: 0, ...fields };
+}
+
 function buffer(view: Uint8Array | Uint16Array): ArrayBuffer {
   return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
 }
@@ -362,16 +367,6 @@ describe('RLE Lossless', () => {
 });
 
 describe('calibration', () => {
-  const region = (fields: Dataset): Dataset => ({
-    RegionSpatialFormat: 1,
-    RegionDataType: 1,
-    RegionFlags: 0,
-    PhysicalUnitsXDirection: 3,
-    PhysicalUnitsYDirection: 3,
-    ReferencePixelX0: 0,
-    ReferencePixelY0: 0,
-    ...fields,
-  });
 
   it('uses the largest valid tissue region in mm and refuses one outside the image', async () => {
     const bytes = writeDicom(
@@ -727,16 +722,6 @@ describe('segmented palette lookup tables (PS3.3 C.7.9.2)', () => {
 describe('patient identity stays out of notes and errors (issue 15)', () => {
   const identity = { PatientName: 'Doe^Jane Quinn', PatientID: 'MRN8675309' };
   const leaks = /\b(doe|jane|quinn|mrn8675309)\b/i;
-  const region = (fields: Dataset): Dataset => ({
-    RegionSpatialFormat: 1,
-    RegionDataType: 1,
-    RegionFlags: 0,
-    PhysicalUnitsXDirection: 3,
-    PhysicalUnitsYDirection: 3,
-    RegionLocationMinX0: 0,
-    RegionLocationMinY0: 0,
-    ...fields,
-  });
 
   it('never writes the patient name or ID into calibration notes, regions or error messages', async () => {
     const bytes = writeDicom(

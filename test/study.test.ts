@@ -6,7 +6,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../electron/batch/batch';
 import { EngineHostError, type HostCall } from '../electron/engine/client';
@@ -15,6 +14,7 @@ import { createEngineHost } from '../electron/engine/host';
 import type { ImageRecord } from '../electron/export/record';
 import { createHandlers } from '../electron/main/handlers';
 import type { ImageState, IpcResult, RequestOf, ResponseMap, Settings, StudyInfo } from '../electron/shared/ipc-contract';
+import { ultrasoundImage, writeDicom } from './helpers/dicom';
 import { DATASETS_DIR, insideEllipse, MODEL_DIR, rng, tempDir } from './helpers/synth';
 
 const HC18 = join(DATASETS_DIR, 'hc18', 'orig');
@@ -191,7 +191,6 @@ describe.skipIf(noData)('work that lasts (HC18 fetal heads)', () => {
 describe('one calibration for the app and the batch', () => {
   it('measures a structure in the second of two tissue regions with that region, in the app and in the batch', async () => {
     // 200×100, two side-by-side tissue regions: 0.2 mm/px on the left, 0.5 mm/px on the right
-    const { DicomDict, DicomMetaDictionary } = dcmjs.data;
     const w = 200;
     const h = 100;
     const lesion = { cx: 150, cy: 50, rx: 22, ry: 16 };
@@ -199,32 +198,12 @@ describe('one calibration for the app and the batch', () => {
     const px = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px[y * w + x] = Math.round((insideEllipse(lesion, x, y) ? 30 : 160) + (r() - 0.5) * 50);
     const region = (x0: number, x1: number, cm: number) => ({ RegionSpatialFormat: 1, RegionDataType: 1, RegionFlags: 0, PhysicalUnitsXDirection: 3, PhysicalUnitsYDirection: 3, ReferencePixelX0: 0, ReferencePixelY0: 0, RegionLocationMinX0: x0, RegionLocationMinY0: 0, RegionLocationMaxX1: x1, RegionLocationMaxY1: h - 1, PhysicalDeltaX: cm, PhysicalDeltaY: cm });
-    const ds = {
-      SOPClassUID: '1.2.840.10008.5.1.4.1.1.6.1',
-      SOPInstanceUID: '1.2.826.0.1.3680043.9.7433.9.1',
-      StudyInstanceUID: '1.2.826.0.1.3680043.9.7433.9.2',
-      SeriesInstanceUID: '1.2.826.0.1.3680043.9.7433.9.3',
-      Modality: 'US',
-      SamplesPerPixel: 1,
-      PhotometricInterpretation: 'MONOCHROME2',
-      Rows: h,
-      Columns: w,
-      BitsAllocated: 8,
-      BitsStored: 8,
-      HighBit: 7,
-      PixelRepresentation: 0,
-      PixelData: [px.buffer],
-      SequenceOfUltrasoundRegions: [region(0, 99, 0.02), region(100, 199, 0.05)],
-      _vrMap: { PixelData: 'OB' },
-    };
-    const meta = { FileMetaInformationVersion: new Uint8Array([0, 1]).buffer, MediaStorageSOPClassUID: ds.SOPClassUID, MediaStorageSOPInstanceUID: ds.SOPInstanceUID, TransferSyntaxUID: '1.2.840.10008.1.2.1', ImplementationClassUID: '1.2.826.0.1.3680043.9.7433.1' };
-    const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
-    dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
+    const bytes = writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.9', w, h, px, { SequenceOfUltrasoundRegions: [region(0, 99, 0.02), region(100, 199, 0.05)] }));
     const root = tempDir();
     const folder = join(root, 'scans');
     mkdirSync(folder);
     const file = join(folder, 'dual.dcm');
-    writeFileSync(file, new Uint8Array(dict.write()));
+    writeFileSync(file, bytes);
     const box = { x0: 124, y0: 30, x1: 176, y1: 70 };
 
     // the app: a box on the structure in the right-hand region

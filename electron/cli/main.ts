@@ -82,7 +82,7 @@ Common options:
 
 Exit codes:
   0 success · 1 some inputs failed (each reported, the rest processed) · 2 bad command line
-  3 model missing/malformed or no provider could run it · 4 output folder unwritable or result exists
+  3 model missing/malformed or no provider could run it · 4 output folder unwritable, the input folder, or result exists
   5 no input images found · 130 interrupted (Ctrl-C)
 `;
 

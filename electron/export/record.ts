@@ -1,15 +1,11 @@
 /** The full per-image result that every export format is written from. */
 import type { Calibration } from '../imaging/types';
 import type { CaliperEdits } from '../measurement/families';
+import type { PromptInfo } from '../shared/ipc-contract';
 import type { MeasurementResult } from '../measurement/measure';
 
-/** A prompt as the user gave it (image pixels). */
-export interface RecordedPrompt {
-  clicks: Array<{ x: number; y: number; label: 'positive' | 'negative' }>;
-  box: { x0: number; y0: number; x1: number; y1: number } | null;
-  /** Automatic mode (whole image, the anatomy preset). */
-  auto: boolean;
-}
+/** A prompt as the user gave it (image pixels): the page's and the record's are one shape. */
+export type RecordedPrompt = PromptInfo;
 
 /** One object the user segmented in the app (a nodule, a second nodule…). */
 export interface RecordedObject {
