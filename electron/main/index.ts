@@ -34,7 +34,7 @@ async function start(): Promise<void> {
       if (win && !win.isDestroyed()) win.webContents.send('medus:event', event, payload);
     },
     chooseFolder: async () => {
-      const r = await dialog.showOpenDialog(win ?? undefined!, { properties: ['openDirectory'] });
+      const r = await dialog.showOpenDialog(win ?? undefined!, { properties: ['openDirectory', 'createDirectory'] });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
   });

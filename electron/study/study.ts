@@ -79,6 +79,12 @@ export interface ImageEntry {
 }
 
 const UNDO_DEPTH = 50;
+/**
+ * Images kept in memory (pixels, masks, undo history). An older one is let go only once its work
+ * is on disk, so what the user sees is never lost: opening it again restores it from the results
+ * folder, with a fresh undo history.
+ */
+const KEEP_IN_MEMORY = 16;
 const EMPTY_PROMPT: RecordedPrompt = { clicks: [], box: null, auto: false };
 const isEmpty = (p: RecordedPrompt) => !p.auto && !p.box && p.clicks.length === 0;
 
@@ -138,11 +144,36 @@ export class Study {
   private queued<T>(key: string, work: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(key) ?? Promise.resolve();
     const next = prev.then(work, work);
-    this.queues.set(
-      key,
-      next.catch(() => undefined),
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
     );
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+      this.letGo(key);
+    });
     return next;
+  }
+
+  /** Keeps at most KEEP_IN_MEMORY images, dropping the least recently used whose work is saved and idle. */
+  private letGo(justUsed: string): void {
+    const e = this.entries.get(justUsed);
+    if (e) {
+      // most recently used last
+      this.entries.delete(justUsed);
+      this.entries.set(justUsed, e);
+    }
+    for (const [key, old] of this.entries) {
+      if (this.entries.size <= KEEP_IN_MEMORY) break;
+      const saved = !old.touched || (old.saveError === null && (old.saved !== null || !old.objects.some((o) => o.answer)));
+      if (key !== justUsed && saved && !this.queues.has(key)) this.entries.delete(key);
+    }
+  }
+
+  /** How many images are held in memory now (for tests of the bound). */
+  get inMemory(): number {
+    return this.entries.size;
   }
 
   /** Opens an image: its pixels, and its state restored from the results folder the first time. */
