@@ -38,7 +38,7 @@ function engine(): StudyEngine & { segments: number } {
 }
 
 function files(folder: string, names: string[]): StudyFile[] {
-  return names.map((n) => ({ path: join(folder, n), name: n, relative: n }));
+  return names.map((n) => ({ path: join(folder, n), name: n, relative: n, stem: n.replace(/\.[^.]+$/, '') }));
 }
 
 describe('the study model', () => {

@@ -5,13 +5,14 @@
  * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
  * end by streaming through the per-image records.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { CalibrationResolver, structurePoint } from '../calibration/resolve';
 import type { UserCalibrationStore } from '../calibration/store';
 import { AtomicFile, writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
-import { collectInputs, outputStem, prepareOutputDir, type InputFile } from '../files/inputs';
+import { collectInputs, type InputFile, type InputNote, isWithin, outputStem, prepareOutputDir } from '../files/inputs';
 import type { SegmentationEngine } from '../engine/engine';
 import type { Prompt } from '../engine/types';
 import { cocoDocument, cocoParts } from '../export/coco';
@@ -37,6 +38,8 @@ export interface BatchOptions {
   frame: number | 'all';
   sidecarCsv?: string;
   overlays: boolean;
+  /** Replace files in the output folder that this batch's journal does not account for. */
+  overwrite?: boolean;
   /** User-drawn calibrations (the app's data folder), applied where nothing better exists. */
   userCalibrations?: UserCalibrationStore | null;
 }
@@ -77,9 +80,11 @@ export async function runBatch(
   onError: (file: string, message: string) => void,
   isCancelled: () => boolean,
 ): Promise<BatchSummary> {
-  const inputs = await collectInputs(o.inputs);
-  if (!inputs.length) throw new FileError('no-input', 'no image files found in the given inputs');
+  const notes: InputNote[] = [];
+  const inputs = await collectInputs(o.inputs, (n) => notes.push(n));
+  if (!inputs.length) throw new FileError('no-input', `no image files found in the given inputs${notes.length ? ` (${notes.map((n) => n.message).join('; ')})` : ''}`);
   const out = await prepareOutputDir(o.out, o.inputs);
+  await removeStaleTemporaries(out);
   const prompts = o.promptsCsv ? await readPromptsCsv(o.promptsCsv) : undefined;
   const m = engine.model.manifest;
   const journal = await Journal.open(out, { kind: 'medus-batch', version: 1, anatomy: o.anatomy, model: `${m.name} ${m.version}`, prompts: o.promptsCsv ?? null, frames: o.frame });
@@ -88,7 +93,13 @@ export async function runBatch(
   // failed files are retried on resume: the failure may have been transient (a file still copying)
   const fileDone = (f: InputFile) => journal.done.get(`${f.relative}#*`)?.status === 'ok';
   const todo = inputs.filter((f) => !fileDone(f));
+  if (!o.overwrite) await refuseForeignFiles(out, todo, journal, o.frame === 'all');
   const summary: BatchSummary = { total: inputs.length, processed: 0, skipped: inputs.length - todo.length, failed: [], cancelled: false, keptFromReview: 0, outputs: { csv: join(out, 'results.csv'), coco: join(out, 'coco.json'), journal: join(out, 'medus-batch.jsonl') } };
+  // places the walk could not read are reported like failed files, and the rest goes on
+  for (const n of notes) {
+    summary.failed.push({ file: n.path, error: n.message });
+    onError(n.path, n.message);
+  }
   const start = Date.now();
   let done = 0;
   const report = (current: string) => {
@@ -104,7 +115,7 @@ export async function runBatch(
     for (const f of want) {
       if (journal.done.has(`${input.relative}#${f}`)) continue;
       // a result the clinician made or corrected in Review is theirs: never overwritten by a batch
-      if (await correctedInReview(out, input.relative, f)) {
+      if (await correctedInReview(out, input.stem, f)) {
         summary.keptFromReview++;
         continue;
       }
@@ -181,12 +192,14 @@ export async function runBatch(
         }
         const item = `${input.relative}#${lf.frame}`;
         const image = lf.image;
+        // the journal owns these files from now on: a rerun after a crash may replace them
+        await journal.record({ item, status: 'started', json: record.outputs.json! });
         const write = (async () => {
           await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
           if (segBytes && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), segBytes);
           if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`));
           await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
-          await journal.record({ item, status: 'ok', objects: measurement.objects.length });
+          await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
         })();
         track(write);
         // bound the writes in flight so a slow disk cannot make memory grow
@@ -196,22 +209,97 @@ export async function runBatch(
       await journal.record({ item: `${input.relative}#*`, status: 'ok' });
       summary.processed++;
     } catch (err) {
+      await Promise.allSettled(pendingWrites);
+      // the disk is full or the folder went read-only: every further image would fail the same way
+      if (isOutputFailure(err, out)) throw stopped(err, out, done, todo.length - done);
       const msg = err instanceof Error ? err.message : String(err);
       summary.failed.push({ file: input.path, error: msg });
       onError(input.path, msg);
-      await Promise.all(pendingWrites);
-      await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
+      try {
+        await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
+      } catch (e) {
+        throw stopped(e, out, done, todo.length - done);
+      }
     }
     done++;
     report(input.relative);
   }
   await Promise.all(pendingWrites);
-  await assembleTables(out, journal, o.anatomy);
+  await assembleTables(out, journal, o.anatomy).catch((err: unknown) => {
+    throw isOutputFailure(err, out) ? stopped(err, out, done, 0) : err;
+  });
   return summary;
 }
 
-async function correctedInReview(out: string, relative: string, frame: number): Promise<boolean> {
-  for (const c of recordCandidates(relative, frame)) {
+/** Errors of writing into the output folder itself (not of one input file): the batch cannot go on. */
+const OUTPUT_FAILURES = new Set(['ENOSPC', 'EROFS', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'ENOENT']);
+
+function isOutputFailure(err: unknown, out: string): boolean {
+  const e = err as NodeJS.ErrnoException | null;
+  return !!e && typeof e.code === 'string' && OUTPUT_FAILURES.has(e.code) && typeof e.path === 'string' && isWithin(e.path, out);
+}
+
+function stopped(err: unknown, out: string, done: number, left: number): FileError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'the disk is full' : e.code === 'EROFS' ? 'the output folder became read-only' : `writing failed (${e.code ?? String(err)})`;
+  return new FileError('output-unwritable', `stopped: ${why} in ${out}; ${done} image(s) finished, ${left} left. Free space or fix the folder, then run the same command again to finish`);
+}
+
+/** Temporary files of writers that are no longer running (a kill or a full disk left them): ours to remove. */
+async function removeStaleTemporaries(out: string): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      const m = /\.tmp-(\d+)(-[a-z0-9]+)?$/.exec(e.name);
+      if (e.isFile() && m && !alive(Number(m[1]))) await unlink(full).catch(() => undefined);
+    }
+  };
+  await walk(out);
+}
+
+/**
+ * Refuses to start when the output folder holds files this batch would write over that are not its
+ * own (its journal lists them) nor the app's (results made in Review are kept anyway).
+ */
+async function refuseForeignFiles(out: string, todo: readonly InputFile[], journal: Journal, allFrames: boolean): Promise<void> {
+  const ours = new Set([...journal.done.values(), ...journal.started.values()].map((e) => e.json).filter((j): j is string => !!j).map((j) => j.replace(/\.json$/, '')));
+  const clashes: string[] = [];
+  for (const input of todo) {
+    const stems = allFrames ? await framedStems(out, input.stem) : [input.stem];
+    for (const stem of stems) {
+      if (ours.has(stem)) continue;
+      const existing = [`${stem}.json`, `${stem}_mask.png`, `${stem}_overlay.png`, `${stem}_seg.dcm`].filter((f) => existsSync(join(out, f)));
+      if (!existing.length) continue;
+      const r = existing.includes(`${stem}.json`) ? await readRecord(join(out, `${stem}.json`)) : null;
+      if (r?.study) continue; // made in Review: kept, never written over
+      clashes.push(...existing);
+    }
+  }
+  if (clashes.length)
+    throw new FileError('output-exists', `the output folder already holds ${clashes.length} file(s) this batch would replace (${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', …' : ''}); choose another output folder or pass --overwrite`);
+}
+
+/** The stems of every frame's outputs already in the folder for a multi-frame input. */
+async function framedStems(out: string, stem: string): Promise<string[]> {
+  const dir = join(out, dirname(stem));
+  const base = `${basename(stem)}_frame`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stems = new Set([stem]);
+  for (const n of names) if (n.startsWith(base)) stems.add(join(dirname(stem), n.slice(0, base.length + 3)).replace(/^\.\//, ''));
+  return [...stems];
+}
+
+async function correctedInReview(out: string, stem: string, frame: number): Promise<boolean> {
+  for (const c of recordCandidates(stem, frame)) {
     const r = await readRecord(join(out, c));
     if (r && r.frame === frame && r.study) return true;
   }
@@ -232,13 +320,14 @@ export async function* finishedRecords(out: string, journal?: Journal): AsyncGen
   for await (const { record } of recordsIn(out)) if (record.study && !seen.has(`${record.relative}#${record.frame}`)) yield record;
 }
 
-async function* journalRecords(out: string, entries: Array<{ item: string; status: string }>): AsyncGenerator<ImageRecord> {
+async function* journalRecords(out: string, entries: Array<{ item: string; status: string; json?: string }>): AsyncGenerator<ImageRecord> {
   for (const e of entries) {
     if (e.status !== 'ok' || e.item.endsWith('#*')) continue;
     const cut = e.item.lastIndexOf('#');
     const frame = Number(e.item.slice(cut + 1));
+    // journals before unique output names did not record the file: derive it as they named it
     const stem = e.item.slice(0, cut).replace(/\.[^./\\]+$/, '');
-    for (const candidate of [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
+    for (const candidate of e.json ? [e.json] : [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
       const r = await readFile(join(out, candidate), 'utf8').then((t) => JSON.parse(t) as ImageRecord, () => null);
       if (r && r.frame === frame) {
         yield r;

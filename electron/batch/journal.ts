@@ -20,15 +20,41 @@ export interface JobHeader {
 
 export interface JournalEntry {
   item: string;
-  status: 'ok' | 'error';
+  /** 'started' is written before an item's files: they are the batch's own from then on. */
+  status: 'ok' | 'error' | 'started';
   error?: string;
   objects?: number;
+  /** The item's record, relative to the output folder. */
+  json?: string;
+}
+
+/** Reads the entries after the header; a line a crash or a full disk cut short is skipped (its item is redone). */
+function parseEntries(lines: string[]): { done: Map<string, JournalEntry>; started: Map<string, JournalEntry> } {
+  const done = new Map<string, JournalEntry>();
+  const started = new Map<string, JournalEntry>();
+  for (const l of lines) {
+    let e: JournalEntry;
+    try {
+      e = JSON.parse(l) as JournalEntry;
+    } catch {
+      continue;
+    }
+    if (!e || typeof e.item !== 'string') continue;
+    if (e.status === 'started') started.set(e.item, e);
+    else done.set(e.item, e);
+  }
+  return { done, started };
 }
 
 export class Journal {
+  /** Set when an append failed part way: the next one starts on a fresh line. */
+  private torn = false;
+
   private constructor(
     private readonly path: string,
     readonly done: Map<string, JournalEntry>,
+    /** Items whose files were being written when the run stopped. */
+    readonly started: Map<string, JournalEntry>,
   ) {}
 
   static async open(outDir: string, header: JobHeader): Promise<Journal> {
@@ -39,10 +65,9 @@ export class Journal {
     } catch {
       text = null;
     }
-    const done = new Map<string, JournalEntry>();
     if (text === null || text.trim() === '') {
       await writeFile(path, JSON.stringify(header) + '\n');
-      return new Journal(path, done);
+      return new Journal(path, new Map(), new Map());
     }
     const lines = text.split('\n').filter((l) => l.trim());
     const first = JSON.parse(lines[0]!) as JobHeader;
@@ -50,34 +75,29 @@ export class Journal {
     if (!same) {
       throw new FileError('output-exists', `the output folder holds a different batch job (${first.anatomy}, ${first.model}); choose another --out to keep both`);
     }
-    for (const l of lines.slice(1)) {
-      try {
-        const e = JSON.parse(l) as JournalEntry;
-        done.set(e.item, e);
-      } catch {
-        // a line cut by a crash: that item is simply redone
-      }
-    }
-    return new Journal(path, done);
+    const { done, started } = parseEntries(lines.slice(1));
+    const journal = new Journal(path, done, started);
+    // a last line cut short must not swallow the next record
+    journal.torn = !text.endsWith('\n');
+    return journal;
   }
 
   /** The entries of an existing journal (after a run), without opening it for writing. */
   static async entries(outDir: string): Promise<JournalEntry[]> {
     const text = await readFile(join(outDir, JOURNAL), 'utf8').catch(() => '');
-    const done = new Map<string, JournalEntry>();
-    for (const l of text.split('\n').slice(1)) {
-      try {
-        const e = JSON.parse(l) as JournalEntry;
-        if (e.item) done.set(e.item, e);
-      } catch {
-        // a line cut by a crash
-      }
-    }
-    return [...done.values()];
+    return [...parseEntries(text.split('\n').slice(1)).done.values()];
   }
 
   async record(e: JournalEntry): Promise<void> {
-    await appendFile(this.path, JSON.stringify(e) + '\n');
-    this.done.set(e.item, e);
+    const line = (this.torn ? '\n' : '') + JSON.stringify(e) + '\n';
+    try {
+      await appendFile(this.path, line);
+    } catch (err) {
+      this.torn = true;
+      throw err;
+    }
+    this.torn = false;
+    if (e.status === 'started') this.started.set(e.item, e);
+    else this.done.set(e.item, e);
   }
 }

@@ -59,6 +59,7 @@ Options for batch (also --anatomy, --out, --frame):
                          the app's user-calibrations.json (in its data folder): calibrations the
                          user drew on these images in Review apply where the files have none
   --no-overlays          skip the overlay PNGs (faster)
+  --overwrite            replace files in --out that this batch did not write (default: refuse, exit 4)
   Running the same command again resumes: finished images are skipped. Results made or corrected
   in Review (their JSON has a "study" section) are kept as they are, never overwritten.
   The output folder may not be the input folder.
@@ -199,6 +200,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
               out: v.out,
               frame,
               overlays: !v['no-overlays'],
+              overwrite: Boolean(v.overwrite),
               ...(v.prompts ? { promptsCsv: resolve(v.prompts) } : {}),
               ...(v['calibration-csv'] ? { sidecarCsv: resolve(v['calibration-csv']) } : {}),
               ...(v['user-calibrations'] ? { userCalibrations: await UserCalibrationStore.open(resolve(v['user-calibrations'])) } : {}),
@@ -314,14 +316,19 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
   }
 }
 
-/** The process entry: Ctrl-C finishes the current image (nothing half-written), a second Ctrl-C quits. */
+/**
+ * The process entry: Ctrl-C (or SIGTERM, as a service manager or `kill` sends) finishes the current
+ * image and writes the tables (nothing half-written); a second signal quits at once.
+ */
 export async function cliEntry(argv: string[]): Promise<void> {
   let cancelled = false;
-  process.on('SIGINT', () => {
+  const stop = (signal: string) => {
     if (cancelled) process.exit(EXIT.INTERRUPTED);
     cancelled = true;
-    process.stderr.write('\nstopping after the current image (Ctrl-C again to quit now)\n');
-  });
+    process.stderr.write(`\n${signal}: stopping after the current image (again to quit now)\n`);
+  };
+  process.on('SIGINT', () => stop('interrupted'));
+  process.on('SIGTERM', () => stop('terminated'));
   const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
   process.exitCode = code;
 }

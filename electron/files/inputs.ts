@@ -3,8 +3,8 @@
  * study model alike. Results folders carry a marker file and are never walked as input.
  */
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { access, mkdir, readdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { IMAGE_EXTENSIONS } from '../imaging/open';
 import { FileError } from './errors';
 
@@ -31,13 +31,88 @@ export function isWithin(inner: string, outer: string): boolean {
 
 export interface InputFile {
   path: string;
-  /** Path relative to the folder it was found in (or its base name), used to name outputs. */
+  /** Path relative to the folder that holds all inputs, used to name outputs (unique per input). */
   relative: string;
+  /** The output name stem: the relative path without its extension, or with it where two inputs would share one. */
+  stem: string;
 }
 
-/** Files given directly are always taken; folders are walked recursively for image extensions (DICOM files often have none). */
-export async function collectInputs(args: string[]): Promise<InputFile[]> {
-  const out: InputFile[] = [];
+/** Something found while walking that is not an image to process, said once per place. */
+export interface InputNote {
+  path: string;
+  message: string;
+}
+
+/** The deepest folder that holds every path. */
+export function commonFolder(paths: readonly string[]): string {
+  const parts = paths.map((p) => resolve(p).split(sep));
+  const first = parts[0] ?? [''];
+  let n = first.length;
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && i < p.length && p[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join(sep) || sep;
+}
+
+/**
+ * Output stems for relative paths: the path without its extension, except where two inputs in one
+ * folder differ only by extension (`x.jpg`, `x.png`): those keep it (`x.jpg`, `x.png`), so that no
+ * result overwrites another.
+ */
+export function outputStems(relatives: readonly string[]): Map<string, string> {
+  const bare = (r: string) => r.replace(/\.[^./\\]+$/, '');
+  const count = new Map<string, number>();
+  for (const r of relatives) count.set(bare(r), (count.get(bare(r)) ?? 0) + 1);
+  return new Map(relatives.map((r) => [r, (count.get(bare(r)) ?? 0) > 1 ? r : bare(r)]));
+}
+
+/**
+ * Files given directly are always taken; folders are walked recursively for image extensions
+ * (DICOM files often have none), following links to files and folders (each real folder once, so
+ * a link loop ends), never into a results folder. A folder that cannot be read, or a name that
+ * is not valid UTF-8, is reported through `onNote` and the walk goes on. Names are relative to
+ * the one folder given, or to the folder that holds all inputs when several are given.
+ */
+export async function collectInputs(args: string[], onNote: (n: InputNote) => void = () => undefined): Promise<InputFile[]> {
+  const found: string[] = [];
+  const bases: string[] = [];
+  const seenDirs = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    const real = await realpath(dir).catch(() => dir);
+    if (seenDirs.has(real)) return; // a link back up the tree
+    seenDirs.add(real);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      onNote({ path: dir, message: `folder ${dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); its images are skipped` });
+      return;
+    }
+    entries.sort((x, y) => x.name.localeCompare(y.name));
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.name.includes('\uFFFD')) {
+        onNote({ path: full, message: `${JSON.stringify(full)}: the file name is not valid UTF-8 and cannot be opened by name; rename it to process it` });
+        continue;
+      }
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = await stat(full).catch(() => null);
+        if (!target) {
+          onNote({ path: full, message: `${full}: a link to something that does not exist; skipped` });
+          continue;
+        }
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDir) {
+        if (!isResultsFolder(full)) await walk(full);
+      } else if (isFile && isImageName(e.name)) found.push(full);
+    }
+  };
   for (const a of args) {
     const p = resolve(a);
     let st;
@@ -47,22 +122,18 @@ export async function collectInputs(args: string[]): Promise<InputFile[]> {
       throw new FileError('no-input', `input ${a} does not exist`);
     }
     if (st.isFile()) {
-      out.push({ path: p, relative: basename(p) });
-      continue;
+      found.push(p);
+      bases.push(dirname(p));
+    } else {
+      bases.push(p);
+      await walk(p);
     }
-    const walk = async (dir: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true });
-      entries.sort((x, y) => x.name.localeCompare(y.name));
-      for (const e of entries) {
-        const full = join(dir, e.name);
-        if (e.isDirectory()) {
-          if (!isResultsFolder(full)) await walk(full);
-        } else if (e.isFile() && isImageName(e.name)) out.push({ path: full, relative: relative(p, full) });
-      }
-    };
-    await walk(p);
   }
-  return out;
+  const unique = [...new Set(found)];
+  const base = bases.length === 1 ? bases[0]! : commonFolder(bases);
+  const relatives = unique.map((f) => relative(base, f) || basename(f));
+  const stems = outputStems(relatives);
+  return unique.map((path, i) => ({ path, relative: relatives[i]!, stem: stems.get(relatives[i]!)! }));
 }
 
 /**
@@ -86,7 +157,7 @@ export async function prepareOutputDir(dir: string, inputs: readonly string[] = 
   return p;
 }
 
-export function outputStem(input: InputFile, frame: number, frameCount: number): string {
-  const rel = input.relative.replace(/\.[^./\\]+$/, '');
-  return frameCount > 1 ? `${rel}_frame${String(frame).padStart(3, '0')}` : rel;
+/** The stem of one frame's outputs: `_frameNNN` added for frames of a multi-frame run. */
+export function outputStem(input: Pick<InputFile, 'stem'>, frame: number, frameCount: number): string {
+  return frameCount > 1 ? `${input.stem}_frame${String(frame).padStart(3, '0')}` : input.stem;
 }

@@ -1,26 +1,13 @@
 /** The images of a study: a folder's images, or the images among dropped files and folders. */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { FileError } from '../files/errors';
-import { isImageName, isResultsFolder } from '../files/inputs';
+import { commonFolder, isImageName, isResultsFolder, outputStems } from '../files/inputs';
 import type { StudyFile } from './study';
 
 async function listFolder(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
   return entries.filter((e) => e.isFile() && isImageName(e.name)).map((e) => join(folder, e.name));
-}
-
-/** The deepest folder that holds every path. */
-function commonFolder(paths: string[]): string {
-  const parts = paths.map((p) => p.split(sep));
-  const first = parts[0]!;
-  let n = first.length;
-  for (const p of parts) {
-    let i = 0;
-    while (i < n && i < p.length && p[i] === first[i]) i++;
-    n = i;
-  }
-  return first.slice(0, n).join(sep) || sep;
 }
 
 /**
@@ -43,8 +30,11 @@ export async function studyFiles(paths: string[]): Promise<{ root: string; files
   const unique = [...new Set(found)];
   if (!unique.length) throw new FileError('no-input', 'none of the opened items is an image or a folder with images (PNG, JPEG, BMP, TIFF, WebP, DICOM)');
   const root = folders.length === 1 && paths.length === 1 ? folders[0]! : commonFolder(unique.map((f) => dirname(f)));
+  const relatives = unique.map((path) => relative(root, path));
+  // the batch's output names, so a batch's results and the app's are the same files
+  const stems = outputStems(relatives);
   const files = unique
-    .map((path): StudyFile => ({ path, name: relative(root, path), relative: relative(root, path) }))
+    .map((path, i): StudyFile => ({ path, name: relatives[i]!, relative: relatives[i]!, stem: stems.get(relatives[i]!)! }))
     .sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }));
   return { root, files };
 }

@@ -50,16 +50,9 @@ export async function chooseResultsFolder(root: string, chosen: string | undefin
   return { path: await prepareOutputDir(inData, [images]), note: `the image folder's location is read-only, so results are kept in the app's data folder: ${inData}` };
 }
 
-/** The stem of an image's result files, relative to the results folder (the batch's naming). */
-export function resultStem(relativePath: string, frame: number, frameCount: number): string {
-  const rel = relativePath.replace(/\.[^./\\]+$/, '');
-  return frameCount > 1 ? `${rel}_frame${String(frame).padStart(3, '0')}` : rel;
-}
-
-/** Where an existing record of this image and frame may be: a batch of frame 0 leaves out the frame suffix. */
-export function recordCandidates(relativePath: string, frame: number): string[] {
-  const rel = relativePath.replace(/\.[^./\\]+$/, '');
-  return [`${rel}.json`, `${rel}_frame${String(frame).padStart(3, '0')}.json`];
+/** Where an existing record of this image (its output stem, see files/inputs.ts) and frame may be: a batch of frame 0 leaves out the frame suffix. */
+export function recordCandidates(stem: string, frame: number): string[] {
+  return [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`];
 }
 
 function isRecord(v: unknown): v is ImageRecord {

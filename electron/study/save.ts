@@ -11,12 +11,12 @@ import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
 import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
 import { writeAtomic } from '../files/atomic';
+import { outputStem } from '../files/inputs';
 import type { Calibration } from '../imaging/types';
 import type { CaliperEdits } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
 import { type MeasurementFamily, presetFor } from '../shared/presets';
 import type { SegmentReply } from '../shared/ipc-contract';
-import { resultStem } from './results-folder';
 
 export interface SavedObject {
   id: number;
@@ -32,6 +32,8 @@ export interface SavedObject {
 export interface SavedImage {
   path: string;
   relative: string;
+  /** The output stem (files/inputs.ts outputStems). */
+  stem: string;
   frame: number;
   frames: number;
   width: number;
@@ -65,7 +67,7 @@ export class ResultsWriter {
   }
 
   async write(img: SavedImage, previous: ImageRecord | null): Promise<{ recordFile: string; record: ImageRecord; removed: string[] }> {
-    const stem = img.recordFile ? img.recordFile.replace(/\.json$/, '') : resultStem(img.relative, img.frame, img.frames);
+    const stem = img.recordFile ? img.recordFile.replace(/\.json$/, '') : outputStem(img, img.frame, img.frames);
     const answered = img.objects.filter((o) => o.answer && !o.answer.empty);
     const preset = presetFor(img.anatomy);
     const union = new Uint8Array(img.width * img.height);

@@ -60,6 +60,8 @@ export interface ImageEntry {
   path: string;
   frame: number;
   relative: string;
+  /** Its output stem (the batch's naming, see files/inputs.ts). */
+  stem: string;
   image: OpenedImage & { regions: UltrasoundRegion[]; details: Record<string, string> };
   anatomy: string | null;
   objects: ObjectEntry[];
@@ -89,7 +91,7 @@ const EMPTY_PROMPT: RecordedPrompt = { clicks: [], box: null, auto: false };
 const isEmpty = (p: RecordedPrompt) => !p.auto && !p.box && p.clicks.length === 0;
 
 /** An image of the study and its path relative to the study's folder (which names its results). */
-export type StudyFile = FolderEntry & { relative: string };
+export type StudyFile = FolderEntry & { relative: string; stem: string };
 
 export interface StudyOptions {
   root: string;
@@ -137,8 +139,12 @@ export class Study {
     return this.paths.has(path);
   }
 
+  private fileOf(path: string): StudyFile {
+    return this.o.files.find((f) => f.path === path) ?? { path, name: path, relative: path, stem: path };
+  }
+
   private relativeOf(path: string): string {
-    return this.o.files.find((f) => f.path === path)?.relative ?? path;
+    return this.fileOf(path).relative;
   }
 
   private queued<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -217,21 +223,21 @@ export class Study {
     const untouched = known && !known.touched && !known.onDisk;
     if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
-    const relative = this.relativeOf(path);
-    const e: ImageEntry = { path, frame, relative, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false, touched: false };
+    const { relative, stem } = this.fileOf(path);
+    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false, touched: false };
     const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
-    const record = at ? await readRecord(join(this.o.writer.folder, at)) : await this.findRecord(relative, frame);
-    if (record) await this.restore(e, record, at ?? recordCandidates(relative, frame).find(() => true)!);
+    const found = at ? { file: at, record: await readRecord(join(this.o.writer.folder, at)) } : await this.findRecord(relative, stem, frame);
+    if (found?.record) await this.restore(e, found.record, found.file);
     this.entries.set(key, e);
     return e;
   }
 
-  private async findRecord(relative: string, frame: number): Promise<ImageRecord | null> {
-    for (const c of recordCandidates(relative, frame)) {
+  private async findRecord(relative: string, stem: string, frame: number): Promise<{ file: string; record: ImageRecord } | null> {
+    for (const c of recordCandidates(stem, frame)) {
       const r = await readRecord(join(this.o.writer.folder, c));
       if (r && r.frame === frame) {
         this.index.set(`${relative}#${frame}`, { file: c, state: 'segmented' });
-        return r;
+        return { file: c, record: r };
       }
     }
     return null;
@@ -454,6 +460,7 @@ export class Study {
     const image: SavedImage = {
       path: e.path,
       relative: e.relative,
+      stem: e.stem,
       frame: e.frame,
       frames: e.image.frameCount,
       width: e.image.width,
