@@ -1,9 +1,12 @@
 /** Opens any supported image file by its content (not its extension) as an ImageSource. */
-import { readFile, stat } from 'node:fs/promises';
-import { decodeBmp } from './bmp';
+import { type FileHandle, open } from 'node:fs/promises';
+import { decodeBmp, readBmpHeader } from './bmp';
 import { hasDicmMarker, isDicom, openDicom } from './dicom/index';
+import { MAX_DICOM_FILE_BYTES, MAX_IMAGE_FILE_BYTES, SNIFF_BYTES, formatBytes, imageSizeProblem } from './limits';
 import { decodeRaster } from './raster';
 import { type Frame, type ImageFormat, type ImageSource, ImageReadError } from './types';
+
+const UNSUPPORTED = 'unsupported file type (expected PNG, JPEG, BMP, TIFF, WebP or DICOM)';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom', ''];
 
@@ -37,22 +40,57 @@ function singleFrameSource(path: string, format: ImageFormat, frame: Frame): Ima
   };
 }
 
-export async function openImage(path: string): Promise<ImageSource> {
-  let bytes: Uint8Array;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new ImageReadError(path, 'not a file');
-    bytes = new Uint8Array(await readFile(path));
-  } catch (err) {
-    if (err instanceof ImageReadError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ImageReadError(path, code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code ?? String(err)})`);
+/** Maps a file system error to the reason people see. */
+function readProblem(path: string, err: unknown): ImageReadError {
+  if (err instanceof ImageReadError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new ImageReadError(path, code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code ?? String(err)})`);
+}
+
+/** Reads up to `length` bytes from `position`; fewer when the file ends first (it may have shrunk). */
+async function readAt(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await file.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
   }
-  if (bytes.length === 0) throw new ImageReadError(path, 'file is empty');
-  const format = sniffFormat(bytes);
+  return new Uint8Array(buf.buffer, buf.byteOffset, got);
+}
+
+export async function openImage(path: string): Promise<ImageSource> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    throw readProblem(path, err);
+  }
+  let bytes: Uint8Array;
+  let format: ImageFormat | null;
+  try {
+    const st = await file.stat();
+    if (!st.isFile()) throw new ImageReadError(path, 'not a file');
+    if (st.size === 0) throw new ImageReadError(path, 'file is empty');
+    // Tell the format from the first bytes, so a huge file of the wrong kind costs nothing.
+    const head = await readAt(file, 0, Math.min(st.size, SNIFF_BYTES));
+    format = sniffFormat(head);
+    if (format === null) throw new ImageReadError(path, UNSUPPORTED);
+    const cap = format === 'dicom' ? MAX_DICOM_FILE_BYTES : MAX_IMAGE_FILE_BYTES;
+    if (st.size > cap) {
+      throw new ImageReadError(path, `file is ${formatBytes(st.size)}, more than the ${formatBytes(cap)} a ${format.toUpperCase()} file may have`);
+    }
+    if (format === 'bmp') readBmpHeader(path, head); // size limits from the header before reading the pixels
+    // Read at most the size checked above, even if the file grows meanwhile.
+    bytes = st.size <= head.length ? head : await readAt(file, 0, st.size);
+  } catch (err) {
+    throw readProblem(path, err);
+  } finally {
+    await file.close().catch(() => undefined);
+  }
   switch (format) {
     case 'dicom':
-      return openDicom(path, bytes);
+      return checkedSize(await openDicom(path, bytes));
     case 'bmp':
       return singleFrameSource(path, format, decodeBmp(path, bytes));
     case 'png':
@@ -60,7 +98,12 @@ export async function openImage(path: string): Promise<ImageSource> {
     case 'tiff':
     case 'webp':
       return singleFrameSource(path, format, await decodeRaster(path, bytes));
-    default:
-      throw new ImageReadError(path, 'unsupported file type (expected PNG, JPEG, BMP, TIFF, WebP or DICOM)');
   }
+}
+
+/** DICOM frames are decoded lazily: refusing here keeps them within the same pixel limit as other formats. */
+function checkedSize(source: ImageSource): ImageSource {
+  const tooBig = imageSizeProblem(source.width, source.height);
+  if (tooBig) throw new ImageReadError(source.path, tooBig);
+  return source;
 }
