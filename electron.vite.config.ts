@@ -1,6 +1,21 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+import { APP_CSP_META } from './electron/main/security';
+
+/**
+ * The shipped page carries the app's CSP as a meta tag too (main also sends it as a header), so it
+ * holds however the file is loaded. Build only: Vite's dev server needs inline styles and its HMR
+ * socket, which main allows by header in dev; browser tests serve their own header.
+ */
+function cspMeta(): Plugin {
+  return {
+    name: 'medus-csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: APP_CSP_META }, injectTo: 'head-prepend' }],
+  };
+}
 
 export default defineConfig({
   main: {
@@ -24,6 +39,6 @@ export default defineConfig({
   renderer: {
     root: 'renderer',
     build: { rollupOptions: { input: resolve('renderer/index.html') } },
-    plugins: [vue()],
+    plugins: [vue(), cspMeta()],
   },
 });

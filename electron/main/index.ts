@@ -1,29 +1,62 @@
 /** Electron main process: one secure window, the engine in a utilityProcess, validated IPC. */
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { EngineClient } from '../engine/client';
 import type { EventMap, EventName } from '../shared/ipc-contract';
-import { createBatchProxy } from './batch-proxy';
+import { createBatchProxy, type ProcessPort } from './batch-proxy';
 import { createHandlers } from './handlers';
+import { APP_CSP, APP_ORIGIN, APP_SCHEME, appResponse, devCsp, isAllowedExternal, isTrustedSender } from './security';
 import { createSettingsStore } from './settings';
+import { supervise } from './supervise';
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+const DEV_URL = process.env.ELECTRON_RENDERER_URL ?? null;
+const CSP = DEV_URL ? devCsp(DEV_URL) : APP_CSP;
+const RENDERER_DIR = join(import.meta.dirname, '../renderer');
+
+// must run before `ready`: a standard, secure scheme gets a real origin, so 'self' in the CSP means the app
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 function modelDirDefault(): string {
   return app.isPackaged ? join(process.resourcesPath, 'models', 'medus-s-v1') : join(app.getAppPath(), 'models', 'medus-s-v1');
 }
 
+function portOf(child: UtilityProcess): ProcessPort {
+  return { postMessage: (m) => child.postMessage(m), on: (_e, l) => void child.on('message', l) };
+}
+
+/** What the page shows when a child is gone: restarting soon, or given up until the app restarts. */
+function stoppedMessage(what: string, code: number, restartInMs: number | null): string {
+  return restartInMs === null
+    ? `the ${what} process stopped (exit code ${code}) and keeps stopping; restart the app`
+    : `the ${what} process stopped (exit code ${code}) and is being restarted; try again in a moment`;
+}
+
 async function start(): Promise<void> {
   const settings = await createSettingsStore(join(app.getPath('userData'), 'settings.json'), { provider: 'auto', threads: 2, modelDir: modelDirDefault(), zoom: true });
 
-  const child = utilityProcess.fork(join(import.meta.dirname, 'engine-host.js'), [], { serviceName: 'MedUS engine' });
-  const engine = new EngineClient({ postMessage: (m) => child.postMessage(m), on: (_e, l) => child.on('message', l) });
-  child.on('exit', (code) => engine.failAll(`the engine process stopped (exit code ${code}); restart the app`));
+  // A dead or hung engine is forked again (with a backoff and a cap) behind the same client;
+  // the client replays the last model load, so the handlers' cached engine info stays true.
+  const engine = new EngineClient(null, { onTimeout: () => engineProc.kill() });
+  const engineProc = supervise({
+    fork: () => utilityProcess.fork(join(import.meta.dirname, 'engine-host.js'), [], { serviceName: 'MedUS engine' }),
+    onStart: (child) => engine.attach(portOf(child)),
+    onExit: (code, restartInMs) => engine.detach(stoppedMessage('engine', code, restartInMs)),
+  });
 
   let win: BrowserWindow | null = null;
   // a batch runs in its own utilityProcess too, so neither this process nor the interactive engine waits on it
-  const batchChild = utilityProcess.fork(join(import.meta.dirname, 'batch-host.js'), [], { serviceName: 'MedUS batch' });
-  const batch = createBatchProxy({ postMessage: (m) => batchChild.postMessage(m), on: (_e, l) => batchChild.on('message', l) }, settings, app.getPath('userData'));
+  const batch = createBatchProxy(null, settings, app.getPath('userData'));
+  const batchProc = supervise({
+    fork: () => utilityProcess.fork(join(import.meta.dirname, 'batch-host.js'), [], { serviceName: 'MedUS batch' }),
+    onStart: (child) => batch.attach(portOf(child)),
+    // the journal keeps finished images, so running the same batch again resumes it
+    onExit: (code, restartInMs) => batch.detach(`${stoppedMessage('batch', code, restartInMs)}; the batch did not finish, run it again to resume where it stopped`),
+  });
+  app.on('before-quit', () => {
+    engineProc.stop();
+    batchProc.stop();
+  });
+
   const handlers = createHandlers({
     engine,
     settings,
@@ -40,18 +73,22 @@ async function start(): Promise<void> {
   });
 
   ipcMain.handle('medus', (event, channel: unknown, request: unknown) => {
-    // Only our own page may talk to main.
-    const url = event.senderFrame?.url ?? '';
-    if (!url.startsWith('file://') && !url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\u0000')) {
+    // Only our own page, in our own window's top frame, may talk to main.
+    const frame = event.senderFrame;
+    if (!frame || frame.parent !== null || !win || event.sender !== win.webContents || !isTrustedSender(frame.url, DEV_URL)) {
       return { ok: false, error: { code: 'invalid-request', message: 'request from an unexpected page' } };
     }
     return handlers.dispatch(channel, request);
   });
 
+  // the built renderer, and nothing else, is served under app://medus/
+  protocol.handle(APP_SCHEME, (request) => appResponse(RENDERER_DIR, request.url, CSP));
+  // the dev server's responses get the (dev) CSP as a header too
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
 
   win = new BrowserWindow({
     width: 1400,
@@ -66,20 +103,20 @@ async function start(): Promise<void> {
       webSecurity: true,
     },
   });
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (e) => e.preventDefault());
-  if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else await win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  win.webContents.on('will-redirect', (e) => e.preventDefault());
+  if (DEV_URL) await win.loadURL(DEV_URL);
+  else await win.loadURL(`${APP_ORIGIN}/index.html`);
 }
 
 app.on('web-contents-created', (_e, contents) => {
   contents.on('will-attach-webview', (e) => e.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
 });
-app.whenReady().then(start, (err) => {
+app.whenReady().then(start, (err: unknown) => {
   console.error(err);
   app.exit(1);
 });
