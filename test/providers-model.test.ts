@@ -88,6 +88,46 @@ describe('model folder', () => {
     expect(String(err)).toMatch(/resize/);
     expect(String(err)).toMatch(/input_size/);
   });
+  it('bounds every manifest field, naming the field and the limit', async () => {
+    const good = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as Record<string, unknown>;
+    const dir = tempDir();
+    for (const f of ['encoder.onnx', 'decoder.onnx']) copyFileSync(join(MODEL_DIR, f), join(dir, f));
+    const refused = async (change: Record<string, unknown>, pattern: RegExp): Promise<void> => {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...good, ...change }));
+      const err = await loadModelFolder(dir).catch((e: unknown) => e);
+      expect(err, JSON.stringify(change).slice(0, 80)).toBeInstanceOf(ModelLoadError);
+      expect(String(err)).toMatch(pattern);
+    };
+    // An input_size of 20 000 took the engine to 3.2 GB.
+    await refused({ input_size: 20000 }, /input_size: must be at most 2048 pixels/);
+    await refused({ input_size: 32 }, /input_size: must be at least 64 pixels/);
+    await refused({ input_size: 250 }, /input_size: must be a multiple of 16/);
+    await refused({ input_size: 256.5 }, /input_size: must be a whole number of pixels/);
+    await refused({ name: 'x'.repeat(101) }, /name: must be at most 100 characters/);
+    await refused({ version: '' }, /version: must not be empty/);
+    await refused({ anatomies: Array.from({ length: 65 }, (_, i) => `a${i}`) }, /anatomies: must list at most 64 anatomies/);
+    await refused({ anatomies: ['thyroid', 'y'.repeat(65)] }, /anatomies\.1: must be at most 64 characters/);
+    await refused({ anatomies: ['thyroid', 'thyroid'] }, /anatomies: must not list an anatomy twice/);
+    await refused({ multimask: { single: 0, candidates: [1, 99] } }, /multimask\.candidates\.1: must be a mask index of at most 15/);
+    await refused({ mask_threshold: 1e9 }, /mask_threshold/);
+    await refused({ pixel_mean: [1e9] }, /pixel_mean\.0/);
+    await refused({ pixel_std: [0] }, /pixel_std\.0/);
+    await refused({ decoder_outputs: { masks: 'm'.repeat(201), scores: 's' } }, /decoder_outputs/);
+    await refused({ zoom: { modes: ['automatic'], margin: 1.2, min_gain: 1e6 } }, /zoom\.min_gain/);
+    await refused({ zoom: { modes: ['automatic'], margin: 1.2, min_gain: 1.2, skip_anatomies: [''] } }, /zoom\.skip_anatomies\.0: must not be empty/);
+    await refused({ parameters: -5 }, /parameters/);
+    await refused({ training_data: Array.from({ length: 101 }, () => 'set') }, /training_data/);
+    // The limits still admit the usual sizes.
+    for (const input_size of [64, 1024, 2048]) {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...good, input_size }));
+      expect((await loadModelFolder(dir)).manifest.input_size).toBe(input_size);
+    }
+  });
+  it('refuses a huge manifest before reading it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'model.json'), ' '.repeat(1024 * 1024 + 1));
+    await expect(loadModelFolder(dir)).rejects.toThrow(/model\.json: is 1048577 bytes; a model manifest may have at most 1048576/);
+  });
   it('a corrupt ONNX file is an error at load, not a crash later', async () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
