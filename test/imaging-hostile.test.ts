@@ -12,6 +12,7 @@ import { loadFrame } from '../electron/imaging/load';
 import { MAX_DICOM_FILE_BYTES, MAX_DIMENSION, MAX_IMAGE_FILE_BYTES, MAX_PIXELS } from '../electron/imaging/limits';
 import { openImage } from '../electron/imaging/open';
 import { ImageReadError } from '../electron/imaging/types';
+import { ultrasoundImage, writeDicom } from './helpers/dicom';
 import { tempDir } from './helpers/synth';
 
 const PYTHON = '/usr/bin/python3';
@@ -322,6 +323,13 @@ describe('size limits from the header, before decoding', () => {
     writeFileSync(file, b);
     const { image } = await loadFrame(file);
     expect([image.width, image.height, image.data[0]]).toEqual([w, 2, 200]);
+  });
+
+  it('a DICOM file wider than the limit is refused at open, before any frame is decoded', async () => {
+    const file = join(dir, 'wide.dcm');
+    const w = MAX_DIMENSION + 1;
+    writeFileSync(file, writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.99', w, 1, new Uint8Array(w + (w % 2)))));
+    expect((await refusal(file)).message).toMatch(/16385 × 1 pixels; the most either side may have is 16384/);
   });
 
   it('the mask writer and reader use the same limit', async () => {

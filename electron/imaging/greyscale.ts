@@ -14,6 +14,10 @@ export interface GreyImage {
 export function toGrey8(frame: Frame): GreyImage {
   const { width, height, channels, data } = frame;
   const n = width * height;
+  // Already 8-bit grey (most ultrasound): a plain copy, sparing the 4-byte-a-pixel float buffer.
+  if (channels === 1 && frame.bitsStored <= 8 && !frame.window && data instanceof Uint8Array) {
+    return { width, height, data: data.slice(0, n) };
+  }
   const lum = new Float32Array(n);
   if (channels === 1) {
     for (let i = 0; i < n; i++) lum[i] = data[i]!;
