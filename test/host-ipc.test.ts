@@ -52,13 +52,16 @@ describe('engine host off the main thread', () => {
 
 describe('IPC handlers validate every message', () => {
   let settings: Settings = { provider: 'cpu', threads: 2, modelDir: MODEL_DIR, zoom: true };
-  const handlers = () =>
-    createHandlers({
+  const handlers = () => {
+    const h = createHandlers({
       engine: client,
       chooseFolder: async () => dir,
       dataDir: join(dir, 'data'),
       settings: { get: () => settings, set: async (s) => (settings = { ...settings, ...s }) },
     });
+    h.grant(dir);
+    return h;
+  };
 
   it('rejects unknown channels and malformed requests with a typed error', async () => {
     const h = handlers();

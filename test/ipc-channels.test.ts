@@ -50,6 +50,7 @@ function withStudy() {
   writeFileSync(join(folder, 'a.png'), 'pixels');
   const engine = fakeEngine();
   const handlers = createHandlers({ engine, chooseFolder: async () => null, dataDir: join(dir, 'data'), settings: { get: () => settings, set: async () => settings } });
+  handlers.grant(folder); // as a drop on the window does
   return { dir, folder, a: join(folder, 'a.png'), engine, handlers };
 }
 
@@ -71,7 +72,9 @@ describe('the interface channels validate their requests', () => {
 
   it('answers typed codes the page can act on: no study yet, nothing found, a moved file, no measurement, a bad line', async () => {
     expect(await h().dispatch('image:open', { path: '/a.png' })).toMatchObject({ ok: false, error: { code: 'no-study' } });
-    expect(await h().dispatch('study:open', { paths: ['/definitely/not/here'] })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    const lost = h();
+    lost.grant('/definitely');
+    expect(await lost.dispatch('study:open', { paths: ['/definitely/not/here'] })).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(await h().dispatch('batch:start', { folder: '/in', anatomy: 'fetal-head', out: '/o' })).toMatchObject({ ok: false });
     const s = withStudy();
     expect(await s.handlers.dispatch('study:open', { paths: [s.folder] })).toMatchObject({ ok: true, value: { resultsFolder: `${s.folder}-medus` } });
@@ -109,9 +112,12 @@ describe('the interface channels validate their requests', () => {
 
   it('writes review.csv with the CSV library, neutralising formulas, tabs and carriage returns', async () => {
     const out = tempDir();
-    const r = await h().dispatch('batch:review', { out, decisions: [{ relative: '=HYPERLINK("x")', frame: 0, decision: 'accepted' }, { relative: '\tb.png', frame: 1, decision: 'rejected' }, { relative: 'c\r.png', frame: 0, decision: 'accepted' }] });
+    const handlers = h();
+    handlers.grant(out);
+    const r = await handlers.dispatch('batch:review', { out, decisions: [{ relative: '=HYPERLINK("x")', frame: 0, decision: 'accepted' }, { relative: '\tb.png', frame: 1, decision: 'rejected' }, { relative: 'c\r.png', frame: 0, decision: 'accepted' }] });
     expect(r).toMatchObject({ ok: true });
     const text = readFileSync(join(out, 'review.csv'), 'utf8');
+    expect(await h().dispatch('batch:review', { out, decisions: [] })).toMatchObject({ ok: false, error: { code: 'not-chosen' } });
     expect(text.split('\n')[0]).toBe('file,frame,decision');
     expect(text).toContain(`"'=HYPERLINK(""x"")"`);
     expect(text).toContain(`'\tb.png`);

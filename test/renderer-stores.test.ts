@@ -267,12 +267,17 @@ describe('keyboard', () => {
 describe('batch store', () => {
   beforeEach(() => setActivePinia(createPinia()));
   it('follows progress events, keeps decisions and exports them', async () => {
-    const { calls } = fakeMain();
+    const { calls, folder } = fakeMain();
     const b = useBatch();
     await b.start();
     expect(b.error?.message).toMatch(/input folder/);
+    // a typed folder nobody chose is refused by main, with what to do
     b.setFolder('/data/heads');
     expect(b.out).toBe('/data/heads-medus');
+    await b.start();
+    expect(b.error?.next).toMatch(/Choose/);
+    await b.chooseFolder();
+    expect(b.out).toBe(`${folder}-medus`);
     await b.start();
     expect(b.progress?.done).toBe(1);
     expect(b.reply?.outputs.csv).toBe('/o/results.csv');
@@ -289,11 +294,13 @@ describe('batch store', () => {
     // a batch's output for a.png: its mask and record, as medus batch writes them
     const out = join(m.dir, 'batch-out');
     mkdirSync(out);
+    writeFileSync(join(out, '.medus-results'), '');
     writeFileSync(join(out, 'a_mask.png'), await maskPng(ellipse(20, 20, 10, 7), W, H));
     const calibration = { source: 'sidecar-csv', mmPerPixelX: 0.5, mmPerPixelY: 0.5, notes: [] };
     writeFileSync(join(out, 'a.json'), JSON.stringify({ file: m.a, relative: 'a.png', frame: 0, frames: 1, width: W, height: H, anatomy: 'thyroid-nodule', promptMode: 'box', zoomedTo: null, model: { name: 'm', version: '1' }, provider: 'cpu', score: 0.8, empty: false, calibration, measurement: { family: 'lesion', calibrated: true, calibrationSource: 'sidecar-csv', mmPerPixel: { x: 0.5, y: 0.5 }, objects: [], warnings: [] }, polygons: [], outputs: { mask: 'a_mask.png', json: 'a.json' } }));
     const ws = useWorkspace();
     await ws.start();
+    await ws.openFolder(); // chosen in the dialog, so main may act on it
     await ws.openPaths([m.folder], out);
     expect(m.segments()).toHaveLength(0);
     expect(ws.resultsFolder).toBe(out);
@@ -308,9 +315,11 @@ describe('batch store', () => {
     const m = fakeMain();
     const out = join(m.dir, 'batch-out');
     mkdirSync(out);
+    writeFileSync(join(out, '.medus-results'), '');
     writeFileSync(join(out, 'a_mask.png'), await maskPng(new Uint8Array(12 * 12), 12, 12)); // another size: the image changed
     writeFileSync(join(out, 'a.json'), JSON.stringify({ file: m.a, relative: 'a.png', frame: 0, frames: 1, width: 12, height: 12, anatomy: 'fetal-head', promptMode: 'automatic', zoomedTo: null, model: { name: 'm', version: '1' }, provider: 'cpu', score: 0.8, empty: false, calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] }, measurement: { family: 'fetal-head', calibrated: false, calibrationSource: 'uncalibrated', mmPerPixel: null, objects: [], warnings: [] }, polygons: [], outputs: { mask: 'a_mask.png', json: 'a.json' } }));
     const ws = useWorkspace();
+    await ws.openFolder();
     await ws.openPaths([m.folder], out);
     expect(ws.error?.message).toMatch(/image changed/);
     await ws.automatic();

@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 /** The real handlers over an in-process engine host, counting segmentations. */
-function app(dataDir: string) {
+/** `chosen`: what the user chose in the dialog or dropped (main acts only on those). */
+function app(dataDir: string, ...chosen: string[]) {
   const host = createEngineHost();
   hosts.push(host);
   let id = 0;
@@ -42,6 +43,7 @@ function app(dataDir: string) {
   };
   let settings: Settings = { provider: 'cpu', threads: 1, modelDir: MODEL_DIR, zoom: true };
   const h = createHandlers({ engine, dataDir, chooseFolder: async () => null, settings: { get: () => settings, set: async (s) => (settings = { ...settings, ...s }) } });
+  for (const c of chosen) h.grant(c);
   async function ask<C extends keyof ResponseMap>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
     const r = (await h.dispatch(channel, request)) as IpcResult<ResponseMap[C]>;
     if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
@@ -71,7 +73,7 @@ describe.skipIf(noData)('work that lasts (HC18 fetal heads)', () => {
 
   it('keeps a segmented image and its caliper edit across images and a fresh start, undoing the edit alone', async () => {
     const before = readdirSync(heads).sort();
-    const { ask, counts } = app(dataDir);
+    const { ask, counts } = app(dataDir, heads);
     const study = await ask('study:open', { paths: [heads] });
     expect(study.resultsFolder).toBe(`${heads}-medus`);
     expect(study.files.map((f) => f.name)).toEqual(names);
@@ -119,7 +121,7 @@ describe.skipIf(noData)('work that lasts (HC18 fetal heads)', () => {
     expect(record.calibration.source).toBe('sidecar-csv');
 
     // a fresh start on the same folder shows the saved HC and edit without segmenting
-    const fresh = app(dataDir);
+    const fresh = app(dataDir, heads);
     const again = await fresh.ask('study:open', { paths: [heads] });
     expect(again.states[a]).toBe('segmented');
     expect(again.states[b]).toBe('new');
@@ -140,7 +142,7 @@ describe.skipIf(noData)('work that lasts (HC18 fetal heads)', () => {
     } finally {
       await engine.dispose();
     }
-    const { ask, counts } = app(dataDir);
+    const { ask, counts } = app(dataDir, heads, root);
     await ask('study:open', { paths: [heads], results: out });
     const opened = await ask('image:open', { path: b, frame: 0 });
     expect(opened.state.objects[0]!.result?.mode).toBe('batch · automatic');
@@ -176,7 +178,7 @@ describe.skipIf(noData)('work that lasts (HC18 fetal heads)', () => {
   }, 180_000);
 
   it('refuses a results folder that is the image folder, and images outside the opened folder', async () => {
-    const { dispatch } = app(dataDir);
+    const { dispatch } = app(dataDir, heads);
     const r = await dispatch('study:open', { paths: [heads], results: heads });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('results-folder');
@@ -207,7 +209,7 @@ describe('one calibration for the app and the batch', () => {
     const box = { x0: 124, y0: 30, x1: 176, y1: 70 };
 
     // the app: a box on the structure in the right-hand region
-    const { ask } = app(join(root, 'data'));
+    const { ask } = app(join(root, 'data'), folder);
     await ask('study:open', { paths: [folder] });
     await ask('image:open', { path: file, frame: 0 });
     const state = await ask('study:intent', { path: file, frame: 0, intent: { type: 'set-box', object: 1, anatomy: 'thyroid-nodule', box, keepClicks: false } });

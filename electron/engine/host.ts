@@ -30,6 +30,24 @@ export function classify(err: unknown): { code: HostErrorCode; message: string }
 
 export function createEngineHost() {
   let engine: SegmentationEngine | null = null;
+  /** Requests running on each engine: a replaced engine is disposed only when its last one ends. */
+  const busy = new Map<SegmentationEngine, number>();
+  const retired = new Set<SegmentationEngine>();
+  const settle = async (e: SegmentationEngine) => {
+    const n = (busy.get(e) ?? 1) - 1;
+    if (n > 0) return void busy.set(e, n);
+    busy.delete(e);
+    if (retired.delete(e)) await e.dispose();
+  };
+  const using = async <T>(work: (e: SegmentationEngine) => Promise<T>): Promise<T> => {
+    const e = need();
+    busy.set(e, (busy.get(e) ?? 0) + 1);
+    try {
+      return await work(e);
+    } finally {
+      await settle(e);
+    }
+  };
   const frames = new Map<string, LoadedFrame>(); // the few images the user is looking at
   const keep = 6;
 
@@ -57,8 +75,12 @@ export function createEngineHost() {
       switch (req.type) {
         case 'init': {
           const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}), ...(req.zoom === false ? { zoom: false } : {}) });
-          await engine?.dispose();
+          const old = engine;
           engine = next;
+          if (old) {
+            if (busy.has(old)) retired.add(old);
+            else await old.dispose();
+          }
           const m = next.model.manifest;
           const info: EngineInfo = {
             model: { name: m.name, version: m.version, dir: next.model.dir, license: m.license ?? null },
@@ -87,7 +109,7 @@ export function createEngineHost() {
         }
         case 'segment': {
           const f = await frameOf(req.path, req.frame);
-          const s = await need().segment({ key: f.key, image: f.image }, req.prompt);
+          const s = await using((e) => e.segment({ key: f.key, image: f.image }, req.prompt));
           const value: SegmentReply = {
             width: s.width,
             height: s.height,
@@ -104,11 +126,12 @@ export function createEngineHost() {
           return { id: req.id, ok: true, value };
         }
         case 'prefetch': {
-          const e = need();
-          await e.prefetch(`${req.path}#${req.frame}`, async () => {
-            const f = await frameOf(req.path, req.frame);
-            return f.image;
-          });
+          await using((e) =>
+            e.prefetch(`${req.path}#${req.frame}`, async () => {
+              const f = await frameOf(req.path, req.frame);
+              return f.image;
+            }),
+          );
           return { id: req.id, ok: true, value: null };
         }
       }

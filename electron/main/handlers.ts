@@ -32,7 +32,8 @@ import { chooseResultsFolder } from '../study/results-folder';
 import { ResultsWriter } from '../study/save';
 import { Study, type StudyEngine } from '../study/study';
 import { CodedError, errorCode } from './error-codes';
-import { writeAtomic } from '../files/atomic';
+import { Grants } from './grants';
+import { AtomicFile } from '../files/atomic';
 import type { UltrasoundRegion } from '../imaging/types';
 import { stringify } from 'csv-stringify/sync';
 import { safeText } from '../export/csv';
@@ -61,12 +62,28 @@ export interface HandlerDeps {
 type Impl = { [C in Channel]: (req: ParsedRequestOf<C>) => Promise<ResponseMap[C]> };
 
 export function createHandlers(deps: HandlerDeps) {
-  let info: EngineInfo | null = null;
-  const ensureEngine = async (): Promise<EngineInfo> => {
+  // one model load at a time, shared by every request that needs it (a burst right after a
+  // settings change must not load the model a hundred times)
+  let info: Promise<EngineInfo> | null = null;
+  const ensureEngine = (): Promise<EngineInfo> => {
     if (info) return info;
     const s = deps.settings.get();
-    info = await deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads, zoom: s.zoom });
-    return info;
+    const loading = deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads, zoom: s.zoom });
+    info = loading;
+    loading.catch(() => {
+      if (info === loading) info = null; // the next request tries again
+    });
+    return loading;
+  };
+  const grants = new Grants();
+  grants.grant(deps.settings.get().modelDir);
+  const allowed = (path: string, what: string): string => {
+    if (!grants.allows(path)) throw new CodedError('not-chosen', `${what} ${path} was not chosen in this session: choose it with the folder dialog (or drop it on the window) first`);
+    return path;
+  };
+  const allowedOutput = (path: string, what: string): string => {
+    if (!grants.allowsOutput(path)) throw new CodedError('not-chosen', `${what} ${path} is not a folder chosen in this session, nor beside one: choose it with the folder dialog first`);
+    return path;
   };
   let store: Promise<UserCalibrationStore> | null = null;
   const userCalibrations = () => (store ??= UserCalibrationStore.open(userCalibrationsFile(deps.dataDir)));
@@ -92,10 +109,17 @@ export function createHandlers(deps: HandlerDeps) {
 
   const impl: Impl = {
     'engine:info': () => ensureEngine(),
-    'folder:choose': () => deps.chooseFolder(),
+    'folder:choose': async () => {
+      const chosen = await deps.chooseFolder();
+      if (chosen) grants.grant(chosen);
+      return chosen;
+    },
     'study:open': async ({ paths, results }) => {
+      for (const p of paths) allowed(p, 'the folder or file');
+      if (results) allowedOutput(results, 'the results folder');
       const { root, files } = await studyFiles(paths);
       const folder = await chooseResultsFolder(root, results, deps.dataDir);
+      grants.grant(folder.path);
       const resolver = new CalibrationResolver({ userDrawn: await userCalibrations() });
       study = await Study.open({ root, files, engine: studyEngine, resolver, writer: new ResultsWriter(folder.path), resultsNote: folder.note });
       return study.info();
@@ -104,6 +128,7 @@ export function createHandlers(deps: HandlerDeps) {
     'study:intent': ({ path, frame, intent }) => current(path).intent(path, frame, intent),
     'study:export': async ({ scope, path, frame, dest, formats }) => {
       if (!study) throw new CodedError('no-study', 'open a folder first');
+      allowedOutput(dest, 'the export folder');
       const s = scope === 'image' ? current(path ?? '') : study;
       const records =
         scope === 'image'
@@ -122,8 +147,11 @@ export function createHandlers(deps: HandlerDeps) {
       return { mL: v.mL, mm3: v.mm3, lengthMm: pair.lengthMm, widthMm: pair.widthMm, heightMm: pair.heightMm, formula: VOLUME_FORMULA, convention: VOLUME_CONVENTION, warnings: pair.warnings };
     },
     'batch:start': async ({ folder, anatomy, out, overlays }) => {
+      allowed(folder, 'the input folder');
+      allowedOutput(out, 'the output folder');
       if (!deps.batch) throw new CodedError('internal', 'batch processing is not available in this build');
       if (batchRunning) throw new CodedError('busy', 'a batch is already running: wait for it or cancel it first');
+      grants.grant(out);
       batchRunning = true;
       batchCancelled = false;
       try {
@@ -137,13 +165,24 @@ export function createHandlers(deps: HandlerDeps) {
       return batchRunning;
     },
     'batch:review': async ({ out, decisions }) => {
-      const file = join(resolve(out), 'review.csv');
-      const body = stringify([['file', 'frame', 'decision'], ...decisions.map((d) => [safeText(d.relative), d.frame, d.decision])], { record_delimiter: 'unix', quoted_match: /\r/ });
-      await writeAtomic(file, body, { overwrite: true });
-      return file;
+      const file = new AtomicFile(join(allowed(resolve(out), 'the batch output folder'), 'review.csv'));
+      try {
+        await file.append('file,frame,decision\n');
+        // in slices, so that a long table never holds up the window's other requests
+        for (let i = 0; i < decisions.length; i += 500) {
+          const rows = decisions.slice(i, i + 500).map((d) => [safeText(d.relative), d.frame, d.decision]);
+          await file.append(stringify(rows, { record_delimiter: 'unix', quoted_match: /\r/ }));
+          await new Promise((r) => setImmediate(r));
+        }
+        await file.commit();
+      } finally {
+        await file.discard();
+      }
+      return file.path;
     },
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {
+      if (s.modelDir !== undefined && s.modelDir !== deps.settings.get().modelDir) allowed(s.modelDir, 'the model folder');
       const next = await deps.settings.set(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Partial<Settings>);
       info = null; // the engine restarts with the new provider, threads, model or zoom setting on next use
       return next;
@@ -167,5 +206,9 @@ export function createHandlers(deps: HandlerDeps) {
     }
   }
 
-  return { dispatch };
+  return {
+    dispatch,
+    /** A file or folder the user dropped on the window (the preload tells main, from the File itself). */
+    grant: (path: string) => grants.grant(path),
+  };
 }

@@ -72,13 +72,19 @@ async function start(): Promise<void> {
     },
   });
 
-  ipcMain.handle('medus', (event, channel: unknown, request: unknown) => {
-    // Only our own page, in our own window's top frame, may talk to main.
+  // Only our own page, in our own window's top frame, may talk to main.
+  const ours = (event: Electron.IpcMainEvent | Electron.IpcMainInvokeEvent) => {
     const frame = event.senderFrame;
-    if (!frame || frame.parent !== null || !win || event.sender !== win.webContents || !isTrustedSender(frame.url, DEV_URL)) {
-      return { ok: false, error: { code: 'invalid-request', message: 'request from an unexpected page' } };
-    }
+    return !!frame && frame.parent === null && !!win && event.sender === win.webContents && isTrustedSender(frame.url, DEV_URL);
+  };
+  ipcMain.handle('medus', (event, channel: unknown, request: unknown) => {
+    if (!ours(event)) return { ok: false, error: { code: 'invalid-request', message: 'request from an unexpected page' } };
     return handlers.dispatch(channel, request);
+  });
+  // a file or folder dropped on the window: the preload reads its path from the File itself (a
+  // page cannot forge one), and main may then act on it
+  ipcMain.on('medus:dropped', (event, path: unknown) => {
+    if (ours(event) && typeof path === 'string' && path.length > 0 && path.length <= 4096) handlers.grant(path);
   });
 
   // the built renderer, and nothing else, is served under app://medus/

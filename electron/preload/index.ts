@@ -24,6 +24,11 @@ const api: MedusApi = {
     set.add(l);
     return () => void set.delete(l);
   },
-  pathForFile: (file) => webUtils.getPathForFile(file as File),
+  pathForFile: (file) => {
+    const path = webUtils.getPathForFile(file as File);
+    // only a real dropped file has a path; main grants it before the page's next request arrives
+    if (path) ipcRenderer.send('medus:dropped', path);
+    return path;
+  },
 };
 contextBridge.exposeInMainWorld('medus', api);

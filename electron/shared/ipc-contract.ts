@@ -17,7 +17,12 @@ export const PromptSchema = z.object({
   previousMask: z.instanceof(Float32Array).optional(),
 });
 
-const path = z.string().min(1).max(4096);
+/** An absolute path (main never resolves a page's relative path against its own working folder). */
+const path = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path');
 const PointSchema = z.tuple([finite, finite]);
 /** Which of the user's objects on the image a segmentation or measurement belongs to (1 when absent). */
 const objectId = z.number().int().min(1).max(1000).default(1);
@@ -92,7 +97,11 @@ export const requestSchemas = {
   /** Writes the reviewer's accept/reject decisions next to the batch results (review.csv). */
   'batch:review': z.object({
     out: path,
-    decisions: z.array(z.object({ relative: z.string().min(1).max(4096), frame: z.number().int().min(0), decision: z.enum(['accepted', 'rejected']) })).max(100_000),
+    // what the results table can hold: one decision per image and frame of one batch
+    decisions: z
+      .array(z.object({ relative: z.string().min(1).max(1024), frame: z.number().int().min(0).max(100_000), decision: z.enum(['accepted', 'rejected']) }))
+      .max(20_000)
+      .refine((d) => d.reduce((n, x) => n + x.relative.length, 0) <= 2_000_000, 'the file names add up to more than 2 million characters'),
   }),
 } as const;
 
@@ -323,9 +332,10 @@ export const EVENT_NAMES: readonly EventName[] = ['batch:progress'];
  * What went wrong, for the page to match on (never the English message): `file-missing` the file
  * moved or was deleted, `image` unreadable or unsupported, `prompt` a prompt outside the image or
  * without an anatomy, `model` the model or provider, `calibration` a bad calibration line,
- * `no-study` an image outside the opened folder, `results-folder` results cannot be kept there.
+ * `no-study` an image outside the opened folder, `results-folder` results cannot be kept there,
+ * `not-chosen` a path the user did not choose in this session (dialog, drop).
  */
-export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'busy' | 'not-found' | 'internal';
+export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
 

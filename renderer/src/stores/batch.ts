@@ -83,6 +83,8 @@ export const useBatch = defineStore('batch', {
               ? 'Wait for the running batch or cancel it.'
               : code === 'results-folder'
                 ? 'Choose another, empty output folder (not the input folder).'
+                : code === 'not-chosen'
+                  ? 'Pick the folders with the “Choose…” buttons (or open the folder in Review) first.'
                 : code === 'not-found'
                   ? 'Choose a folder that contains images.'
                   : 'Check the folders and the model in Settings, then start again.',

@@ -63,6 +63,8 @@ function nextStep(code: ErrorCode | undefined, where: 'image' | 'segment' | 'mea
       return 'Open the image’s folder again (Ctrl+O).';
     case 'results-folder':
       return 'Choose another results folder (not the image folder itself) and open the folder again.';
+    case 'not-chosen':
+      return 'Choose the folder with “Open folder…” (or drop it on the window) first.';
     default:
       return where === 'measure' ? 'Segment the image again, or measure by hand with the ruler (L).' : 'Try again; if it keeps failing, clear the prompt (Esc) and start over.';
   }
