@@ -49,7 +49,7 @@ function readProblem(path: string, err: unknown): ImageReadError {
 
 /** Reads up to `length` bytes from `position`; fewer when the file ends first (it may have shrunk). */
 async function readAt(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const buf = Buffer.allocUnsafe(length);
+  const buf = Buffer.allocUnsafeSlow(length); // not from the shared pool: callers may use .buffer
   let got = 0;
   while (got < length) {
     const { bytesRead } = await file.read(buf, got, length - got, position + got);
