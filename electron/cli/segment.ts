@@ -91,7 +91,8 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
       if (err instanceof FileError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       summary.failed.push({ file: input.path, error: msg });
-      log(`error: ${msg}`);
+      // every per-file error names its file, whatever raised it
+      log(`error: ${msg.includes(input.path) ? msg : `${input.path}: ${msg}`}`);
     }
   }
   progress.end();

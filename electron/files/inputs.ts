@@ -136,6 +136,19 @@ export async function collectInputs(args: string[], onNote: (n: InputNote) => vo
   return unique.map((path, i) => ({ path, relative: relatives[i]!, stem: stems.get(relatives[i]!)! }));
 }
 
+/** Fails after `ms` instead of waiting forever (a recursive mkdir under /proc never returns). */
+async function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what} took longer than ${ms / 1000} s`), { code: 'ETIMEDOUT' })), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Creates the output folder, marks it as ours and proves it writable before any work starts.
  * An output folder that is one of the input folders is refused: results would mix with the images.
@@ -144,7 +157,7 @@ export async function prepareOutputDir(dir: string, inputs: readonly string[] = 
   const p = resolve(dir);
   for (const input of inputs) if (resolve(input) === p) throw new FileError('output-is-input', `the output folder ${p} is the input folder; choose another (for example ${p}-medus)`);
   try {
-    await mkdir(p, { recursive: true });
+    await withinTime(mkdir(p, { recursive: true }), 10_000, `creating ${p}`);
     if (!existsSync(join(p, RESULTS_MARKER))) await writeFile(join(p, RESULTS_MARKER), 'MedUS Workstation results folder: never read as input images.\n');
     await access(p, constants.W_OK);
     const probe = join(p, `.medus-write-test-${process.pid}`);
