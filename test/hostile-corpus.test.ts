@@ -42,7 +42,7 @@ beforeAll(async () => {
   for (let y = 0; y < 120; y++) for (let x = 0; x < 160; x++) bmp.fill(pixels[(119 - y) * 160 + x]!, 54 + y * row + x * 3, 54 + y * row + x * 3 + 3);
   bmp.writeUInt32LE(0, 34);
   writeFileSync(join(corpus, 'good-3.bmp'), bmp);
-  writeFileSync(join(corpus, 'good-4.dcm'), writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.81', 160, 120, pixels)));
+  writeFileSync(join(corpus, 'good-4.dcm'), writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.81', 160, 120, pixels, { PatientName: 'Doe^Jane', PatientID: 'MRN8675309' })));
   writeFileSync(join(corpus, 'empty.png'), '');
   writeFileSync(join(corpus, 'truncated.png'), (await grey.clone().png().toBuffer()).subarray(0, 200));
   writeFileSync(join(corpus, 'text.jpg'), 'this is not a JPEG');
@@ -73,6 +73,8 @@ describe('the hostile corpus through the command line', () => {
     const rows = parse(readFileSync(join(out, 'results.csv'), 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
     expect([...new Set(rows.map((x) => x.file))].sort()).toEqual([...good].sort());
     expect(r.out).toMatch(new RegExp(`${good.length} processed, 0 already done, ${Object.keys(bad).length} failed`));
+    // the patient's name and ID stay out of the record, the table and the messages
+    for (const text of [readFileSync(join(out, 'good-4.json'), 'utf8'), readFileSync(join(out, 'results.csv'), 'utf8'), r.err, r.out]) expect(text).not.toMatch(/Doe|Jane|MRN8675309/);
     // a rerun retries only the failed files, and fails them the same way
     const again = await run('batch', corpus, '--anatomy', 'breast', '--out', out, '--no-overlays', '--model', MODEL_DIR);
     expect(again.code).toBe(1);

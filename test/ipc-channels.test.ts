@@ -110,6 +110,35 @@ describe('the interface channels validate their requests', () => {
     expect(record.study.objects.map((o) => o.name)).toEqual([null, 'Left lobe nodule', null]);
   });
 
+  it('stops a batch that does not answer a cancel, so the next batch is not refused as busy', async () => {
+    const dir = tempDir();
+    let aborted = 0;
+    let fail: ((e: Error) => void) | null = null;
+    const handlers = createHandlers({
+      engine: { call: async () => { throw new Error('no engine'); } },
+      chooseFolder: async () => dir,
+      dataDir: join(dir, 'data'),
+      settings: { get: () => settings, set: async () => settings },
+      cancelGraceMs: 50,
+      batch: {
+        // a batch stuck in something it cannot leave (a hung folder creation, a wedged codec)
+        run: () => new Promise((_, reject) => (fail = reject)),
+        abort: () => {
+          aborted++;
+          fail?.(new Error('the batch process was stopped'));
+        },
+      },
+    });
+    await handlers.dispatch('folder:choose', {});
+    const running = handlers.dispatch('batch:start', { folder: dir, anatomy: 'fetal-head', out: join(dir, 'out') });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await handlers.dispatch('batch:start', { folder: dir, anatomy: 'fetal-head', out: join(dir, 'out') })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(await handlers.dispatch('batch:cancel', {})).toMatchObject({ ok: true, value: true });
+    expect(await running).toMatchObject({ ok: false });
+    expect(aborted).toBe(1);
+    expect(await handlers.dispatch('batch:cancel', {})).toMatchObject({ ok: true, value: false });
+  });
+
   it('writes review.csv with the CSV library, neutralising formulas, tabs and carriage returns', async () => {
     const out = tempDir();
     const handlers = h();

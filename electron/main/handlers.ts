@@ -45,6 +45,8 @@ export interface BatchDeps {
     onProgress: (p: BatchProgressEvent) => void,
     isCancelled: () => boolean,
   ): Promise<BatchReply>;
+  /** Stops a batch that does not answer a cancel (in the app: the batch process is killed and started again). */
+  abort?(): void;
 }
 
 export interface HandlerDeps {
@@ -56,6 +58,8 @@ export interface HandlerDeps {
   /** Sends an event to the page (webContents.send in the app, the socket in browser tests). */
   emit?: <E extends EventName>(event: E, payload: EventMap[E]) => void;
   batch?: BatchDeps;
+  /** How long a cancelled batch may take to stop by itself before it is aborted (default 20 s). */
+  cancelGraceMs?: number;
 }
 
 
@@ -162,6 +166,14 @@ export function createHandlers(deps: HandlerDeps) {
     },
     'batch:cancel': async () => {
       batchCancelled = true;
+      // cancel always works: a batch stuck where it cannot see the flag is stopped from outside
+      if (batchRunning && deps.batch?.abort) {
+        const abort = deps.batch.abort.bind(deps.batch);
+        const timer = setTimeout(() => {
+          if (batchRunning) abort();
+        }, deps.cancelGraceMs ?? 20_000);
+        timer.unref?.();
+      }
       return batchRunning;
     },
     'batch:review': async ({ out, decisions }) => {

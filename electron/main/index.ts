@@ -60,7 +60,7 @@ async function start(): Promise<void> {
   const handlers = createHandlers({
     engine,
     settings,
-    batch,
+    batch: Object.assign(batch, { abort: () => batchProc.kill() }),
     dataDir: app.getPath('userData'),
     // one typed event channel to the page; preload routes it to `medus.on(event, listener)`
     emit: <E extends EventName>(event: E, payload: EventMap[E]) => {
