@@ -133,16 +133,20 @@ describe('medus batch never loses or overwrites data', () => {
     expect(existsSync(join(out, 'notes.tmp-draft'))).toBe(true);
   });
 
-  it('follows linked images and folders without looping, and reports a name that is not UTF-8', async () => {
+  it('follows linked images and folders without looping, and opens names that are not UTF-8 by their bytes', async () => {
     const input = folderOf('links', ['real/a.png']);
     symlinkSync(join(input, 'real', 'a.png'), join(input, 'linked.png'));
     symlinkSync(input, join(input, 'real', 'loop')); // a link back up the tree
-    writeFileSync(Buffer.concat([Buffer.from(join(input, 'bad-')), Buffer.from([0xff, 0xfe]), Buffer.from('.png')]), png);
+    // two Latin-1 names (as an old Windows share gives them) that would both read 'scan-\uFFFD.png'
+    for (const b of [0xe9, 0xe8]) writeFileSync(Buffer.concat([Buffer.from(join(input, 'scan-')), Buffer.from([b]), Buffer.from('.png')]), png);
     const out = join(root, 'links-out');
     const r = await run('batch', input, '--out', out, ...common);
-    expect(r.code).toBe(1); // the bad name is reported, the rest processed
-    expect(r.err).toMatch(/not valid UTF-8/);
-    expect(rows(out).map((x) => x.file).sort()).toEqual(['linked.png', 'real/a.png']);
+    expect(r.code, r.err).toBe(0);
+    expect(rows(out).map((x) => x.file).sort()).toEqual(['linked.png', 'real/a.png', 'scan-è.png', 'scan-é.png']);
+    expect(existsSync(join(out, 'scan-é.json'))).toBe(true);
+    const seg = await run('segment', input, '--box', '40,30,120,90', '--out', join(root, 'links-seg'), ...common);
+    expect(seg.code, seg.err).toBe(0);
+    expect(seg.out).toMatch(/^4 image\(s\) segmented, 0 failed/m);
   });
 });
 

@@ -109,7 +109,7 @@ export async function runBatch(
   };
 
   const decode = async (input: InputFile): Promise<Work> => {
-    const source = await openImage(input.path);
+    const source = await openImage(input.bytes ?? input.path);
     const want = o.frame === 'all' ? [...Array(source.frameCount).keys()] : [o.frame];
     const frames: LoadedFrame[] = [];
     for (const f of want) {
@@ -119,7 +119,7 @@ export async function runBatch(
         summary.keptFromReview++;
         continue;
       }
-      frames.push(await loadFrame(input.path, f, source));
+      frames.push(await loadFrame(input.bytes ?? input.path, f, source));
     }
     return { input, source, frames };
   };

@@ -58,10 +58,10 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
     if (isCancelled()) break;
     progress.tick(i, basename(input.path));
     try {
-      const source = await openImage(input.path);
+      const source = await openImage(input.bytes ?? input.path);
       const frames = a.frame === 'all' ? [...Array(source.frameCount).keys()] : [a.frame];
       for (const f of frames) {
-        const loaded = await loadFrame(input.path, f, source);
+        const loaded = await loadFrame(input.bytes ?? input.path, f, source);
         const prompt: Prompt = { clicks: a.clicks, ...(a.box ? { box: a.box } : {}), ...(a.anatomy ? { anatomy: a.anatomy } : {}) };
         const seg = await engine.segment({ key: loaded.key, image: loaded.image }, prompt);
         const stem = outputStem(input, f, frames.length > 1 ? source.frameCount : 1);

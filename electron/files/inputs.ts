@@ -5,7 +5,7 @@
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { IMAGE_EXTENSIONS } from '../imaging/open';
+import { displayName, IMAGE_EXTENSIONS } from '../imaging/open';
 import { FileError } from './errors';
 
 const IMAGE_EXT = new Set(IMAGE_EXTENSIONS);
@@ -35,6 +35,8 @@ export interface InputFile {
   relative: string;
   /** The output name stem: the relative path without its extension, or with it where two inputs would share one. */
   stem: string;
+  /** The name's own bytes when they are not valid UTF-8 (`path` then shows them as Latin-1): open by these. */
+  bytes?: Buffer;
 }
 
 /** Something found while walking that is not an image to process, said once per place. */
@@ -77,6 +79,8 @@ export function outputStems(relatives: readonly string[]): Map<string, string> {
  */
 export async function collectInputs(args: string[], onNote: (n: InputNote) => void = () => undefined): Promise<InputFile[]> {
   const found: string[] = [];
+  /** Files whose names are not valid UTF-8: their shown path and their real bytes. */
+  const raw = new Map<string, Buffer>();
   const bases: string[] = [];
   const seenDirs = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
@@ -91,10 +95,19 @@ export async function collectInputs(args: string[], onNote: (n: InputNote) => vo
       return;
     }
     entries.sort((x, y) => x.name.localeCompare(y.name));
+    const undecodable = entries.some((e) => e.name.includes('\uFFFD')) ? await readdir(dir, { encoding: 'buffer', withFileTypes: true }).catch(() => []) : [];
     for (const e of entries) {
       const full = join(dir, e.name);
       if (e.name.includes('\uFFFD')) {
-        onNote({ path: full, message: `${JSON.stringify(full)}: the file name is not valid UTF-8 and cannot be opened by name; rename it to process it` });
+        // Linux names are bytes: open such a file by its own bytes, name its outputs by them read as Latin-1
+        for (const b of undecodable) {
+          if (b.name.toString('utf8') !== e.name || !b.isFile() || !isImageName(b.name.toString('latin1'))) continue;
+          const shown = join(dir, displayName(b.name));
+          if (raw.has(shown)) continue;
+          raw.set(shown, Buffer.concat([Buffer.from(dir + sep), b.name]));
+          found.push(shown);
+        }
+        if (e.isDirectory()) onNote({ path: full, message: `${JSON.stringify(full)}: a folder whose name is not valid UTF-8 is not walked; rename it to process its images` });
         continue;
       }
       let isDir = e.isDirectory();
@@ -133,7 +146,7 @@ export async function collectInputs(args: string[], onNote: (n: InputNote) => vo
   const base = bases.length === 1 ? bases[0]! : commonFolder(bases);
   const relatives = unique.map((f) => relative(base, f) || basename(f));
   const stems = outputStems(relatives);
-  return unique.map((path, i) => ({ path, relative: relatives[i]!, stem: stems.get(relatives[i]!)! }));
+  return unique.map((path, i) => ({ path, relative: relatives[i]!, stem: stems.get(relatives[i]!)!, ...(raw.has(path) ? { bytes: raw.get(path)! } : {}) }));
 }
 
 /** Fails after `ms` instead of waiting forever (a recursive mkdir under /proc never returns). */

@@ -1,13 +1,13 @@
 /** Opens a file and hands the engine a frame as 8-bit greyscale, keyed by file identity and frame. */
 import { stat } from 'node:fs/promises';
 import { type GreyImage, toGrey8 } from './greyscale';
-import { openImage } from './open';
+import { displayName, openImage } from './open';
 import { type ImageSource, ImageReadError } from './types';
 
 /** Same path, size and modification time = same image; a rewritten file gets a fresh key. */
-export async function fileIdentity(path: string): Promise<string> {
+export async function fileIdentity(path: string | Buffer): Promise<string> {
   const st = await stat(path);
-  return `${path}|${st.size}|${Math.round(st.mtimeMs)}`;
+  return `${typeof path === 'string' ? path : displayName(path)}|${st.size}|${Math.round(st.mtimeMs)}`;
 }
 
 export interface LoadedFrame {
@@ -17,11 +17,13 @@ export interface LoadedFrame {
   image: GreyImage;
 }
 
-export async function loadFrame(path: string, frame = 0, source?: ImageSource): Promise<LoadedFrame> {
-  const src = source ?? (await openImage(path));
+/** `path` may be a Buffer for a name that is not valid UTF-8 (see openImage). */
+export async function loadFrame(file: string | Buffer, frame = 0, source?: ImageSource): Promise<LoadedFrame> {
+  const src = source ?? (await openImage(file));
+  const path = src.path;
   if (!Number.isInteger(frame) || frame < 0 || frame >= src.frameCount) {
     throw new ImageReadError(path, `frame ${frame} does not exist (the file has ${src.frameCount} frame${src.frameCount === 1 ? '' : 's'}, numbered from 0)`);
   }
   const pixels = await src.readFrame(frame);
-  return { source: src, frame, key: `${await fileIdentity(path)}#${frame}`, image: toGrey8(pixels) };
+  return { source: src, frame, key: `${await fileIdentity(file)}#${frame}`, image: toGrey8(pixels) };
 }

@@ -10,6 +10,15 @@ const UNSUPPORTED = 'unsupported file type (expected PNG, JPEG, BMP, TIFF, WebP 
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom', ''];
 
+/**
+ * A file name's bytes as text for messages and records: valid UTF-8 as it is; otherwise each byte
+ * as one Latin-1 character, so that two different names never read the same.
+ */
+export function displayName(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes.toString('latin1');
+}
+
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const b = (i: number) => bytes[i] ?? -1;
   // "DICM" at 128 wins over the preamble's content: some GE scanners put a TIFF header there.
@@ -59,21 +68,26 @@ async function readAt(file: FileHandle, position: number, length: number): Promi
   return new Uint8Array(buf.buffer, buf.byteOffset, got);
 }
 
-export async function openImage(path: string): Promise<ImageSource> {
-  let file: FileHandle;
+/**
+ * `file` may be a Buffer for a name that is not valid UTF-8 (Linux allows any bytes): it is opened
+ * by those bytes, and named in messages as its text.
+ */
+export async function openImage(file: string | Buffer): Promise<ImageSource> {
+  const path = typeof file === 'string' ? file : displayName(file);
+  let handle: FileHandle;
   try {
-    file = await open(path, 'r');
+    handle = await open(file, 'r');
   } catch (err) {
     throw readProblem(path, err);
   }
   let bytes: Uint8Array;
   let format: ImageFormat | null;
   try {
-    const st = await file.stat();
+    const st = await handle.stat();
     if (!st.isFile()) throw new ImageReadError(path, 'not a file');
     if (st.size === 0) throw new ImageReadError(path, 'file is empty');
     // Tell the format from the first bytes, so a huge file of the wrong kind costs nothing.
-    const head = await readAt(file, 0, Math.min(st.size, SNIFF_BYTES));
+    const head = await readAt(handle, 0, Math.min(st.size, SNIFF_BYTES));
     format = sniffFormat(head);
     if (format === null) throw new ImageReadError(path, UNSUPPORTED);
     const cap = format === 'dicom' ? MAX_DICOM_FILE_BYTES : MAX_IMAGE_FILE_BYTES;
@@ -82,11 +96,11 @@ export async function openImage(path: string): Promise<ImageSource> {
     }
     if (format === 'bmp') readBmpHeader(path, head); // size limits from the header before reading the pixels
     // Read at most the size checked above, even if the file grows meanwhile.
-    bytes = st.size <= head.length ? head : await readAt(file, 0, st.size);
+    bytes = st.size <= head.length ? head : await readAt(handle, 0, st.size);
   } catch (err) {
     throw readProblem(path, err);
   } finally {
-    await file.close().catch(() => undefined);
+    await handle.close().catch(() => undefined);
   }
   switch (format) {
     case 'dicom':
