@@ -45,8 +45,6 @@ export const IntentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('remove-calibration') }),
   z.object({ type: z.literal('set-anatomy'), anatomy }),
   z.object({ type: z.literal('set-review'), reviewed: z.boolean() }),
-  /** Shows the image's saved result again as it is on disk (after the batch rewrote it, say). */
-  z.object({ type: z.literal('reload') }),
 ]);
 export type Intent = z.output<typeof IntentSchema>;
 
@@ -171,6 +169,8 @@ export interface ImageState {
   saved: { json: string; at: string } | null;
   /** Said to the user when the last save failed (the result stays on screen and is saved at the next change). */
   saveError: string | null;
+  /** Said to the user when the saved result could not be put back (the image changed since, a mask is unreadable). */
+  restoreError: string | null;
   /** True when this state was read back from the results folder. */
   restored: boolean;
 }

@@ -75,6 +75,7 @@ export interface ImageEntry {
   history: HistoryEntry[];
   saved: { json: string; at: string } | null;
   saveError: string | null;
+  restoreError: string | null;
   restored: boolean;
   /** Set by the first intent: from then on this entry, not the disk, holds the truth. */
   touched: boolean;
@@ -224,7 +225,7 @@ export class Study {
     if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
     const { relative, stem } = this.fileOf(path);
-    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restored: false, touched: false };
+    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restoreError: null, restored: false, touched: false };
     const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
     const found = at ? { file: at, record: await readRecord(join(this.o.writer.folder, at)) } : await this.findRecord(relative, stem, frame);
     if (found?.record) await this.restore(e, found.record, found.file);
@@ -277,7 +278,7 @@ export class Study {
     } catch (err) {
       // the image changed since (another size) or a mask is unreadable: start afresh, saying why
       e.objects = [newObject(1)];
-      e.saveError = `the saved result could not be restored (${err instanceof Error ? err.message : String(err)}); segment the image again`;
+      e.restoreError = `${err instanceof Error ? err.message : String(err)}; segment the image again`;
     }
   }
 
@@ -386,13 +387,6 @@ export class Study {
       case 'set-review':
         e.reviewed = intent.reviewed;
         return true;
-      case 'reload': {
-        this.entries.delete(`${e.path}#${e.frame}`);
-        const fresh = await this.entry(e.path, e.frame);
-        Object.assign(e, fresh);
-        this.entries.set(`${e.path}#${e.frame}`, e);
-        return false;
-      }
     }
   }
 
@@ -441,6 +435,7 @@ export class Study {
       objects,
       saved: e.saved,
       saveError: e.saveError,
+      restoreError: e.restoreError,
       restored: e.restored,
     };
   }

@@ -246,6 +246,7 @@ export const useWorkspace = defineStore('workspace', {
       if (state.anatomy) this.anatomy = state.anatomy;
       if (this.states[state.path] !== 'error') this.states[state.path] = state.review;
       if (state.saveError) this.error = { message: `The result is on screen but was not saved: ${state.saveError}`, next: 'Check that the results folder is writable; the next change saves again.' };
+      else if (state.restoreError) this.error = { message: `The saved result could not be shown: ${state.restoreError}`, next: 'Segment the image again; the next change replaces the saved result.' };
     },
     /** Sends one intent for the open image and shows main's answer. */
     async send(intent: Intent): Promise<boolean> {

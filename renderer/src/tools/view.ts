@@ -69,15 +69,6 @@ export function distance(p0: Pt, p1: Pt, mm: Spacing | null): { value: number; u
   return { value: Math.hypot(p1[0] - p0[0], p1[1] - p0[1]), unit: 'px' };
 }
 
-/** Ellipse perimeter from its two diameters (Ramanujan's second approximation), as scanners compute HC. */
-export function ellipseCircumference(d1: number, d2: number): number {
-  const a = d1 / 2;
-  const b = d2 / 2;
-  if (a + b === 0) return 0;
-  const h = ((a - b) * (a - b)) / ((a + b) * (a + b));
-  return Math.PI * (a + b) * (1 + (3 * h) / (10 + Math.sqrt(4 - 3 * h)));
-}
-
 /** Index and end (0 or 1) of the line endpoint within `radius` screen pixels of (sx, sy), nearest first. */
 export function hitEndpoint(v: ViewTransform, lines: ReadonlyArray<{ p0: Pt; p1: Pt }>, sx: number, sy: number, radius = 8): { index: number; end: 0 | 1 } | null {
   let best: { index: number; end: 0 | 1; d: number } | null = null;
