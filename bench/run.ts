@@ -20,6 +20,9 @@ import { SegmentationEngine } from '../electron/engine/engine';
 import { defaultDatasetsDir } from '../electron/evaluation/datasets';
 import { percentile } from '../electron/evaluation/metrics';
 import { loadFrame } from '../electron/imaging/load';
+import { CalibrationResolver } from '../electron/calibration/resolve';
+import { ResultsWriter } from '../electron/study/save';
+import { Study, type StudyEngine } from '../electron/study/study';
 
 const { values: v } = parseArgs({
   options: {
@@ -80,6 +83,45 @@ await plain.dispose();
 const { secs, zoomed } = await endToEnd(engine);
 const singleRss = peakRss;
 
+// a click in Review: through the study model (segment, measure, save the record, mask and results.csv)
+// against the engine's own answer to the same clicks on the same cached image, in this run
+const review = await (async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'medus-bench-review-'));
+  const image = files[0]!;
+  const studyEngine: StudyEngine = {
+    open: async (path, frame) => {
+      const f = await loadFrame(path, frame);
+      return { path, frame, frameCount: f.source.frameCount, width: f.image.width, height: f.image.height, format: f.source.format, pixels: f.image.data, calibration: f.source.calibration, regions: f.source.regions, details: {} };
+    },
+    segment: async (path, frame, prompt) => {
+      const f = await loadFrame(path, frame);
+      return engine.segment({ key: f.key, image: f.image }, prompt);
+    },
+    model: async () => ({ name: engine.model.manifest.name, version: engine.model.manifest.version, provider: engine.provider.active }),
+  };
+  const study = await Study.open({ root: folder, files: [{ path: image, name: 'a', relative: 'a', stem: 'a' }], engine: studyEngine, resolver: new CalibrationResolver(), writer: new ResultsWriter(tmp), resultsNote: null });
+  const anatomy = engine.anatomies.includes('fetal-head') ? 'fetal-head' : engine.anatomies[0]!;
+  await study.openImage(image, 0);
+  await study.intent(image, 0, { type: 'automatic', object: 1, anatomy });
+  const fr = await loadFrame(image);
+  const w = fr.image.width;
+  const h = fr.image.height;
+  const viaStudy: number[] = [];
+  const viaEngine: number[] = [];
+  for (let i = 0; i < Math.min(runs, 12); i++) {
+    const x = w / 2 + (i % 5) - 2;
+    const t0 = performance.now();
+    await engine.segment({ key: fr.key, image: fr.image }, { clicks: [{ x, y: h / 2, label: 'positive' }], anatomy });
+    viaEngine.push(performance.now() - t0);
+    const t1 = performance.now();
+    await study.intent(image, 0, { type: 'add-click', object: 1, anatomy, x, y: h / 2, label: 'positive' });
+    viaStudy.push(performance.now() - t1);
+    await study.settled();
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  return { click_ms: percentile(viaStudy, 50), engine_click_ms: percentile(viaEngine, 50) };
+})();
+
 // batch: a large folder (hard links to the sample images, so no disk is used), everything written
 const batchN = Number(v['batch-images']);
 let batch = { images: 0, images_per_s: 0, peak_rss_mb: 0, rss_at_quarter_mb: 0, rss_at_end_mb: 0 };
@@ -117,6 +159,10 @@ const result = {
   peak_rss_mb: peakRss / 1024 / 1024,
   // baseline measured in the same run: a click without the embedding cache would cost encoder + decoder
   click_speedup_from_cache: (percentile(enc, 50) + percentile(dec, 50)) / percentile(dec, 50),
+  // a click in Review, answered with its measurement and saved, against the engine's answer alone (same run)
+  review_click_ms: review.click_ms,
+  review_click_engine_ms: review.engine_click_ms,
+  review_click_ratio: review.click_ms / review.engine_click_ms,
   images: files.length,
   folder,
   batch_images_per_s: batch.images_per_s,
@@ -132,5 +178,6 @@ console.log(`           ${result.images_per_s_without_zoom.toFixed(2)} images/s 
 console.log(`peak RSS  ${result.peak_rss_mb.toFixed(0)} MB`);
 if (batch.images) console.log(`batch     ${batch.images_per_s.toFixed(2)} images/s over ${batch.images} images, masks + overlays + JSON + CSV + COCO written; RSS ${batch.rss_at_quarter_mb.toFixed(0)} MB at 1/4, ${batch.rss_at_end_mb.toFixed(0)} MB at the end, peak ${batch.peak_rss_mb.toFixed(0)} MB`);
 console.log(`a click on a cached image is ${result.click_speedup_from_cache.toFixed(1)}× faster than re-encoding (same run)`);
+console.log(`a click in Review (segment + measure + save) ${result.review_click_ms.toFixed(1)} ms median, ${result.review_click_ratio.toFixed(2)}× the engine's answer alone (${result.review_click_engine_ms.toFixed(1)} ms, same run)`);
 if (v.json) writeFileSync(resolve(v.json), JSON.stringify(result, null, 2) + '\n');
 await engine.dispose();

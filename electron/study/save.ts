@@ -66,7 +66,11 @@ export class ResultsWriter {
     this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
   }
 
-  async write(img: SavedImage, previous: ImageRecord | null): Promise<{ recordFile: string; record: ImageRecord; removed: string[] }> {
+  /**
+   * Writes the masks, the record and results.csv; returns with `overlay`, the drawing of the
+   * overlay PNG, for the caller to run next (it is derived from the record, and slow).
+   */
+  async write(img: SavedImage, previous: ImageRecord | null): Promise<{ recordFile: string; record: ImageRecord; removed: string[]; overlay: () => Promise<void> }> {
     const stem = img.recordFile ? img.recordFile.replace(/\.json$/, '') : outputStem(img, img.frame, img.frames);
     const answered = img.objects.filter((o) => o.answer && !o.answer.empty);
     const preset = presetFor(img.anatomy);
@@ -145,12 +149,13 @@ export class ResultsWriter {
       ...(img.history.length ? { history: img.history } : {}),
     };
     const title = `${preset.label} · ${img.model.name} ${img.model.version}${Object.values(img.objects).some((o) => Object.keys(o.edits).length) ? ' · * edited by the user' : ''}`;
-    await put(`${stem}_overlay.png`, await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title));
     await put(`${stem}.json`, JSON.stringify(record, null, 1) + '\n');
+    written.push(`${stem}_overlay.png`);
+    const overlay = async () => writeAtomic(join(this.folder, `${stem}_overlay.png`), await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title), { overwrite: true });
     this.rememberRows(`${img.relative}#${img.frame}`, record);
     await this.writeTable();
     const before = new Set([previous?.outputs.mask, previous?.outputs.overlay, ...(previous?.study?.objects.map((o) => o.mask) ?? [])].filter((f): f is string => !!f));
-    return { recordFile: `${stem}.json`, record, removed: [...before].filter((f) => !written.includes(f)) };
+    return { recordFile: `${stem}.json`, record, removed: [...before].filter((f) => !written.includes(f)), overlay };
   }
 
   /** results.csv from every record of the folder, in file order; one write at a time. */

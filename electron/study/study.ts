@@ -47,12 +47,19 @@ interface Snapshot {
   edits: CaliperEdits;
 }
 
+interface Measured {
+  result: MeasurementResult;
+  calibration: Calibration;
+}
+
 interface ObjectEntry extends Snapshot {
   id: number;
   name: string | null;
   prompts: RecordedPrompt[];
   undo: Snapshot[];
   redo: Snapshot[];
+  /** The last measurement and what it was made from: measuring a head takes tens of milliseconds, so it is done once per change. */
+  measuredFrom?: { answer: Answer; edits: CaliperEdits; family: string; calibration: string; value: Measured };
 }
 
 /** One image and frame of the study. */
@@ -109,6 +116,8 @@ export class Study {
   private readonly index = new Map<string, { file: string; state: FileState }>();
   /** One intent at a time per image, in the order they came. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Overlay drawings still being written, per image. */
+  private readonly overlays = new Map<string, Promise<void>>();
   private readonly paths: Set<string>;
 
   private constructor(private readonly o: StudyOptions) {
@@ -178,6 +187,11 @@ export class Study {
     }
   }
 
+  /** Resolves when every overlay drawn so far is on disk (before exporting, and in tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.overlays.values()]);
+  }
+
   /** How many images are held in memory now (for tests of the bound). */
   get inMemory(): number {
     return this.entries.size;
@@ -204,6 +218,7 @@ export class Study {
 
   /** Every saved record of the study (for export). */
   async *records(): AsyncGenerator<ImageRecord> {
+    await this.settled();
     for (const { file } of [...this.index.values()].sort((a, b) => a.file.localeCompare(b.file, undefined, { numeric: true }))) {
       const r = await readRecord(join(this.o.writer.folder, file));
       if (r) yield r;
@@ -212,6 +227,7 @@ export class Study {
 
   /** The saved record of one image, if any. */
   async recordOf(path: string, frame: number): Promise<ImageRecord | null> {
+    await this.settled();
     const found = this.index.get(`${this.relativeOf(path)}#${frame}`);
     return found ? readRecord(join(this.o.writer.folder, found.file)) : null;
   }
@@ -401,12 +417,18 @@ export class Study {
     return this.o.resolver.resolve({ path: e.path, calibration: e.image.calibration as Calibration, regions: e.image.regions }, mask ? structurePoint(mask, e.image.width) : null);
   }
 
-  private async measured(e: ImageEntry, o: ObjectEntry): Promise<{ result: MeasurementResult; calibration: Calibration } | null> {
+  private async measured(e: ImageEntry, o: ObjectEntry): Promise<Measured | null> {
     if (!o.answer || o.answer.empty) return null;
+    // the calibration is resolved every time (cheap): a sidecar CSV edited on disk takes effect
     const calibration = await this.calibrationFor(e, o.answer.mask);
     const family = presetFor(e.anatomy ?? 'fetal-head').family;
+    const key = JSON.stringify(calibration);
+    const m = o.measuredFrom;
+    if (m && m.answer === o.answer && m.edits === o.edits && m.family === family && m.calibration === key) return m.value;
     const raw = measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
-    return { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
+    const value = { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
+    o.measuredFrom = { answer: o.answer, edits: o.edits, family, calibration: key, value };
+    return value;
   }
 
   private review(e: ImageEntry): FileState {
@@ -489,6 +511,16 @@ export class Study {
       e.saveError = null;
       this.index.set(`${e.relative}#${e.frame}`, { file: written.recordFile, state: this.review(e) });
       for (const stale of written.removed) await unlink(join(this.o.writer.folder, stale)).catch(() => undefined);
+      // the overlay is drawn from the record just saved; it follows the answer instead of delaying it
+      const key = `${e.path}#${e.frame}`;
+      const prev = this.overlays.get(key) ?? Promise.resolve();
+      const next = prev.then(written.overlay).catch((err: unknown) => {
+        e.saveError = `the overlay was not written: ${err instanceof Error ? err.message : String(err)}`;
+      });
+      this.overlays.set(key, next);
+      void next.then(() => {
+        if (this.overlays.get(key) === next) this.overlays.delete(key);
+      });
     } catch (err) {
       // the result stays on screen and in memory; the next change tries again
       e.saveError = `not saved: ${err instanceof Error ? err.message : String(err)}`;
