@@ -149,11 +149,15 @@ export function structurePoint(mask: Uint8Array, width: number): Point | null {
   let n = 0;
   let sx = 0;
   let sy = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n++;
-    sx += i % width;
-    sy += Math.floor(i / width);
+  const height = Math.floor(mask.length / width);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (!mask[row + x]) continue;
+      n++;
+      sx += x;
+      sy += y;
+    }
   }
   return n ? [sx / n + 0.5, sy / n + 0.5] : null;
 }

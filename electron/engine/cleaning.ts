@@ -15,9 +15,13 @@ export interface CleaningRules {
 export function labelComponents(mask: Uint8Array, w: number, h: number, value = 1): { labels: Int32Array; sizes: number[] } {
   const labels = new Int32Array(w * h);
   const sizes = [0];
-  const stack = new Int32Array(w * h);
+  // the structure lies inside its bounding box: only that part of the image is scanned
+  const box: [number, number, number, number] | null = value !== 0 ? foregroundBox(mask, w, h) : [0, 0, w - 1, h - 1];
+  if (!box) return { labels, sizes };
+  const stack = new Int32Array((box[2] - box[0] + 1) * (box[3] - box[1] + 1));
   const diagonal = value !== 0;
-  for (let i = 0; i < w * h; i++) {
+  for (let y0 = box[1]; y0 <= box[3]; y0++)
+  for (let i = y0 * w + box[0]; i <= y0 * w + box[2]; i++) {
     if (mask[i] !== value || labels[i] !== 0) continue;
     const id = sizes.length;
     let size = 0;
@@ -73,7 +77,55 @@ export function labelComponents(mask: Uint8Array, w: number, h: number, value = 
   return { labels, sizes };
 }
 
+/** The smallest box [x0, y0, x1, y1] (inclusive) holding every non-zero pixel, or null for an empty mask. */
+export function foregroundBox(mask: Uint8Array, w: number, h: number): [number, number, number, number] | null {
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1;
+    for (let x = 0; x < w; x++)
+      if (mask[row + x]) {
+        first = x;
+        break;
+      }
+    if (first < 0) continue;
+    let last = first;
+    for (let x = w - 1; x > first; x--)
+      if (mask[row + x]) {
+        last = x;
+        break;
+      }
+    if (y < y0) y0 = y;
+    y1 = y;
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+  }
+  return x1 < 0 ? null : [x0, y0, x1, y1];
+}
+
+/**
+ * Holes: background not connected to the image's border. Only the structure's bounding box (and
+ * one pixel around it) can hold one, since all background outside it reaches the border.
+ */
 export function fillHoles(mask: Uint8Array, w: number, h: number): Uint8Array {
+  const box = foregroundBox(mask, w, h);
+  if (!box) return mask.slice();
+  const bx0 = Math.max(0, box[0] - 1);
+  const by0 = Math.max(0, box[1] - 1);
+  const bw = Math.min(w - 1, box[2] + 1) - bx0 + 1;
+  const bh = Math.min(h - 1, box[3] + 1) - by0 + 1;
+  const sub = new Uint8Array(bw * bh);
+  for (let y = 0; y < bh; y++) sub.set(mask.subarray((y + by0) * w + bx0, (y + by0) * w + bx0 + bw), y * bw);
+  const filled = fillHolesIn(sub, bw, bh);
+  const out = mask.slice();
+  for (let y = 0; y < bh; y++) out.set(filled.subarray(y * bw, (y + 1) * bw), (y + by0) * w + bx0);
+  return out;
+}
+
+function fillHolesIn(mask: Uint8Array, w: number, h: number): Uint8Array {
   const { labels, sizes } = labelComponents(mask, w, h, 0);
   const touchesBorder = new Uint8Array(sizes.length);
   for (let x = 0; x < w; x++) {

@@ -6,41 +6,46 @@ import type { Polygon } from './types';
  * boundary between pixels of value 1 and 0; outer boundaries and holes both appear as rings.
  */
 export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[] {
-  const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < w && y < h ? mask[y * w + x]! : 0);
   // Edge endpoints keyed as integers on a doubled lattice to stitch segments without float keys.
+  const W = 2 * w + 8;
+  const key = (x2: number, y2: number) => (y2 + 2) * W + (x2 + 2);
   const next = new Map<number, number>();
-  const key = (x2: number, y2: number) => (y2 + 2) * (2 * w + 8) + (x2 + 2);
-  const unkey = (k: number): [number, number] => {
-    const W = 2 * w + 8;
-    return [(k % W) - 2, Math.floor(k / W) - 2];
-  };
-  const seg = (ax: number, ay: number, bx: number, by: number) => next.set(key(ax, ay), key(bx, by));
+  // Scan the cells with plain index arithmetic: only cells on a boundary (a few thousand of the
+  // image's hundreds of thousands) do any work, and nothing is allocated per cell.
+  let above = new Uint8Array(w + 2); // row y of the mask, padded with 0 at x = -1 and x = w
+  let below = new Uint8Array(w + 2); // row y + 1
   for (let y = -1; y < h; y++) {
+    const tmp = above;
+    above = below;
+    below = tmp;
+    if (y === -1) above.fill(0);
+    if (y + 1 < h) below.set(mask.subarray((y + 1) * w, (y + 2) * w), 1);
+    else below.fill(0);
     for (let x = -1; x < w; x++) {
-      // cell corners (x,y) tl, (x+1,y) tr, (x+1,y+1) br, (x,y+1) bl; doubled coords of edge midpoints
-      const tl = at(x, y), tr = at(x + 1, y), br = at(x + 1, y + 1), bl = at(x, y + 1);
-      const c = (tl << 3) | (tr << 2) | (br << 1) | bl;
-      const T: [number, number] = [2 * x + 1, 2 * y];
-      const R: [number, number] = [2 * x + 2, 2 * y + 1];
-      const B: [number, number] = [2 * x + 1, 2 * y + 2];
-      const L: [number, number] = [2 * x, 2 * y + 1];
+      // cell corners (x,y) tl, (x+1,y) tr, (x+1,y+1) br, (x,y+1) bl
+      const c = (above[x + 1]! << 3) | (above[x + 2]! << 2) | (below[x + 2]! << 1) | below[x + 1]!;
+      if (c === 0 || c === 15) continue;
+      // doubled coordinates of the cell's edge midpoints: top, right, bottom, left
+      const T = key(2 * x + 1, 2 * y);
+      const R = key(2 * x + 2, 2 * y + 1);
+      const B = key(2 * x + 1, 2 * y + 2);
+      const L = key(2 * x, 2 * y + 1);
       // Orientation keeps the inside on the left so segments chain head-to-tail.
       switch (c) {
-        case 1: seg(...L, ...B); break;
-        case 2: seg(...B, ...R); break;
-        case 3: seg(...L, ...R); break;
-        case 4: seg(...R, ...T); break;
-        case 5: seg(...L, ...T); seg(...R, ...B); break;
-        case 6: seg(...B, ...T); break;
-        case 7: seg(...L, ...T); break;
-        case 8: seg(...T, ...L); break;
-        case 9: seg(...T, ...B); break;
-        case 10: seg(...T, ...R); seg(...B, ...L); break;
-        case 11: seg(...T, ...R); break;
-        case 12: seg(...R, ...L); break;
-        case 13: seg(...R, ...B); break;
-        case 14: seg(...B, ...L); break;
-        default: break;
+        case 1: next.set(L, B); break;
+        case 2: next.set(B, R); break;
+        case 3: next.set(L, R); break;
+        case 4: next.set(R, T); break;
+        case 5: next.set(L, T); next.set(R, B); break;
+        case 6: next.set(B, T); break;
+        case 7: next.set(L, T); break;
+        case 8: next.set(T, L); break;
+        case 9: next.set(T, B); break;
+        case 10: next.set(T, R); next.set(B, L); break;
+        case 11: next.set(T, R); break;
+        case 12: next.set(R, L); break;
+        case 13: next.set(R, B); break;
+        case 14: next.set(B, L); break;
       }
     }
   }
@@ -52,8 +57,7 @@ export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[
     let k: number | undefined = start;
     while (k !== undefined && !visited.has(k)) {
       visited.add(k);
-      const [x2, y2] = unkey(k);
-      ring.push([(x2 + 1) / 2, (y2 + 1) / 2]);
+      ring.push([((k % W) - 2 + 1) / 2, (Math.floor(k / W) - 2 + 1) / 2]);
       k = next.get(k);
     }
     if (ring.length >= 3) rings.push(simplify(ring));

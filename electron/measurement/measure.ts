@@ -7,7 +7,7 @@
  * image pixels. Image pixel coordinates follow the outline tracer: pixel (i, j) covers
  * [i, i+1] × [j, j+1], so its centre is at (i + 0.5, j + 0.5).
  */
-import { labelComponents } from '../engine/cleaning';
+import { foregroundBox, labelComponents } from '../engine/cleaning';
 import { maskToPolygons } from '../engine/contours';
 import type { Calibration, CalibrationSource } from '../imaging/types';
 import type { MeasurementFamily } from '../shared/presets';
@@ -311,11 +311,18 @@ export function measureMask(
 /** 8-connected components with their sizes and pixel boxes. */
 function findComponents(mask: Uint8Array, width: number, height: number): { labels: Int32Array; components: Component[] } {
   // anything non-zero is structure, whatever value the mask uses for it
-  const binary = mask.every((v) => v === 0 || v === 1) ? mask : mask.map((v) => (v ? 1 : 0));
+  let binaryAlready = true;
+  for (let i = 0; i < mask.length; i++)
+    if (mask[i]! > 1) {
+      binaryAlready = false;
+      break;
+    }
+  const binary = binaryAlready ? mask : mask.map((v) => (v ? 1 : 0));
   const { labels, sizes } = labelComponents(binary, width, height, 1);
   const components: Component[] = sizes.slice(1).map((size, i) => ({ label: i + 1, size, x0: Infinity, y0: Infinity, x1: -1, y1: -1 }));
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
+  const box = foregroundBox(binary, width, height) ?? [0, 0, -1, -1];
+  for (let y = box[1]; y <= box[3]; y++)
+    for (let x = box[0]; x <= box[2]; x++) {
       const l = labels[y * width + x]!;
       if (l === 0) continue;
       const c = components[l - 1]!;

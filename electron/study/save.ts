@@ -83,8 +83,11 @@ export class ResultsWriter {
       await writeAtomic(join(this.folder, file), data, { overwrite: true });
       written.push(file);
     };
-    if (img.objects.some((o) => o.answer)) await put(maskFile, await maskPng(union, img.width, img.height));
-    if (answered.length > 1) for (const o of answered) await put(objectMask(o.id), await maskPng(o.answer!.mask, img.width, img.height));
+    // the masks first and together, then the record that names them: a crash between leaves the old record whole
+    await Promise.all([
+      ...(img.objects.some((o) => o.answer) ? [maskPng(union, img.width, img.height).then((png) => put(maskFile, png))] : []),
+      ...(answered.length > 1 ? answered.map((o) => maskPng(o.answer!.mask, img.width, img.height).then((png) => put(objectMask(o.id), png))) : []),
+    ]);
 
     // the record's measurement: every object's components, numbered in the objects' order
     const first = answered.find((o) => o.measurement);
@@ -149,11 +152,10 @@ export class ResultsWriter {
       ...(img.history.length ? { history: img.history } : {}),
     };
     const title = `${preset.label} · ${img.model.name} ${img.model.version}${Object.values(img.objects).some((o) => Object.keys(o.edits).length) ? ' · * edited by the user' : ''}`;
-    await put(`${stem}.json`, JSON.stringify(record, null, 1) + '\n');
+    this.rememberRows(`${img.relative}#${img.frame}`, record);
+    await Promise.all([put(`${stem}.json`, JSON.stringify(record, null, 1) + '\n'), this.writeTable()]);
     written.push(`${stem}_overlay.png`);
     const overlay = async () => writeAtomic(join(this.folder, `${stem}_overlay.png`), await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title), { overwrite: true });
-    this.rememberRows(`${img.relative}#${img.frame}`, record);
-    await this.writeTable();
     const before = new Set([previous?.outputs.mask, previous?.outputs.overlay, ...(previous?.study?.objects.map((o) => o.mask) ?? [])].filter((f): f is string => !!f));
     return { recordFile: `${stem}.json`, record, removed: [...before].filter((f) => !written.includes(f)), overlay };
   }
