@@ -124,6 +124,9 @@ async function open(path: string, bytes: Uint8Array | undefined, privacy: Privac
     studyId: clean(dataSet.string('x00200010')),
     accessionNumber: clean(dataSet.string('x00080050')),
     referringPhysicianName: clean(dataSet.string('x00080090')),
+    // copied into a Segmentation: its orientation, and the character set its names are written in
+    patientOrientation: clean(dataSet.string('x00200020')),
+    specificCharacterSet: clean(dataSet.string('x00080005')),
   };
 
   const checkIndex = (index: number): void => {
