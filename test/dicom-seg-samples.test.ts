@@ -1,5 +1,5 @@
 /**
- * Every DICOM Segmentation we write passes Debian's validator (dciodvfy, package dicom3tools) and
+ * Every DICOM Segmentation (and measurement report, SR) we write passes Debian's validator (dciodvfy, package dicom3tools) and
  * reads back to the same mask with dcmjs and dicom-parser: for each real ultrasound file in
  * MEDUS_DICOM_SAMPLES (frame 0 and, for clips, the last frame) and for synthetic sources with and
  * without patient name, ID and orientation.
@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { dicomResults } from '../electron/export/dicom-results';
 import { buildSegmentation, type SegSource } from '../electron/export/dicom-seg';
+import { measureMask } from '../electron/measurement/measure';
 import { loadFrame } from '../electron/imaging/load';
 import { openImage } from '../electron/imaging/open';
 import type { ImageSource } from '../electron/imaging/types';
@@ -95,6 +97,13 @@ describe.skipIf(!haveValidator || !haveSamples)('DICOM Segmentation of each real
         const derivation = (seg.PerFrameFunctionalGroupsSequence as Array<{ DerivationImageSequence: Array<{ SourceImageSequence: Array<Record<string, unknown>> }> }>)[0]!;
         const sourceImage = derivation.DerivationImageSequence[0]!.SourceImageSequence[0]!;
         expect(sourceImage.ReferencedFrameNumber).toBe(source.frameCount > 1 ? frame + 1 : undefined);
+        // and the measurement report on that frame, referencing the source and this Segmentation
+        const made = dicomResults({ details: source.details, frame, frameCount: source.frameCount, width: image.width, height: image.height, mask: ellipseMask(image.width, image.height), anatomy: 'breast-lesion', promptMode: 'box', measurement: measureMask(ellipseMask(image.width, image.height), image.width, image.height, 'lesion', source.calibration), calibration: source.calibration, model: { name: 'MedUS-S', version: '1.4.0' } });
+        expect(made.warnings).toEqual([]);
+        const srFile = join(work, `${f}.${frame}.sr.dcm`);
+        writeFileSync(srFile, made.sr!);
+        const srReport = dciodvfy(srFile);
+        expect(ownErrors(srReport.filter((l) => l.startsWith('Error')), sourceReport, source), `${f} frame ${frame} SR:\n${srReport.join('\n')}`).toEqual([]);
       }
     });
   }

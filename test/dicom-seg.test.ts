@@ -4,7 +4,8 @@ import dcmjs from 'dcmjs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../electron/cli/main';
-import { buildSegmentation, dicomDate, dicomTime, packBits, unpackBits, type SegSource } from '../electron/export/dicom-seg';
+import { dicomDate, dicomTime } from '../electron/export/dicom-common';
+import { buildSegmentation, packBits, unpackBits, type SegSource } from '../electron/export/dicom-seg';
 import { ellipseMask, readSegmentation, ultrasoundImage, writeDicom } from './helpers/dicom';
 import { lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 

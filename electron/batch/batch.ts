@@ -17,7 +17,7 @@ import type { SegmentationEngine } from '../engine/engine';
 import type { Prompt } from '../engine/types';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
-import { buildSegmentation } from '../export/dicom-seg';
+import { dicomResults } from '../export/dicom-results';
 import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
 import type { ImageRecord } from '../export/record';
@@ -171,24 +171,14 @@ export async function runBatch(
           polygons: seg.polygons,
           outputs: { mask: `${stem}_mask.png`, json: `${stem}.json`, ...(o.overlays ? { overlay: `${stem}_overlay.png` } : {}) },
         };
-        let segBytes: Uint8Array | null = null;
+        // for DICOM sources: a Segmentation of the mask and a measurement report (SR) that references it
+        let dicom: { seg: Uint8Array | null; sr: Uint8Array | null } = { seg: null, sr: null };
         if (work.source.format === 'dicom' && !seg.empty) {
-          try {
-            segBytes = buildSegmentation(
-              {
-                details: work.source.details,
-                rows: seg.height,
-                columns: seg.width,
-                frame: lf.frame,
-                multiFrame: work.source.frameCount > 1,
-                pixelSpacingMm: calibration.mmPerPixelX && calibration.mmPerPixelY ? { row: calibration.mmPerPixelY, column: calibration.mmPerPixelX } : null,
-              },
-              { mask: seg.mask, label: preset.label, algorithmType: seg.mode === 'automatic' ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: m.name, softwareVersion: m.version },
-            );
-            record.outputs.dicomSeg = `${stem}_seg.dcm`;
-          } catch (err) {
-            measurement.warnings.push(`no DICOM Segmentation written: ${err instanceof Error ? err.message : String(err)}`);
-          }
+          const made = dicomResults({ details: work.source.details, frame: lf.frame, frameCount: work.source.frameCount, width: seg.width, height: seg.height, mask: seg.mask, anatomy: o.anatomy, promptMode: seg.mode, measurement, calibration, model: { name: m.name, version: m.version } });
+          measurement.warnings.push(...made.warnings);
+          dicom = made;
+          if (made.seg) record.outputs.dicomSeg = `${stem}_seg.dcm`;
+          if (made.sr) record.outputs.dicomSr = `${stem}_sr.dcm`;
         }
         const item = `${input.relative}#${lf.frame}`;
         const image = lf.image;
@@ -196,7 +186,8 @@ export async function runBatch(
         await journal.record({ item, status: 'started', json: record.outputs.json! });
         const write = (async () => {
           await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
-          if (segBytes && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), segBytes);
+          if (dicom.seg && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), dicom.seg);
+          if (dicom.sr && record.outputs.dicomSr) await atomic(join(out, record.outputs.dicomSr), dicom.sr);
           if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`));
           await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
           await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
@@ -277,7 +268,7 @@ async function refuseForeignFiles(out: string, todo: readonly InputFile[], journ
     const stems = allFrames ? await framedStems(out, input.stem) : [input.stem];
     for (const stem of stems) {
       if (ours.has(stem)) continue;
-      const existing = [`${stem}.json`, `${stem}_mask.png`, `${stem}_overlay.png`, `${stem}_seg.dcm`].filter((f) => existsSync(join(out, f)));
+      const existing = [`${stem}.json`, `${stem}_mask.png`, `${stem}_overlay.png`, `${stem}_seg.dcm`, `${stem}_sr.dcm`].filter((f) => existsSync(join(out, f)));
       if (!existing.length) continue;
       const r = existing.includes(`${stem}.json`) ? await readRecord(join(out, `${stem}.json`)) : null;
       if (r?.study) continue; // made in Review: kept, never written over

@@ -4,10 +4,9 @@
  * in the source's study (and frame of reference, when it has one), with the patient module copied.
  * Every object written validates with dciodvfy (test/dicom-seg-samples.test.ts).
  */
-import dcmjs from 'dcmjs';
+import { decimal, newUid, now, ownText, sourceIdentity, writePart10 } from './dicom-common';
 
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
-const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
 /** (0062,000A) Segment Identification Sequence > (0062,000B) Referenced Segment Number. */
 const SEGMENT_IDENTIFICATION_SEQUENCE = 0x0062000a;
 const REFERENCED_SEGMENT_NUMBER = 0x0062000b;
@@ -51,43 +50,6 @@ export function unpackBits(bits: Uint8Array, count: number): Uint8Array {
   return out;
 }
 
-const now = () => {
-  const d = new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return { date: `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`, time: `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}` };
-};
-
-/** Our own text for an LO/SH-like value: one value (no backslash), no control characters, at most `max` characters. */
-function ownText(text: string, max = 64): string {
-  return text.replace(/[\\\x00-\x1f\x7f]/g, ' ').trim().slice(0, max);
-}
-
-/** DA from the source; ACR-NEMA's "YYYY.MM.DD" (still found in old files) is the same date in today's form. */
-export function dicomDate(value: string | undefined): string {
-  const v = (value ?? '').trim();
-  if (/^\d{8}$/.test(v)) return v;
-  const old = /^(\d{4})\.(\d{2})\.(\d{2})$/.exec(v);
-  // Anything else holds no date we can read: DA here is type 2, so it is written empty rather than guessed.
-  return old ? `${old[1]}${old[2]}${old[3]}` : '';
-}
-
-/** TM from the source; ACR-NEMA's "HH:MM:SS.frac" is rewritten without the colons. */
-export function dicomTime(value: string | undefined): string {
-  const v = (value ?? '').trim();
-  if (/^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(v)) return v;
-  const old = /^(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?$/.exec(v);
-  return old ? `${old[1]}${old[2]}${old[3] ?? ''}${old[3] ? (old[4] ?? '') : ''}` : '';
-}
-
-/** A DS value within its 16 characters (dcmjs would otherwise cut the text, and log that it did). */
-function decimal(x: number): number {
-  for (let digits = 10; digits > 1; digits--) {
-    const v = Number(x.toPrecision(digits));
-    if (String(v).length <= 16) return v;
-  }
-  return Number(x.toPrecision(1));
-}
-
 export function buildSegmentation(src: SegSource, seg: SegContent): Uint8Array {
   const d = src.details;
   const need = (k: string) => {
@@ -95,29 +57,11 @@ export function buildSegmentation(src: SegSource, seg: SegContent): Uint8Array {
     if (!v) throw new Error(`the source DICOM has no ${k}; a Segmentation object cannot reference it`);
     return v;
   };
-  // dicom-parser reads text one byte per character: right for ASCII and ISO_IR 100; a UTF-8 source is decoded again.
-  const utf8Source = (d.specificCharacterSet ?? '').includes('ISO_IR 192');
-  const sourceText = (k: string): string => {
-    const raw = d[k] ?? '';
-    const text = utf8Source ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
-    return text.split('\\')[0]!.trim(); // these attributes have one value (VM 1)
-  };
-  /** Identifiers are copied unchanged or not at all: a shortened Patient ID would file the SEG under someone else. */
-  const copied = (k: string, vr: 'PN' | 'LO' | 'SH'): string => {
-    const v = sourceText(k);
-    const max = vr === 'SH' ? 16 : 64;
-    const parts = vr === 'PN' ? v.split('=') : [v]; // PN: 64 characters per component group
-    if (parts.some((p) => p.length > max) || /[\x00-\x1f\x7f]/.test(v)) {
-      throw new Error(`the source DICOM's ${k} is not a valid ${vr} value and cannot be copied unchanged`);
-    }
-    return v;
-  };
-  const sex = sourceText('patientSex').toUpperCase();
   // (0020,0020) holds two values, the directions of the rows and columns; the SEG frame shares the source's geometry.
   const orientation = (d.patientOrientation ?? '').split('\\').map((s) => s.trim());
   const patientOrientation = orientation.length === 2 && orientation.every((s) => /^[APRLHF]{1,3}$/.test(s)) ? orientation : '';
 
-  const uid = () => dcmjs.data.DicomMetaDictionary.uid();
+  const uid = newUid;
   const sopInstanceUid = uid();
   const { date, time } = now();
   const sourceClass = need('sopClassUid');
@@ -136,18 +80,8 @@ export function buildSegmentation(src: SegSource, seg: SegContent): Uint8Array {
     SOPInstanceUID: sopInstanceUid,
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    // Patient (type 2: copied, or empty when the source lacks them)
-    PatientName: copied('patientName', 'PN'),
-    PatientID: copied('patientId', 'LO'),
-    PatientBirthDate: dicomDate(d.patientBirthDate),
-    PatientSex: ['M', 'F', 'O'].includes(sex) ? sex : '',
-    // General Study
-    StudyInstanceUID: need('studyInstanceUid'),
-    StudyDate: dicomDate(d.studyDate),
-    StudyTime: dicomTime(d.studyTime),
-    StudyID: copied('studyId', 'SH'),
-    AccessionNumber: copied('accessionNumber', 'SH'),
-    ReferringPhysicianName: copied('referringPhysicianName', 'PN'),
+    // Patient and General Study, copied from the source
+    ...sourceIdentity(d, 'a Segmentation object'),
     // General Series, Segmentation Series
     Modality: 'SEG',
     SeriesInstanceUID: uid(),
@@ -225,18 +159,5 @@ export function buildSegmentation(src: SegSource, seg: SegContent): Uint8Array {
     PixelData: packBits(seg.mask).buffer,
     _vrMap: { PixelData: 'OB' },
   };
-  // dcmjs writes text as UTF-8, which the object must then declare (SOP Common, type 1C)
-  if (/[^\x00-\x7f]/.test(JSON.stringify(natural, (k, v: unknown) => (k === 'PixelData' ? undefined : v)))) natural.SpecificCharacterSet = 'ISO_IR 192';
-  const meta = {
-    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: SEG_SOP_CLASS,
-    MediaStorageSOPInstanceUID: sopInstanceUid,
-    TransferSyntaxUID: EXPLICIT_VR_LE,
-    ImplementationClassUID: '2.25.284723919212634918716386218766112434115',
-    ImplementationVersionName: 'MEDUS_0_1',
-  };
-  const M = dcmjs.data.DicomMetaDictionary;
-  const dict = new dcmjs.data.DicomDict(M.denaturalizeDataset(meta));
-  dict.dict = M.denaturalizeDataset(natural);
-  return new Uint8Array(dict.write());
+  return writePart10(natural);
 }

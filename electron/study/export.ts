@@ -7,15 +7,15 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
-import { buildSegmentation } from '../export/dicom-seg';
+import { dicomResults } from '../export/dicom-results';
 import { readMaskPng } from '../export/mask';
 import type { ImageRecord } from '../export/record';
 import { writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { openImage } from '../imaging/open';
-import { type MeasurementFamily, presetFor } from '../shared/presets';
+import type { MeasurementFamily } from '../shared/presets';
 
-export type ExportFormat = 'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg';
+export type ExportFormat = 'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr';
 
 export async function exportResults(
   records: AsyncIterable<ImageRecord>,
@@ -43,21 +43,21 @@ export async function exportResults(
     if (want.has('json')) await copy(r.outputs.json);
     if (want.has('masks')) await copy(r.outputs.mask);
     if (want.has('overlays')) await copy(r.outputs.overlay);
-    if (want.has('dicom-seg') && r.outputs.mask && !r.empty) {
+    if ((want.has('dicom-seg') || want.has('dicom-sr')) && r.outputs.mask && !r.empty) {
       try {
         const source = await openImage(r.file);
         if (source.format !== 'dicom') continue;
         const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-        const c = r.calibration;
-        const seg = buildSegmentation(
-          { details: source.details, rows: r.height, columns: r.width, frame: r.frame, multiFrame: source.frameCount > 1, pixelSpacingMm: c.mmPerPixelX && c.mmPerPixelY ? { row: c.mmPerPixelY, column: c.mmPerPixelX } : null },
-          { mask, label: presetFor(r.anatomy).label, algorithmType: r.promptMode.includes('automatic') ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: r.model.name, softwareVersion: r.model.version },
-        );
-        const name = r.outputs.json!.replace(/\.json$/, '_seg.dcm');
-        await writeAtomic(join(out, name), seg, { overwrite: true });
-        files.push(join(out, name));
+        const made = dicomResults({ details: source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
+        warnings.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
+        const stem = r.outputs.json!.replace(/\.json$/, '');
+        for (const [format, bytes, name] of [['dicom-seg', made.seg, `${stem}_seg.dcm`], ['dicom-sr', made.sr, `${stem}_sr.dcm`]] as const) {
+          if (!want.has(format) || !bytes) continue;
+          await writeAtomic(join(out, name), bytes, { overwrite: true });
+          files.push(join(out, name));
+        }
       } catch (err) {
-        warnings.push(`${r.relative}: no DICOM Segmentation written (${err instanceof Error ? err.message : String(err)})`);
+        warnings.push(`${r.relative}: no DICOM objects written (${err instanceof Error ? err.message : String(err)})`);
       }
     }
   }

@@ -1,0 +1,225 @@
+/**
+ * DICOM Structured Report of the measurements on one image: a Comprehensive SR following TID 1500
+ * (Measurement Report), one TID 1410 planar ROI measurement group per measured structure, each
+ * value coded (LOINC's fetal biometry terms, as TID 5000's OB-GYN templates use them; SNOMED CT;
+ * our own `99MEDUS` codes where no standard term exists) with UCUM units. It references the source
+ * image and the Segmentation segment the values were measured on, names the model as the observer
+ * device, and states the calibration source. Uncalibrated values are written in pixels, never mm.
+ */
+import { createHash } from 'node:crypto';
+import { parseDataSet } from '../imaging/dicom/parse';
+import type { Calibration } from '../imaging/types';
+import { describeValue } from '../measurement/families';
+import type { MeasurementResult } from '../measurement/measure';
+import { presetFor } from '../shared/presets';
+import { decimal, newUid, now, ownText, sourceIdentity, writePart10 } from './dicom-common';
+
+const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
+const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
+/** Our private coding scheme, declared in the object's Coding Scheme Identification Sequence. */
+const PRIVATE = '99MEDUS';
+
+interface Code {
+  CodeValue: string;
+  CodingSchemeDesignator: string;
+  CodeMeaning: string;
+}
+const code = (value: string, scheme: string, meaning: string): Code => ({ CodeValue: value, CodingSchemeDesignator: scheme, CodeMeaning: meaning });
+
+/** The concept of each measured value; standard terms where they exist. */
+export const CONCEPTS: Readonly<Record<string, Code>> = {
+  // fetal biometry (LOINC, as in DICOM's OB-GYN ultrasound templates, TID 5000)
+  hc: code('11984-2', 'LN', 'Head Circumference'),
+  bpd: code('11820-8', 'LN', 'Biparietal Diameter'),
+  ofd: code('11851-3', 'LN', 'Occipital-Frontal Diameter'),
+  ga: code('18185-9', 'LN', 'Gestational Age'),
+  // lesion size (SNOMED CT, as in TID 1410's measurement concepts)
+  'longest-diameter': code('103339001', 'SCT', 'Long Axis'),
+  'perpendicular-diameter': code('103340004', 'SCT', 'Short Axis'),
+  area: code('42798000', 'SCT', 'Area'),
+  perimeter: code('131191004', 'SCT', 'Perimeter'),
+};
+
+/** Our code values (SH: at most 16 characters) for values without a standard term: the key, shortened where needed. */
+const PRIVATE_VALUES: Readonly<Record<string, string>> = { 'equivalent-diameter': 'equiv-diameter', 'cross-sectional-area': 'cross-sect-area' };
+
+/** The coded concept a measured value is reported under. */
+export function conceptFor(key: string, label: string): Code {
+  return CONCEPTS[key] ?? code(PRIVATE_VALUES[key] ?? key.slice(0, 16), PRIVATE, label.slice(0, 64));
+}
+
+/** What was measured and where, by anatomy preset (SNOMED CT). */
+const FINDINGS: Record<string, { finding?: Code; site: Code }> = {
+  'thyroid-nodule': { finding: code('27925004', 'SCT', 'Nodule'), site: code('69748006', 'SCT', 'Thyroid structure') },
+  'thyroid-gland': { site: code('69748006', 'SCT', 'Thyroid structure') },
+  'breast-lesion': { finding: code('52988006', 'SCT', 'Lesion'), site: code('76752008', 'SCT', 'Breast structure') },
+  'fetal-head': { site: code('69536005', 'SCT', 'Head structure') },
+  'ovary-tumour': { finding: code('108369006', 'SCT', 'Neoplasm'), site: code('15497006', 'SCT', 'Ovarian structure') },
+  'carotid-artery': { site: code('69105007', 'SCT', 'Carotid artery structure') },
+  'nerve-block-nerve': { site: code('3057000', 'SCT', 'Nerve structure') },
+  'nerve-block-vessel': { site: code('59820001', 'SCT', 'Blood vessel structure') },
+};
+
+/** UCUM units; pixels as an annotation, so an uncalibrated value can never be read as millimetres. */
+const UNITS: Record<string, Code> = {
+  mm: code('mm', 'UCUM', 'millimeter'),
+  'mm²': code('mm2', 'UCUM', 'square millimeter'),
+  px: code('{px}', 'UCUM', 'pixel'),
+  'px²': code('{px2}', 'UCUM', 'square pixel'),
+  weeks: code('wk', 'UCUM', 'week'),
+  ratio: code('1', 'UCUM', 'no units'),
+  '': code('1', 'UCUM', 'no units'),
+};
+
+export interface SrSource {
+  /** The source DICOM's details (electron/imaging/dicom): identity, patient and study. */
+  details: Record<string, string>;
+  /** 0-based source frame, and whether the source is multi-frame (frame numbers are then referenced). */
+  frame: number;
+  multiFrame: boolean;
+}
+
+export interface SrContent {
+  anatomy: string;
+  /** The measurements as the user sees them (caliper edits applied). */
+  measurement: MeasurementResult;
+  calibration: Calibration;
+  model: { name: string; version: string };
+  /** The Segmentation the values were measured on (segment 1 of its one frame), when one was written. */
+  segmentation: { sopInstanceUid: string; seriesInstanceUid: string } | null;
+}
+
+type Item = Record<string, unknown>;
+
+/** The identity of a Segmentation we wrote, for the report to reference it. */
+export function segmentationIdentity(seg: Uint8Array): { sopInstanceUid: string; seriesInstanceUid: string } {
+  const ds = parseDataSet('the Segmentation', seg);
+  return { sopInstanceUid: ds.string('x00080018') ?? '', seriesInstanceUid: ds.string('x0020000e') ?? '' };
+}
+
+/** The observer device's UID, the same for every report of one model version. */
+function deviceUid(model: { name: string; version: string }): string {
+  const digest = createHash('sha256').update(`MedUS ${model.name} ${model.version}`).digest('hex').slice(0, 30);
+  return `2.25.${BigInt(`0x${digest}`).toString(10)}`;
+}
+
+export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array {
+  const d = src.details;
+  const need = (k: string) => {
+    const v = d[k];
+    if (!v) throw new Error(`the source DICOM has no ${k}; a measurement report cannot reference it`);
+    return v;
+  };
+  const sourceClass = need('sopClassUid');
+  const sourceInstance = need('sopInstanceUid');
+  const sourceSeries = need('seriesInstanceUid');
+  const sourceRef: Item = { ReferencedSOPClassUID: sourceClass, ReferencedSOPInstanceUID: sourceInstance };
+  if (src.multiFrame) sourceRef.ReferencedFrameNumber = src.frame + 1;
+  const { date, time } = now();
+  const sopInstanceUid = newUid();
+  const usesPrivate = new Set<string>();
+
+  const text = (relation: string, concept: Code, value: string): Item => ({ RelationshipType: relation, ValueType: 'TEXT', ConceptNameCodeSequence: [concept], TextValue: ownText(value, 1024) });
+  const coded = (relation: string, concept: Code, value: Code): Item => ({ RelationshipType: relation, ValueType: 'CODE', ConceptNameCodeSequence: [concept], ConceptCodeSequence: [value] });
+  const privateCode = (value: string, meaning: string): Code => {
+    usesPrivate.add(value);
+    return code(value.slice(0, 16), PRIVATE, meaning.slice(0, 64));
+  };
+
+  const cal = c.calibration;
+  const calibrationText =
+    c.measurement.calibrated && cal.mmPerPixelX && cal.mmPerPixelY
+      ? `${cal.source}: ${decimal(cal.mmPerPixelX)} x ${decimal(cal.mmPerPixelY)} mm per pixel`
+      : 'uncalibrated: values in pixels';
+  const findings = FINDINGS[c.anatomy];
+  const family = presetFor(c.anatomy).family;
+
+  const groups: Item[] = c.measurement.objects.map((o) => {
+    const values: Item[] = o.measurements.map((m) => {
+      const concept = conceptFor(m.key, describeValue(family, m.key).label);
+      if (concept.CodingSchemeDesignator === PRIVATE) usesPrivate.add(concept.CodeValue);
+      const unit = UNITS[m.unit] ?? UNITS['']!;
+      const num: Item = { RelationshipType: 'CONTAINS', ValueType: 'NUM', ConceptNameCodeSequence: [concept], MeasuredValueSequence: [{ NumericValue: decimal(m.value), MeasurementUnitsCodeSequence: [unit] }] };
+      const notes: Item[] = [];
+      if (m.key === 'ga') notes.push(text('HAS CONCEPT MOD', code('121401', 'DCM', 'Derivation'), 'Hadlock FP et al. 1984, from the head circumference'));
+      if (m.edited) notes.push(text('HAS CONCEPT MOD', privateCode('EDITED', 'Edited by the user'), 'caliper moved by the user and the value recomputed'));
+      if (notes.length) num.ContentSequence = notes;
+      return num;
+    });
+    const group: Item[] = [
+      text('HAS OBS CONTEXT', code('112039', 'DCM', 'Tracking Identifier'), `${presetFor(c.anatomy).label} ${o.id}`),
+      { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'UIDREF', ConceptNameCodeSequence: [code('112040', 'DCM', 'Tracking Unique Identifier')], UID: newUid() },
+      ...(findings?.finding ? [coded('CONTAINS', code('121071', 'DCM', 'Finding'), findings.finding)] : []),
+      ...(findings ? [coded('HAS CONCEPT MOD', code('363698007', 'SCT', 'Finding Site'), findings.site)] : []),
+      ...(c.segmentation
+        ? [{ RelationshipType: 'CONTAINS', ValueType: 'IMAGE', ConceptNameCodeSequence: [code('121214', 'DCM', 'Referenced Segmentation Frame')], ReferencedSOPSequence: [{ ReferencedSOPClassUID: SEG_SOP_CLASS, ReferencedSOPInstanceUID: c.segmentation.sopInstanceUid, ReferencedSegmentNumber: 1 }] }]
+        : []),
+      { RelationshipType: 'CONTAINS', ValueType: 'IMAGE', ConceptNameCodeSequence: [code('121233', 'DCM', 'Source image for segmentation')], ReferencedSOPSequence: [sourceRef] },
+      text('HAS CONCEPT MOD', privateCode('CALIBRATION', 'Calibration source'), calibrationText),
+      ...values,
+    ];
+    return { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('125007', 'DCM', 'Measurement Group')], ContinuityOfContent: 'SEPARATE', ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1410' }], ContentSequence: group };
+  });
+
+  const content: Item[] = [
+    coded('HAS CONCEPT MOD', code('121049', 'DCM', 'Language of Content Item and Descendants'), code('en-US', 'RFC5646', 'English (United States)')),
+    coded('HAS OBS CONTEXT', code('121005', 'DCM', 'Observer Type'), code('121007', 'DCM', 'Device')),
+    { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'UIDREF', ConceptNameCodeSequence: [code('121012', 'DCM', 'Device Observer UID')], UID: deviceUid(c.model) },
+    text('HAS OBS CONTEXT', code('121013', 'DCM', 'Device Observer Name'), c.model.name),
+    text('HAS OBS CONTEXT', code('121014', 'DCM', 'Device Observer Manufacturer'), 'MedUS Workstation'),
+    text('HAS OBS CONTEXT', code('121015', 'DCM', 'Device Observer Model Name'), `${c.model.name} ${c.model.version}`),
+    coded('HAS CONCEPT MOD', code('121058', 'DCM', 'Procedure reported'), code('16310003', 'SCT', 'Ultrasonography')),
+    {
+      RelationshipType: 'CONTAINS',
+      ValueType: 'CONTAINER',
+      ConceptNameCodeSequence: [code('111028', 'DCM', 'Image Library')],
+      ContinuityOfContent: 'SEPARATE',
+      ContentSequence: [
+        {
+          RelationshipType: 'CONTAINS',
+          ValueType: 'CONTAINER',
+          ConceptNameCodeSequence: [code('126200', 'DCM', 'Image Library Group')],
+          ContinuityOfContent: 'SEPARATE',
+          ContentSequence: [{ RelationshipType: 'CONTAINS', ValueType: 'IMAGE', ReferencedSOPSequence: [sourceRef] }],
+        },
+      ],
+    },
+    { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('126010', 'DCM', 'Imaging Measurements')], ContinuityOfContent: 'SEPARATE', ContentSequence: groups },
+  ];
+
+  // the evidence the report rests on: the source image and, in its own series, the Segmentation
+  const evidence: Item[] = [{ SeriesInstanceUID: sourceSeries, ReferencedSOPSequence: [{ ReferencedSOPClassUID: sourceClass, ReferencedSOPInstanceUID: sourceInstance }] }];
+  if (c.segmentation) evidence.push({ SeriesInstanceUID: c.segmentation.seriesInstanceUid, ReferencedSOPSequence: [{ ReferencedSOPClassUID: SEG_SOP_CLASS, ReferencedSOPInstanceUID: c.segmentation.sopInstanceUid }] });
+  const natural: Item = {
+    SOPClassUID: COMPREHENSIVE_SR,
+    SOPInstanceUID: sopInstanceUid,
+    InstanceCreationDate: date,
+    InstanceCreationTime: time,
+    ...(usesPrivate.size ? { CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: PRIVATE, CodingSchemeName: 'MedUS Workstation measurement codes', CodingSchemeResponsibleOrganization: 'MedUS Workstation' }] } : {}),
+    ...sourceIdentity(d, 'a measurement report'),
+    // SR Document Series, General Equipment
+    Modality: 'SR',
+    SeriesInstanceUID: newUid(),
+    SeriesNumber: 991,
+    SeriesDescription: ownText(`MedUS measurements: ${presetFor(c.anatomy).label}`),
+    ReferencedPerformedProcedureStepSequence: [],
+    Manufacturer: 'MedUS Workstation',
+    ManufacturerModelName: ownText(c.model.name) || 'model',
+    SoftwareVersions: ownText(c.model.version) || 'unknown',
+    // SR Document General: not verified, the clinician signs elsewhere
+    InstanceNumber: 1,
+    CompletionFlag: 'COMPLETE',
+    VerificationFlag: 'UNVERIFIED',
+    ContentDate: date,
+    ContentTime: time,
+    PerformedProcedureCodeSequence: [],
+    CurrentRequestedProcedureEvidenceSequence: [{ StudyInstanceUID: d.studyInstanceUid, ReferencedSeriesSequence: evidence }],
+    // SR Document Content: the root of TID 1500
+    ValueType: 'CONTAINER',
+    ConceptNameCodeSequence: [code('126000', 'DCM', 'Imaging Measurement Report')],
+    ContinuityOfContent: 'SEPARATE',
+    ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1500' }],
+    ContentSequence: content,
+  };
+  return writePart10(natural);
+}
