@@ -1,8 +1,9 @@
 /**
  * DICOM measurement reports (Comprehensive SR, TID 1500): they validate with dciodvfy, read back
  * with dcmjs, reference the source image and the Segmentation, name the model, and hold the same
- * numbers as results.csv; uncalibrated values are never millimetres.
+ * numbers as results.csv (and as the batch's printed report); uncalibrated values are never millimetres.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -10,6 +11,7 @@ import dcmjs from 'dcmjs';
 import { describe, expect, it } from 'vitest';
 import { CONCEPTS, buildMeasurementReport, conceptFor } from '../electron/export/dicom-sr';
 import type { ImageRecord } from '../electron/export/record';
+import { DECISION_SUPPORT_STATEMENT, formatReportValue } from '../electron/export/report';
 import { openImage } from '../electron/imaging/open';
 import { describeValue, unitsOf } from '../electron/measurement/families';
 import { measureMask } from '../electron/measurement/measure';
@@ -58,7 +60,7 @@ describe('DICOM measurement reports', () => {
     const uid = '1.2.826.0.1.3680043.9.7433.61';
     writeFileSync(join(input, 'lesion.dcm'), writeDicom(ultrasoundImage(uid, 200, 150, pixels, { PatientName: 'Doe^Jane', PatientID: 'P-17', PixelSpacing: [0.15, 0.15] })));
     const out = join(root, 'out');
-    const r = await runCli('batch', input, '--anatomy', 'breast', '--out', out, '--no-overlays', '--model', MODEL_DIR);
+    const r = await runCli('batch', input, '--anatomy', 'breast', '--out', out, '--no-overlays', '--report', '--model', MODEL_DIR);
     expect(r.code, r.err).toBe(0);
     const record = JSON.parse(readFileSync(join(out, 'lesion.json'), 'utf8')) as ImageRecord;
     expect(record.outputs.dicomSr).toBe('lesion_sr.dcm');
@@ -89,6 +91,16 @@ describe('DICOM measurement reports', () => {
       expect(n.value, m.key).toBeCloseTo(Number(row[column]), 2);
     }
     expect(nums.find((x) => x.code === CONCEPTS['longest-diameter']!.CodeValue)!.unit).toBe('mm');
+
+    // --report: the printable page carries the same numbers
+    expect(record.outputs.report).toBe('lesion_report.pdf');
+    if (existsSync('/usr/bin/pdftotext')) {
+      const text = spawnSync('/usr/bin/pdftotext', ['-layout', join(out, 'lesion_report.pdf'), '-'], { encoding: 'utf8' }).stdout;
+      const longest = measured.find((m) => m.key === 'longest-diameter')!;
+      expect(text).toContain(formatReportValue(longest.value, longest.unit));
+      expect(text).toContain(DECISION_SUPPORT_STATEMENT);
+      expect(text).toContain('dicom-pixel-spacing');
+    } else console.warn('dicom-sr: /usr/bin/pdftotext not found (apt-get install poppler-utils): the report text is not checked');
   }, 120_000);
 
   it('codes fetal biometry with LOINC terms, GA in weeks with its derivation, and never writes an uncalibrated value in mm', async () => {

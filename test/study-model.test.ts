@@ -1,5 +1,6 @@
 /** The study model with a stand-in engine: memory stays bounded without losing work, and export writes DICOM SEG for DICOM sources. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { describe, expect, it } from 'vitest';
@@ -90,5 +91,9 @@ describe('the study model', () => {
     expect(seg.StudyInstanceUID).toBe(`${uid}.2`);
     expect(JSON.stringify(seg.ReferencedSeriesSequence)).toContain(`${uid}.1`);
     await expect(exportResults(study.records(), out, out, ['csv'], { name: 'x', version: '1' })).rejects.toThrow(/another folder/);
+    // the printable report of the folder: one page per image
+    const printed = await exportResults(study.records(), out, join(root, 'print'), ['report', 'dicom-sr'], { name: 'Stand-in', version: '0.0.1' });
+    expect(printed.files).toEqual([join(root, 'print', 'scan_sr.dcm'), join(root, 'print', 'report.pdf')]);
+    if (existsSync('/usr/bin/pdfinfo')) expect(spawnSync('/usr/bin/pdfinfo', [join(root, 'print', 'report.pdf')], { encoding: 'utf8' }).stdout).toMatch(/Pages:\s+2/);
   });
 });

@@ -20,6 +20,7 @@ import { csvHeader, csvRows, toCsv } from '../export/csv';
 import { dicomResults } from '../export/dicom-results';
 import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
+import { buildImageReport } from '../export/report';
 import type { ImageRecord } from '../export/record';
 import { loadFrame, type LoadedFrame } from '../imaging/load';
 import { openImage } from '../imaging/open';
@@ -40,6 +41,8 @@ export interface BatchOptions {
   overlays: boolean;
   /** Replace files in the output folder that this batch's journal does not account for. */
   overwrite?: boolean;
+  /** A one-page PDF report per image (`<stem>_report.pdf`). */
+  report?: boolean;
   /** User-drawn calibrations (the app's data folder), applied where nothing better exists. */
   userCalibrations?: UserCalibrationStore | null;
 }
@@ -169,7 +172,7 @@ export async function runBatch(
           calibration,
           measurement,
           polygons: seg.polygons,
-          outputs: { mask: `${stem}_mask.png`, json: `${stem}.json`, ...(o.overlays ? { overlay: `${stem}_overlay.png` } : {}) },
+          outputs: { mask: `${stem}_mask.png`, json: `${stem}.json`, ...(o.overlays ? { overlay: `${stem}_overlay.png` } : {}), ...(o.report ? { report: `${stem}_report.pdf` } : {}) },
         };
         // for DICOM sources: a Segmentation of the mask and a measurement report (SR) that references it
         let dicom: { seg: Uint8Array | null; sr: Uint8Array | null } = { seg: null, sr: null };
@@ -188,7 +191,9 @@ export async function runBatch(
           await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
           if (dicom.seg && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), dicom.seg);
           if (dicom.sr && record.outputs.dicomSr) await atomic(join(out, record.outputs.dicomSr), dicom.sr);
-          if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`));
+          const picture = record.outputs.overlay || record.outputs.report ? await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`) : null;
+          if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), picture!);
+          if (record.outputs.report) await atomic(join(out, record.outputs.report), await buildImageReport(record, new Uint8Array(picture!), { generatedAt: new Date(), patientLine: '' }));
           await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
           await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
         })();
@@ -268,7 +273,7 @@ async function refuseForeignFiles(out: string, todo: readonly InputFile[], journ
     const stems = allFrames ? await framedStems(out, input.stem) : [input.stem];
     for (const stem of stems) {
       if (ours.has(stem)) continue;
-      const existing = [`${stem}.json`, `${stem}_mask.png`, `${stem}_overlay.png`, `${stem}_seg.dcm`, `${stem}_sr.dcm`].filter((f) => existsSync(join(out, f)));
+      const existing = [`${stem}.json`, `${stem}_mask.png`, `${stem}_overlay.png`, `${stem}_seg.dcm`, `${stem}_sr.dcm`, `${stem}_report.pdf`].filter((f) => existsSync(join(out, f)));
       if (!existing.length) continue;
       const r = existing.includes(`${stem}.json`) ? await readRecord(join(out, `${stem}.json`)) : null;
       if (r?.study) continue; // made in Review: kept, never written over

@@ -59,6 +59,8 @@ Options for batch (also --anatomy, --out, --frame):
                          the app's user-calibrations.json (in its data folder): calibrations the
                          user drew on these images in Review apply where the files have none
   --no-overlays          skip the overlay PNGs (faster)
+  --report               a one-page PDF report per image (<name>_report.pdf): picture, measurements
+                         with units and calibration source, GA where it applies, model and version
   --overwrite            replace files in --out that this batch did not write (default: refuse, exit 4)
   Running the same command again resumes: finished images are skipped. Results made or corrected
   in Review (their JSON has a "study" section) are kept as they are, never overwritten.
@@ -98,6 +100,7 @@ const OPTIONS = {
   'calibration-csv': { type: 'string' },
   'user-calibrations': { type: 'string' },
   'no-overlays': { type: 'boolean' },
+  report: { type: 'boolean' },
   hc: { type: 'boolean' },
   data: { type: 'string' },
   prompt: { type: 'string' },
@@ -201,6 +204,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
               frame,
               overlays: !v['no-overlays'],
               overwrite: Boolean(v.overwrite),
+              report: Boolean(v.report),
               ...(v.prompts ? { promptsCsv: resolve(v.prompts) } : {}),
               ...(v['calibration-csv'] ? { sidecarCsv: resolve(v['calibration-csv']) } : {}),
               ...(v['user-calibrations'] ? { userCalibrations: await UserCalibrationStore.open(resolve(v['user-calibrations'])) } : {}),

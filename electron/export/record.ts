@@ -69,7 +69,7 @@ export interface ImageRecord {
   measurement: MeasurementResult;
   /** Outline rings in image pixels, for COCO and overlays. */
   polygons: Array<Array<[number, number]>>;
-  outputs: { mask?: string; overlay?: string; json?: string; dicomSeg?: string; dicomSr?: string };
+  outputs: { mask?: string; overlay?: string; json?: string; dicomSeg?: string; dicomSr?: string; report?: string };
   /** Set when the result was made or corrected in the app (see study/). */
   study?: StudySection;
   /** Earlier results of this image, oldest first (kept when a correction replaced them). */

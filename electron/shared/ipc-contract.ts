@@ -78,7 +78,7 @@ export const requestSchemas = {
     path: path.optional(),
     frame: z.number().int().min(0).default(0),
     dest: path,
-    formats: z.array(z.enum(['csv', 'json', 'masks', 'overlays', 'coco', 'dicom-seg', 'dicom-sr'])).min(1).max(7),
+    formats: z.array(z.enum(['csv', 'json', 'masks', 'overlays', 'coco', 'dicom-seg', 'dicom-sr', 'report'])).min(1).max(8),
   }),
   'settings:get': z.object({}),
   'settings:set': z.object({

@@ -3,19 +3,20 @@
  * into a folder the user chose, by the same writers the batch uses (CSV, JSON, masks, overlays,
  * COCO, DICOM Segmentation for DICOM sources).
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
 import { dicomResults } from '../export/dicom-results';
 import { readMaskPng } from '../export/mask';
+import { buildStudyReport } from '../export/report';
 import type { ImageRecord } from '../export/record';
 import { writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { openImage } from '../imaging/open';
 import type { MeasurementFamily } from '../shared/presets';
 
-export type ExportFormat = 'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr';
+export type ExportFormat = 'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr' | 'report';
 
 export async function exportResults(
   records: AsyncIterable<ImageRecord>,
@@ -60,6 +61,13 @@ export async function exportResults(
         warnings.push(`${r.relative}: no DICOM objects written (${err instanceof Error ? err.message : String(err)})`);
       }
     }
+  }
+  if (want.has('report') && all.length) {
+    // one page per image, drawn on the overlay the app saved with the result
+    const pictures = await Promise.all(all.map((r) => (r.outputs.overlay ? readFile(join(resultsFolder, r.outputs.overlay)).then((b) => new Uint8Array(b), () => null) : Promise.resolve(null))));
+    const name = all.length === 1 ? `${all[0]!.outputs.json!.replace(/\.json$/, '')}_report.pdf` : 'report.pdf';
+    await writeAtomic(join(out, name), await buildStudyReport(all.map((record, i) => ({ record, picture: pictures[i]! })), { generatedAt: new Date(), patientLine: '' }), { overwrite: true });
+    files.push(join(out, name));
   }
   if (want.has('csv')) {
     const families = [...new Set(all.map((r) => r.measurement.family))] as MeasurementFamily[];

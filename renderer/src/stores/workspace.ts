@@ -394,7 +394,7 @@ export const useWorkspace = defineStore('workspace', {
       return this.send({ type: 'remove-calibration' });
     },
     /** Writes the current image's or the whole folder's results to a folder the user chooses. */
-    async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr'>, dest?: string) {
+    async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr' | 'report'>, dest?: string) {
       this.exported = null;
       const folder = dest ?? (await call('folder:choose', {}).catch(() => null));
       if (!folder) return;
