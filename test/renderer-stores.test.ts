@@ -237,6 +237,8 @@ describe('workspace store', () => {
     expect(ws.exported?.count).toBe(3);
     await ws.exportResults('image', ['overlays'], join(m.dir, 'export2'));
     expect(ws.exported?.count).toBe(1);
+    await ws.exportResults('image', ['report'], join(m.dir, 'export3'));
+    expect(ws.exported).toMatchObject({ count: 1, warnings: [] });
   });
 });
 
