@@ -4,6 +4,7 @@
  * file written by dcmjs in explicit VR little endian.
  */
 import dcmjs from 'dcmjs';
+import { DEIDENTIFICATION_ATTRIBUTES } from './deidentify';
 
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
 
@@ -49,7 +50,7 @@ export function decimal(x: number): number {
  * Patient and General Study attributes from the source's details (type 2: copied, or empty when
  * the source lacks them). `what` names the object being written, for the error a missing UID gives.
  */
-export function sourceIdentity(d: Record<string, string>, what: string): Record<string, string> {
+export function sourceIdentity(d: Record<string, string>, what: string): Record<string, unknown> {
   // dicom-parser reads text one byte per character: right for ASCII and ISO_IR 100; a UTF-8 source is decoded again.
   const utf8Source = (d.specificCharacterSet ?? '').includes('ISO_IR 192');
   const sourceText = (k: string): string => {
@@ -81,6 +82,8 @@ export function sourceIdentity(d: Record<string, string>, what: string): Record<
     StudyID: copied('studyId', 'SH'),
     AccessionNumber: copied('accessionNumber', 'SH'),
     ReferringPhysicianName: copied('referringPhysicianName', 'PN'),
+    // details already de-identified (export/deidentify.ts) say so in the object
+    ...(d.deidentified === 'YES' ? DEIDENTIFICATION_ATTRIBUTES : {}),
   };
 }
 

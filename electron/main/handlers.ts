@@ -130,7 +130,7 @@ export function createHandlers(deps: HandlerDeps) {
     },
     'image:open': ({ path, frame }) => current(path).openImage(path, frame),
     'study:intent': ({ path, frame, intent }) => current(path).intent(path, frame, intent),
-    'study:export': async ({ scope, path, frame, dest, formats }) => {
+    'study:export': async ({ scope, path, frame, dest, formats, deidentify }) => {
       if (!study) throw new CodedError('no-study', 'open a folder first');
       allowedOutput(dest, 'the export folder');
       const s = scope === 'image' ? current(path ?? '') : study;
@@ -142,7 +142,7 @@ export function createHandlers(deps: HandlerDeps) {
             })()
           : s.records();
       const m = await studyEngine.model();
-      return exportResults(records, s.info().resultsFolder, dest, formats, m);
+      return exportResults(records, s.info().resultsFolder, dest, formats, m, { deidentify });
     },
     'measure:volume': async ({ transverse, longitudinal }) => {
       const pair = pairVolume(transverse, longitudinal);

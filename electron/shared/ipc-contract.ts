@@ -79,6 +79,8 @@ export const requestSchemas = {
     frame: z.number().int().min(0).default(0),
     dest: path,
     formats: z.array(z.enum(['csv', 'json', 'masks', 'overlays', 'coco', 'dicom-seg', 'dicom-sr', 'report'])).min(1).max(8),
+    /** PS3.15 basic profile for research: names and IDs replaced, dates shifted, UIDs remapped (export/deidentify.ts). */
+    deidentify: z.boolean().default(false),
   }),
   'settings:get': z.object({}),
   'settings:set': z.object({

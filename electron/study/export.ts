@@ -9,6 +9,7 @@ import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
 import { dicomResults } from '../export/dicom-results';
 import { readMaskPng } from '../export/mask';
+import { Deidentifier, hasBurnedInAnnotation } from '../export/deidentify';
 import { buildStudyReport } from '../export/report';
 import type { ImageRecord } from '../export/record';
 import { writeAtomic } from '../files/atomic';
@@ -24,7 +25,11 @@ export async function exportResults(
   dest: string,
   formats: readonly ExportFormat[],
   model: { name: string; version: string },
+  options: { deidentify?: boolean } = {},
 ): Promise<{ folder: string; files: string[]; warnings: string[] }> {
+  // one de-identifier per export: the same patient, study and image get the same new identities throughout
+  const deid = options.deidentify ? new Deidentifier() : null;
+  const burnedInImages = new Set<string>();
   const out = resolve(dest);
   if (out === resolve(resultsFolder)) throw new FileError('output-is-input', 'export into another folder than the results folder (it already holds these files)');
   await mkdir(out, { recursive: true });
@@ -41,15 +46,28 @@ export async function exportResults(
   for await (const r of records) {
     // outlines are only needed for COCO; everything else is per image
     all.push(r);
-    if (want.has('json')) await copy(r.outputs.json);
+    // a DICOM source's header says whether its pixels carry identifying text
+    const header = deid ? await openImage(r.file).then((src) => (src.format === 'dicom' ? src.details : null), () => null) : null;
+    const burnedIn = !!header && hasBurnedInAnnotation(header);
+    if (burnedIn) burnedInImages.add(r.relative);
+    if (burnedIn) warnings.push(`${r.relative}: its pixels carry burned-in annotation (0028,0301 = YES), so its overlay and report page are left out of this de-identified export`);
+    if (want.has('json')) {
+      if (deid && r.outputs.json) {
+        // the record without the source's path (which may name the patient): the relative name stays
+        const clean: ImageRecord & { deidentified: true } = { ...r, file: r.relative, deidentified: true };
+        delete clean.dicom;
+        await writeAtomic(join(out, r.outputs.json), JSON.stringify(clean, null, 1) + '\n', { overwrite: true });
+        files.push(join(out, r.outputs.json));
+      } else await copy(r.outputs.json);
+    }
     if (want.has('masks')) await copy(r.outputs.mask);
-    if (want.has('overlays')) await copy(r.outputs.overlay);
+    if (want.has('overlays') && !burnedIn) await copy(r.outputs.overlay);
     if ((want.has('dicom-seg') || want.has('dicom-sr')) && r.outputs.mask && !r.empty) {
       try {
         const source = await openImage(r.file);
         if (source.format !== 'dicom') continue;
         const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-        const made = dicomResults({ details: source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
+        const made = dicomResults({ details: deid ? deid.details(source.details) : source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
         warnings.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
         const stem = r.outputs.json!.replace(/\.json$/, '');
         for (const [format, bytes, name] of [['dicom-seg', made.seg, `${stem}_seg.dcm`], ['dicom-sr', made.sr, `${stem}_sr.dcm`]] as const) {
@@ -63,8 +81,8 @@ export async function exportResults(
     }
   }
   if (want.has('report') && all.length) {
-    // one page per image, drawn on the overlay the app saved with the result
-    const pictures = await Promise.all(all.map((r) => (r.outputs.overlay ? readFile(join(resultsFolder, r.outputs.overlay)).then((b) => new Uint8Array(b), () => null) : Promise.resolve(null))));
+    // one page per image, drawn on the overlay the app saved with the result (none where the pixels carry identity)
+    const pictures = await Promise.all(all.map((r) => (r.outputs.overlay && !burnedInImages.has(r.relative) ? readFile(join(resultsFolder, r.outputs.overlay)).then((b) => new Uint8Array(b), () => null) : Promise.resolve(null))));
     const name = all.length === 1 ? `${all[0]!.outputs.json!.replace(/\.json$/, '')}_report.pdf` : 'report.pdf';
     await writeAtomic(join(out, name), await buildStudyReport(all.map((record, i) => ({ record, picture: pictures[i]! })), { generatedAt: new Date(), patientLine: '' }), { overwrite: true });
     files.push(join(out, name));

@@ -127,6 +127,8 @@ async function open(path: string, bytes: Uint8Array | undefined, privacy: Privac
     // copied into a Segmentation: its orientation, and the character set its names are written in
     patientOrientation: clean(dataSet.string('x00200020')),
     specificCharacterSet: clean(dataSet.string('x00080005')),
+    // YES: the pixels carry identifying text (a de-identified export then leaves them out)
+    burnedInAnnotation: clean(dataSet.string('x00280301')),
   };
 
   const checkIndex = (index: number): void => {

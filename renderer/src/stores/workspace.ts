@@ -394,12 +394,12 @@ export const useWorkspace = defineStore('workspace', {
       return this.send({ type: 'remove-calibration' });
     },
     /** Writes the current image's or the whole folder's results to a folder the user chooses. */
-    async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr' | 'report'>, dest?: string) {
+    async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr' | 'report'>, dest?: string, deidentify = false) {
       this.exported = null;
       const folder = dest ?? (await call('folder:choose', {}).catch(() => null));
       if (!folder) return;
       try {
-        const r = await call('study:export', { scope, dest: folder, formats, ...(scope === 'image' && this.image ? { path: this.image.path, frame: this.image.frame } : {}) });
+        const r = await call('study:export', { scope, dest: folder, formats, deidentify, ...(scope === 'image' && this.image ? { path: this.image.path, frame: this.image.frame } : {}) });
         this.exported = { folder: r.folder, count: r.files.length, warnings: r.warnings };
       } catch (e) {
         this.error = { message: `Export failed: ${(e as Error).message}`, next: nextStep(codeOf(e), 'segment') };
