@@ -18,10 +18,33 @@ describe('settings file', () => {
   });
 
   it('reads a file written before the zoom setting existed, with zoom on', async () => {
-    const file = join(tempDir(), 'settings.json');
-    writeFileSync(file, JSON.stringify({ provider: 'cpu', threads: 3, modelDir: '/m' }));
+    const dir = tempDir();
+    const file = join(dir, 'settings.json');
+    writeFileSync(file, JSON.stringify({ provider: 'cpu', threads: 3, modelDir: dir }));
     const store = await createSettingsStore(file, defaults);
-    expect(store.get()).toEqual({ provider: 'cpu', threads: 3, modelDir: '/m', zoom: true });
+    expect(store.get()).toEqual({ provider: 'cpu', threads: 3, modelDir: dir, zoom: true });
+  });
+
+  it('stores the bundled model as "bundled", never its path, so a moved app (an AppImage) still finds it', async () => {
+    const file = join(tempDir(), 'settings.json');
+    const store = await createSettingsStore(file, defaults);
+    await store.set({ threads: 3, modelDir: defaults.modelDir });
+    expect(JSON.parse(readFileSync(file, 'utf8')).modelDir).toBe('bundled');
+    const moved = await createSettingsStore(file, { ...defaults, modelDir: '/tmp/.mount_medusXYZ/resources/models/medus-s-v1' });
+    expect(moved.get().modelDir).toBe('/tmp/.mount_medusXYZ/resources/models/medus-s-v1');
+    expect(moved.notice()).toBeNull();
+  });
+
+  it('keeps a chosen model folder as chosen, and says so and uses the bundled one when it has gone', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'settings.json');
+    const store = await createSettingsStore(file, defaults);
+    await store.set({ modelDir: dir });
+    expect(JSON.parse(readFileSync(file, 'utf8')).modelDir).toBe(dir);
+    writeFileSync(file, JSON.stringify({ ...defaults, modelDir: join(dir, 'deleted-model') }));
+    const again = await createSettingsStore(file, defaults);
+    expect(again.get().modelDir).toBe(defaults.modelDir);
+    expect(again.notice()).toMatch(/deleted-model\) is gone; the bundled model is used/);
   });
 
   it('falls back to the defaults for a corrupt file and replaces bad values, never crashing', async () => {

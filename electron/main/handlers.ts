@@ -52,7 +52,7 @@ export interface BatchDeps {
 export interface HandlerDeps {
   engine: { call<T>(req: HostCall): Promise<T> };
   chooseFolder: () => Promise<string | null>;
-  settings: { get(): Settings; set(s: Partial<Settings>): Promise<Settings> };
+  settings: { get(): Settings; set(s: Partial<Settings>): Promise<Settings>; notice?(): string | null };
   /** The app's data folder: user-drawn calibrations, and results of read-only image folders. */
   dataDir: string;
   /** Sends an event to the page (webContents.send in the app, the socket in browser tests). */
@@ -112,7 +112,11 @@ export function createHandlers(deps: HandlerDeps) {
   let batchCancelled = false;
 
   const impl: Impl = {
-    'engine:info': () => ensureEngine(),
+    'engine:info': async () => {
+      const i = await ensureEngine();
+      const notice = deps.settings.notice?.();
+      return notice ? { ...i, notice } : i;
+    },
     'folder:choose': async () => {
       const chosen = await deps.chooseFolder();
       if (chosen) grants.grant(chosen);

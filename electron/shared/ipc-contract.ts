@@ -114,6 +114,8 @@ export interface EngineInfo {
   provider: { requested: string; active: string; attempts: Array<{ provider: string; ok: boolean; error?: string }> };
   threads: number;
   anatomies: string[];
+  /** Said to the user on start when a setting could not be honoured (a chosen model folder that has gone). */
+  notice?: string;
 }
 
 export interface FolderEntry {

@@ -160,8 +160,7 @@ export const useWorkspace = defineStore('workspace', {
       try {
         this.info = await call('engine:info', {});
         if (this.info.anatomies.length && !this.info.anatomies.includes(this.anatomy)) this.anatomy = this.info.anatomies[0]!;
-        if (codeOf(this.error) === 'model') this.error = null;
-        this.error = null;
+        this.error = this.info.notice ? { message: this.info.notice, next: 'Open Settings to choose the model folder again.' } : null;
       } catch (e) {
         this.error = { message: `The model could not be loaded: ${(e as Error).message}`, next: 'Open Settings and check the model folder and execution provider.' };
       } finally {
