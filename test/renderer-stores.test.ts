@@ -261,6 +261,13 @@ describe('keyboard', () => {
     expect(ui.shortcuts).toBe(true);
     handleKey(key('Escape'), ctx);
     expect(ui.shortcuts).toBe(false);
+    // Esc leaves the calibration tool (a drawn line first)
+    handleKey(key('c'), ctx);
+    ws.calLine = { p0: [0, 0], p1: [0, 5] };
+    handleKey(key('Escape'), ctx);
+    expect([ws.calLine, ws.tool]).toEqual([null, 'calibrate']);
+    handleKey(key('Escape'), ctx);
+    expect(ws.tool).toBe('positive');
     ui.language = 'zh';
     expect(ui.t('tab.batch')).toBe('批处理');
   });

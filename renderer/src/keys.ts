@@ -92,6 +92,8 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     case 'Delete':
       if (key === 'Delete' && e.shiftKey) return ws.deleteObject(ws.active), done();
       if (ws.calLine) return (ws.calLine = null), done();
+      // Esc leaves the measuring tools before it clears a prompt
+      if (key === 'Escape' && (ws.tool === 'calibrate' || ws.tool === 'ruler')) return (ws.tool = 'positive'), done();
       return ws.clear(), done();
   }
   const preset = presets.find((k) => presetFor(k).shortcut === key);
