@@ -5,6 +5,7 @@
  *   medus batch <folder> --anatomy <preset> --out <dir>
  *   medus eval --hc --data <datasets dir>
  *   medus info
+ *   medus pacs find|pull --server URL ...   and   medus send <files or folders> --server URL
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { UserCalibrationStore } from '../calibration/store';
 import { FileError } from '../files/errors';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
+import { pacsFind, pacsPull, pacsSend } from './pacs';
 import { parseBox, parsePoint, runSegment } from './segment';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +39,11 @@ Usage:
   medus eval --data <datasets dir> [options]      Dice / IoU / HD95 on the test split of each dataset
   medus eval --hc --data <datasets dir>           head-circumference error on the HC18 test split
   medus info                                      model, anatomies and execution provider in use
+  medus pacs find --server URL [options]          list studies on a PACS (DICOMweb QIDO-RS)
+  medus pacs pull --server URL --study UID --out <dir>
+                                                  download a study (WADO-RS) as <dir>/<SeriesUID>/<SOPInstanceUID>.dcm
+  medus send <files or folders>... --server URL   store DICOM files on a PACS (STOW-RS), e.g. a batch's
+                                                  _seg.dcm and _sr.dcm; reports each instance
   medus --help | medus <command> --help
 
 Options for segment:
@@ -76,6 +83,19 @@ Options for eval:
   --hc                   head circumference instead of Dice: mean/median/95th-percentile absolute
                          error in mm against the sonographers' HC18 reference (--prompt auto|box)
 
+Options for pacs and send:
+  --server <url>         the PACS's DICOMweb root, e.g. http://pacs:8042/dicom-web (default: $MEDUS_PACS_URL)
+  --patient <id>         find: Patient ID
+  --date <range>         find: study date YYYYMMDD or YYYYMMDD-YYYYMMDD (either end may be left open)
+  --modality <m>         find: a modality in the study, e.g. US
+  --study <uid>          find: one Study Instance UID; pull: the study to download
+  --json <file>          find: also write the studies as JSON
+  --out <dir>            pull: output folder; existing files are refused unless --overwrite
+  Credentials come from the environment only, never from a flag (flags show in the process list):
+  MEDUS_PACS_USER and MEDUS_PACS_PASSWORD (HTTP basic), or MEDUS_PACS_TOKEN (bearer).
+  Folders given to send are walked for .dcm files and files with the DICOM marker; files named
+  directly are sent as they are.
+
 Common options:
   --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
   --provider <name>      auto (default), cpu, cuda, dml or coreml; also $MEDUS_PROVIDER
@@ -86,7 +106,8 @@ Common options:
 Exit codes:
   0 success · 1 some inputs failed (each reported, the rest processed) · 2 bad command line
   3 model missing/malformed or no provider could run it · 4 output folder unwritable, the input folder, or result exists
-  5 no input images found · 130 interrupted (Ctrl-C)
+  5 no input images found · 6 PACS unreachable, timed out or refused the request or credentials
+  130 interrupted (Ctrl-C)
 `;
 
 const OPTIONS = {
@@ -111,6 +132,11 @@ const OPTIONS = {
   provider: { type: 'string' },
   threads: { type: 'string' },
   'no-zoom': { type: 'boolean' },
+  server: { type: 'string' },
+  patient: { type: 'string' },
+  date: { type: 'string' },
+  modality: { type: 'string' },
+  study: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -298,6 +324,14 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         await engine.dispose();
       }
     }
+    if (command === 'pacs') {
+      const [sub, ...extra] = rest;
+      if (extra.length) throw new CliError(`pacs ${sub ?? ''} takes no file arguments (got ${extra.join(' ')})`, EXIT.USAGE);
+      if (sub === 'find') return await pacsFind(v, io);
+      if (sub === 'pull') return await pacsPull(v, io);
+      throw new CliError(`pacs needs "find" or "pull"${sub ? `, not "${sub}"` : ''}; run "medus --help"`, EXIT.USAGE);
+    }
+    if (command === 'send') return await pacsSend(rest, v, io);
     if (command === 'info') {
       const engine = await openEngine(v);
       const m = engine.model.manifest;
