@@ -184,6 +184,9 @@ describe.skipIf(skipReason !== null)('PACS over DICOMweb, with a real Orthanc', 
     expect((await runCli('pacs', 'pull', '--server', orthanc.dicomWebUrl, '--out', join(root, 'x'))).code).toBe(2);
     expect((await runCli('pacs', 'find', '--server', 'http://user:secret@127.0.0.1:1/dicom-web')).err).not.toContain('secret');
     expect((await runCli('pacs', 'nope', '--server', orthanc.dicomWebUrl)).code).toBe(2);
+    const missing = await runCli('pacs', 'pull', '--server', orthanc.dicomWebUrl, '--study', '1.2.3.4.5', '--out', join(root, 'none'));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('no instances of study 1.2.3.4.5');
   });
 
   it('credentials come from the environment; a refusal is exit 6 and never shows the password', async () => {

@@ -106,7 +106,8 @@ export async function pacsPull(v: PacsValues, io: PacsIo): Promise<number> {
   if (!UID.test(v.study)) throw new CliError(`--study needs a Study Instance UID, got "${v.study}"`, EXIT.USAGE);
   if (!v.out) throw new CliError('pacs pull needs --out <dir>', EXIT.USAGE);
   const out = resolve(v.out);
-  const list = await talking(series(server, v.study));
+  // an unknown study is an empty answer on some servers and a 404 on others: the same "not there"
+  const list = await talking(series(server, v.study).catch((err: unknown) => (err instanceof PacsError && err.status === 404 ? [] : Promise.reject(err))));
   const all = (await talking(Promise.all(list.map((s) => instances(server, v.study!, s.seriesUid))))).flat();
   if (!all.length) {
     io.err(`error: no instances of study ${v.study} on ${serverLabel(server)}`);
