@@ -11,6 +11,8 @@ export const EXIT = {
   OUTPUT: 4,
   /** Nothing to do: no readable input images found. */
   NO_INPUT: 5,
+  /** The PACS cannot be reached, timed out, or refused the credentials. */
+  PACS: 6,
   /** Interrupted by the user (Ctrl-C). */
   INTERRUPTED: 130,
 } as const;

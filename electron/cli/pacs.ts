@@ -29,7 +29,7 @@ import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
 
 /** The PACS could not be reached, timed out, refused the credentials or the request. */
-export const EXIT_PACS = 6;
+export const EXIT_PACS = EXIT.PACS;
 
 export interface PacsIo {
   out: (s: string) => void;
