@@ -33,6 +33,9 @@ import { ResultsWriter } from '../study/save';
 import { Study, type StudyEngine } from '../study/study';
 import { CodedError, errorCode } from './error-codes';
 import { Grants } from './grants';
+import { memorySecrets, PacsServers, type SecretStore } from './pacs-servers';
+import { find, PacsError, serverLabel } from '../pacs/dicomweb';
+import { pullStudy, sendResults } from '../study/pacs';
 import { AtomicFile } from '../files/atomic';
 import type { UltrasoundRegion } from '../imaging/types';
 import { stringify } from 'csv-stringify/sync';
@@ -60,6 +63,8 @@ export interface HandlerDeps {
   batch?: BatchDeps;
   /** How long a cancelled batch may take to stop by itself before it is aborted (default 20 s). */
   cancelGraceMs?: number;
+  /** Where PACS passwords and tokens are kept (the app: Electron's safeStorage); default: for this run only. */
+  secrets?: SecretStore;
 }
 
 
@@ -110,6 +115,17 @@ export function createHandlers(deps: HandlerDeps) {
   };
   let batchRunning = false;
   let batchCancelled = false;
+  let servers: Promise<PacsServers> | null = null;
+  const pacs = () => (servers ??= PacsServers.open(join(deps.dataDir, 'pacs-servers.json'), deps.secrets ?? memorySecrets()));
+  /** A PACS failure keeps its own code, so the page can say "check the server" rather than "try again". */
+  const reachPacs = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof PacsError) throw new CodedError('pacs', err.message);
+      throw err;
+    }
+  };
 
   const impl: Impl = {
     'engine:info': async () => {
@@ -195,6 +211,42 @@ export function createHandlers(deps: HandlerDeps) {
         await file.discard();
       }
       return file.path;
+    },
+    'pacs:servers': async () => (await pacs()).list(),
+    'pacs:save-server': async ({ secret, ...entry }) => {
+      try {
+        return await (await pacs()).save(entry, secret);
+      } catch (err) {
+        throw new CodedError('invalid-request', err instanceof Error ? err.message : String(err));
+      }
+    },
+    'pacs:delete-server': async ({ id }) => (await pacs()).remove(id),
+    'pacs:test': async ({ id }) => {
+      try {
+        const server = await (await pacs()).server(id);
+        const found = await find(server, { limit: 1 });
+        return { ok: true, message: `connected to ${serverLabel(server)} (DICOMweb answers; ${found.length ? 'studies found' : 'no studies yet'})` };
+      } catch (err) {
+        return { ok: false, message: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    'pacs:find': async ({ id, patientId, date, modality }) =>
+      reachPacs(async () => {
+        const studies = await find(await (await pacs()).server(id), { ...(patientId ? { patientId } : {}), ...(date ? { studyDate: date } : {}), ...(modality ? { modality } : {}), limit: 200 });
+        return studies.map((x) => ({ studyUid: x.studyUid, patientName: x.patientName, patientId: x.patientId, date: x.date, description: x.description, modalities: x.modalities, ...(x.instances !== undefined ? { instances: x.instances } : {}) }));
+      }),
+    'pacs:open': async ({ id, studyUid }) =>
+      reachPacs(async () => {
+        // a local cache in the app's data folder: opened as a folder the user chose, its results beside it
+        const folder = join(deps.dataDir, 'pacs-cache', studyUid);
+        const pulled = await pullStudy(await (await pacs()).server(id), studyUid, folder, (done, total) => deps.emit?.('pacs:progress', { done, total, what: 'open' }));
+        grants.grant(folder);
+        return pulled;
+      }),
+    'pacs:send': async ({ id }) => {
+      if (!study) throw new CodedError('no-study', 'open a folder (or a PACS study) first');
+      const s = study;
+      return reachPacs(async () => sendResults(await (await pacs()).server(id), s.records(), s.info().resultsFolder, (done, total) => deps.emit?.('pacs:progress', { done, total, what: 'send' })));
     },
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {

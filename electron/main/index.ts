@@ -1,10 +1,11 @@
 /** Electron main process: one secure window, the engine in a utilityProcess, validated IPC. */
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { EngineClient } from '../engine/client';
 import type { EventMap, EventName } from '../shared/ipc-contract';
 import { createBatchProxy, type ProcessPort } from './batch-proxy';
 import { createHandlers } from './handlers';
+import { encryptedSecrets } from './pacs-servers';
 import { APP_CSP, APP_ORIGIN, APP_SCHEME, appResponse, devCsp, isAllowedExternal, isTrustedSender } from './security';
 import { createSettingsStore } from './settings';
 import { supervise } from './supervise';
@@ -62,6 +63,8 @@ async function start(): Promise<void> {
     settings,
     batch: Object.assign(batch, { abort: () => batchProc.kill() }),
     dataDir: app.getPath('userData'),
+    // PACS passwords and tokens: encrypted by the OS keychain (safeStorage), never in plain settings
+    secrets: encryptedSecrets(join(app.getPath('userData'), 'pacs-secrets.json'), safeStorage),
     // one typed event channel to the page; preload routes it to `medus.on(event, listener)`
     emit: <E extends EventName>(event: E, payload: EventMap[E]) => {
       if (win && !win.isDestroyed()) win.webContents.send('medus:event', event, payload);

@@ -89,6 +89,27 @@ export const requestSchemas = {
     modelDir: path.optional(),
     zoom: z.boolean().optional(),
   }),
+  /** PACS servers (DICOMweb): set up, test, search, open a study, send the folder's results. */
+  'pacs:servers': z.object({}),
+  'pacs:save-server': z.object({
+    id: z.string().min(1).max(64).optional(),
+    name: z.string().trim().min(1).max(80),
+    url: z.string().url().max(2048),
+    auth: z.enum(['none', 'basic', 'bearer']),
+    user: z.string().max(256).optional(),
+    /** A new password or token (kept in the OS keychain); absent keeps the stored one, '' removes it. */
+    secret: z.string().max(4096).optional(),
+  }),
+  'pacs:delete-server': z.object({ id: z.string().min(1).max(64) }),
+  'pacs:test': z.object({ id: z.string().min(1).max(64) }),
+  'pacs:find': z.object({
+    id: z.string().min(1).max(64),
+    patientId: z.string().max(64).optional(),
+    date: z.string().regex(/^(\d{8})?(-(\d{8})?)?$/).max(17).optional(),
+    modality: z.string().regex(/^[A-Z]{1,16}$/).optional(),
+  }),
+  'pacs:open': z.object({ id: z.string().min(1).max(64), studyUid: z.string().regex(/^[0-9]+(\.[0-9]+)*$/).max(64) }),
+  'pacs:send': z.object({ id: z.string().min(1).max(64) }),
   /** Ellipsoid volume from one object measured on a transverse and on a longitudinal image (see shared/volume.ts). */
   'measure:volume': z.object({ transverse: VolumeViewSchema, longitudinal: VolumeViewSchema }),
   /** Runs a folder through the model on the main side; progress arrives as `batch:progress` events. */
@@ -177,6 +198,32 @@ export interface ImageState {
   restoreError: string | null;
   /** True when this state was read back from the results folder. */
   restored: boolean;
+}
+
+/** A PACS server as the page sees it: never its password or token. */
+export interface PacsServerInfo {
+  id: string;
+  name: string;
+  url: string;
+  auth: 'none' | 'basic' | 'bearer';
+  user: string | null;
+  /** A password or token is stored for it (in the OS keychain). */
+  hasSecret: boolean;
+}
+
+export interface PacsStudy {
+  studyUid: string;
+  patientName: string;
+  patientId: string;
+  date: string;
+  description: string;
+  modalities: string[];
+  instances?: number;
+}
+
+export interface PacsSendReply {
+  sent: Array<{ file: string; kind: 'SEG' | 'SR'; ok: boolean; message?: string }>;
+  skipped: string[];
 }
 
 export interface ExportReply {
@@ -323,23 +370,33 @@ export interface ResponseMap {
   'batch:start': BatchReply;
   'batch:cancel': boolean;
   'batch:review': string;
+  'pacs:servers': PacsServerInfo[];
+  'pacs:save-server': PacsServerInfo[];
+  'pacs:delete-server': PacsServerInfo[];
+  'pacs:test': { ok: boolean; message: string };
+  'pacs:find': PacsStudy[];
+  'pacs:open': { folder: string; paths: string[]; files: number; failed: Array<{ sopInstanceUid: string; message: string }> };
+  'pacs:send': PacsSendReply;
 }
 
 /** Events main sends to the page without being asked. */
 export interface EventMap {
   'batch:progress': BatchProgressEvent;
+  /** Instances fetched from or stored to a PACS so far. */
+  'pacs:progress': { done: number; total: number; what: 'open' | 'send' };
 }
 export type EventName = keyof EventMap;
-export const EVENT_NAMES: readonly EventName[] = ['batch:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress'];
 
 /**
  * What went wrong, for the page to match on (never the English message): `file-missing` the file
  * moved or was deleted, `image` unreadable or unsupported, `prompt` a prompt outside the image or
  * without an anatomy, `model` the model or provider, `calibration` a bad calibration line,
  * `no-study` an image outside the opened folder, `results-folder` results cannot be kept there,
- * `not-chosen` a path the user did not choose in this session (dialog, drop).
+ * `not-chosen` a path the user did not choose in this session (dialog, drop), `pacs` the PACS cannot be
+ * reached or refused.
  */
-export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'busy' | 'not-found' | 'internal';
+export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'pacs' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
 

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { presetFor } from '../../../electron/shared/presets';
 import { type Language, type MessageKey, PRESET_ZH, translate } from '../i18n';
 
-export type View = 'review' | 'batch' | 'settings';
+export type View = 'review' | 'batch' | 'pacs' | 'settings';
 export type Theme = 'dark' | 'light';
 
 const KEY = 'medus.ui';
