@@ -6,6 +6,7 @@
  *   medus eval --hc --data <datasets dir>
  *   medus info
  *   medus pacs find|pull --server URL ...   and   medus send <files or folders> --server URL
+ *   medus batch --from-pacs URL --study UID | --query ... --anatomy <preset> --out <dir>
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -23,7 +24,7 @@ import { UserCalibrationStore } from '../calibration/store';
 import { FileError } from '../files/errors';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
-import { pacsFind, pacsPull, pacsSend } from './pacs';
+import { batchFromPacs, checkFromPacs, pacsFind, pacsPull, pacsSend } from './pacs';
 import { parseBox, parsePoint, runSegment } from './segment';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +45,11 @@ Usage:
                                                   download a study (WADO-RS) as <dir>/<SeriesUID>/<SOPInstanceUID>.dcm
   medus send <files or folders>... --server URL   store DICOM files on a PACS (STOW-RS), e.g. a batch's
                                                   _seg.dcm and _sr.dcm; reports each instance
+  medus batch --from-pacs URL (--study UID | --query [--patient ID] [--date RANGE] [--modality US])
+        --anatomy <preset> --out <dir> [--report]
+                                                  segment studies straight from the PACS and store the
+                                                  Segmentation, SR (and PDF report) back into each study;
+                                                  workers on several machines share the studies (claims)
   medus --help | medus <command> --help
 
 Options for segment:
@@ -88,6 +94,16 @@ Options for pacs and send:
   --patient <id>         find: Patient ID
   --date <range>         find: study date YYYYMMDD or YYYYMMDD-YYYYMMDD (either end may be left open)
   --modality <m>         find: a modality in the study, e.g. US
+
+Options for batch --from-pacs (also --anatomy, --out, --frame, --report; --patient, --date, --modality):
+  --from-pacs <url>      the PACS's DICOMweb root to read studies from and store results into
+  --study <uid>          one study; or
+  --query                every study the filters find (at least one of --patient, --date, --modality)
+  --overlays             also write overlay PNGs into <out>/<StudyUID> (default: none)
+  --worker-id <name>     how this worker is named in its claims and output (default: host:pid)
+  --claim-timeout <min>  a claim older than this without results is taken over (default 30)
+  Before working on a study a worker stores a claim into it ("MEDUS CLAIM" series) and goes on only
+  if its claim wins; a study with MedUS results (or a "MEDUS DONE" marker) is skipped as done.
   --study <uid>          find: one Study Instance UID; pull: the study to download
   --json <file>          find: also write the studies as JSON
   --out <dir>            pull: output folder; existing files are refused unless --overwrite
@@ -137,6 +153,11 @@ const OPTIONS = {
   date: { type: 'string' },
   modality: { type: 'string' },
   study: { type: 'string' },
+  'from-pacs': { type: 'string' },
+  query: { type: 'boolean' },
+  overlays: { type: 'boolean' },
+  'worker-id': { type: 'string' },
+  'claim-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -201,6 +222,25 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         io.out(`${s.processed} image(s) segmented, ${s.failed.length} failed; results in ${resolve(v.out)}`);
         if (isCancelled()) return EXIT.INTERRUPTED;
         return s.failed.length ? EXIT.SOME_FAILED : EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
+    if (command === 'batch' && v['from-pacs'] !== undefined) {
+      if (rest.length) throw new CliError(`batch --from-pacs reads its images from the PACS, not from ${rest.join(' ')}`, EXIT.USAGE);
+      if (!v.out) throw new CliError('batch needs --out <dir>', EXIT.USAGE);
+      if (!v.anatomy) throw new CliError('batch needs --anatomy <preset>', EXIT.USAGE);
+      let frame: number | 'all' = 0;
+      if (v.frame !== undefined) {
+        frame = v.frame === 'all' ? 'all' : Number(v.frame);
+        if (frame !== 'all' && !(Number.isInteger(frame) && frame >= 0)) throw new CliError(`--frame needs a frame number from 0 or "all", got "${v.frame}"`, EXIT.USAGE);
+      }
+      checkFromPacs(v);
+      const engine = await openEngine(v, 16 * 1024 * 1024);
+      try {
+        const anatomy = anatomyFor(engine, v.anatomy)!;
+        io.err(`model ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}`);
+        return await batchFromPacs(engine, v, { anatomy, out: v.out, frame, overlays: Boolean(v.overlays), report: Boolean(v.report) }, io, isCancelled);
       } finally {
         await engine.dispose();
       }

@@ -3,13 +3,21 @@
  *   medus pacs find --server URL [--patient ID] [--date RANGE] [--modality US] [--json FILE]
  *   medus pacs pull --server URL --study UID --out DIR [--overwrite]
  *   medus send <files or folders> --server URL
+ *   medus batch --from-pacs URL (--study UID | --query [--patient ID] [--date RANGE] [--modality US]) --anatomy A --out DIR
  * Credentials come from the environment only: a flag would show in the process list.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { finishedRecords, runBatch } from '../batch/batch';
+import type { SegmentationEngine } from '../engine/engine';
+import { buildEncapsulatedPdf } from '../export/encapsulated-pdf';
+import { newUid } from '../export/dicom-common';
 import { writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { hasDicmMarker } from '../imaging/dicom/parse';
+import { openImage } from '../imaging/open';
+import { claimStudy, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_SETTLE_MS, markDone, newWorker, type Worker } from '../pacs/claims';
 import {
   checkServerUrl,
   dicomIds,
@@ -23,6 +31,8 @@ import {
   serverLabel,
   store,
   type Study,
+  type StudyQuery,
+  studyDetails,
   UID,
 } from '../pacs/dicomweb';
 import { CliError, EXIT } from './exit-codes';
@@ -243,4 +253,208 @@ export async function pacsSend(inputs: string[], v: PacsValues, io: PacsIo): Pro
   progress.end();
   io.out(`${stored} instance(s) stored on ${serverLabel(server)}, ${failed} failed`);
   return failed ? EXIT.SOME_FAILED : EXIT.OK;
+}
+
+// ---- medus batch --from-pacs ---------------------------------------------------------------------
+
+export interface FromPacsValues extends PacsValues {
+  'from-pacs'?: string | undefined;
+  query?: boolean | undefined;
+  'worker-id'?: string | undefined;
+  'claim-timeout'?: string | undefined;
+}
+
+export interface FromPacsOptions {
+  anatomy: string;
+  out: string;
+  frame: number | 'all';
+  overlays: boolean;
+  report: boolean;
+}
+
+/** Series and SOP classes that hold no image to segment: results (ours or others'), documents, claims. */
+const NOT_IMAGE_MODALITIES = new Set(['SR', 'SEG', 'DOC', 'KO', 'PR', 'RWV', 'REG', 'PLAN']);
+const notImageClass = (sopClass: string) => sopClass.startsWith('1.2.840.10008.5.1.4.1.1.88.') || sopClass.startsWith('1.2.840.10008.5.1.4.1.1.104.') || sopClass.startsWith('1.2.840.10008.5.1.4.1.1.11.') || sopClass === '1.2.840.10008.5.1.4.1.1.66.4';
+
+/** PacsErrors that mean the PACS itself is gone or refuses us: the whole run stops with exit 6. */
+const fatal = (err: unknown): boolean => err instanceof PacsError && (err.kind === 'unreachable' || err.kind === 'timeout' || err.kind === 'refused');
+
+/** The command line's mistakes, found before the model loads or the PACS is asked. */
+export function checkFromPacs(v: FromPacsValues): void {
+  pacsServer(v['from-pacs']);
+  claimTimeoutMs(v);
+  if (v.study !== undefined && v.query) throw new CliError('give either --study <UID> or --query with filters, not both', EXIT.USAGE);
+  if (v.study !== undefined) {
+    if (!UID.test(v.study)) throw new CliError(`--study needs a Study Instance UID, got "${v.study}"`, EXIT.USAGE);
+    return;
+  }
+  if (!v.query) throw new CliError('batch --from-pacs needs --study <UID> or --query with --patient, --date or --modality', EXIT.USAGE);
+  if (v.date !== undefined && !isValidDateQuery(v.date)) throw new CliError(`--date needs YYYYMMDD or YYYYMMDD-YYYYMMDD (either end may be left open), got "${v.date}"`, EXIT.USAGE);
+  // a query without filters would be every study on the PACS: asked for by name, never by accident
+  if (!v.patient && !v.date && !v.modality) throw new CliError('--query needs at least one of --patient, --date, --modality', EXIT.USAGE);
+}
+
+/** The studies the command names: --study, or those QIDO-RS finds with the --query filters. */
+async function studiesToDo(server: PacsServer, v: FromPacsValues): Promise<string[]> {
+  checkFromPacs(v);
+  if (v.study !== undefined) return [v.study];
+  const q: StudyQuery = { ...(v.patient ? { patientId: v.patient } : {}), ...(v.date ? { studyDate: v.date } : {}), ...(v.modality ? { modality: v.modality } : {}) };
+  return (await talking(find(server, q))).map((s) => s.studyUid);
+}
+
+function claimTimeoutMs(v: FromPacsValues): number {
+  if (v['claim-timeout'] === undefined) return DEFAULT_CLAIM_TIMEOUT_MS;
+  const minutes = Number(v['claim-timeout']);
+  if (!(Number.isFinite(minutes) && minutes > 0)) throw new CliError(`--claim-timeout needs minutes greater than 0, got "${v['claim-timeout']}"`, EXIT.USAGE);
+  return minutes * 60_000;
+}
+
+/** The settle time of the claim rule; $MEDUS_PACS_CLAIM_SETTLE_MS for a PACS on a slow link (or quick tests). */
+function settleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.MEDUS_PACS_CLAIM_SETTLE_MS ?? DEFAULT_SETTLE_MS);
+  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_SETTLE_MS;
+}
+
+/**
+ * Segments studies straight from the PACS and stores the results back into them: for each study,
+ * claim it (electron/pacs/claims.ts), pull its images into a temporary folder, run the batch into
+ * <out>/<StudyUID>, and STOW the Segmentations, SRs and (with --report) Encapsulated PDF reports.
+ */
+export async function batchFromPacs(engine: SegmentationEngine, v: FromPacsValues, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean = () => false): Promise<number> {
+  const server = pacsServer(v['from-pacs']);
+  const timeoutMs = claimTimeoutMs(v);
+  const studies = await studiesToDo(server, v);
+  const worker = newWorker(v['worker-id']);
+  io.out(`worker ${worker.id} run ${worker.run}: ${studies.length} stud${studies.length === 1 ? 'y' : 'ies'} on ${serverLabel(server)}`);
+  const tally = { processed: 0, done: 0, busy: 0, failed: 0 };
+  for (const studyUid of studies) {
+    if (isCancelled()) return EXIT.INTERRUPTED;
+    try {
+      const outcome = await oneStudy(engine, server, studyUid, worker, timeoutMs, o, io, isCancelled);
+      tally[outcome]++;
+      if (isCancelled()) return EXIT.INTERRUPTED;
+    } catch (err) {
+      if (fatal(err)) throw new CliError((err as PacsError).message, EXIT_PACS);
+      if (err instanceof FileError && err.code !== 'no-input') throw err; // the output folder: every study would fail the same way
+      io.err(`failed   ${studyUid}: ${err instanceof Error ? err.message : String(err)}`);
+      tally.failed++;
+    }
+  }
+  io.out(`${studies.length} stud${studies.length === 1 ? 'y' : 'ies'}: ${tally.processed} processed, ${tally.done} already done, ${tally.busy} claimed by other workers, ${tally.failed} failed; results in ${resolve(o.out)}`);
+  return tally.failed ? EXIT.SOME_FAILED : EXIT.OK;
+}
+
+type StudyOutcome = 'processed' | 'done' | 'busy' | 'failed';
+
+async function oneStudy(engine: SegmentationEngine, server: PacsServer, studyUid: string, worker: Worker, timeoutMs: number, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean): Promise<StudyOutcome> {
+  const details = await studyDetails(server, studyUid);
+  if (!details) {
+    io.err(`failed   ${studyUid}: no such study on ${serverLabel(server)}`);
+    return 'failed';
+  }
+  const claim = await claimStudy(server, studyUid, details, worker, { timeoutMs, settleMs: settleMs() });
+  if (claim.kind === 'done') {
+    io.out(`done     ${studyUid}  (its MedUS results are in the PACS already; skipped)`);
+    return 'done';
+  }
+  if (claim.kind === 'busy' || claim.kind === 'lost') {
+    const holder = claim.holder ? `run ${claim.holder.run || '?'}${claim.holder.worker ? ` of ${claim.holder.worker}` : ''}, claimed ${new Date(claim.holder.time).toISOString()}` : '';
+    io.out(`busy     ${studyUid}  (${claim.kind === 'lost' ? claim.reason : 'claimed by another worker'}${holder ? `: ${holder}` : ''}; skipped)`);
+    return 'busy';
+  }
+  io.out(`claimed  ${studyUid}  by ${worker.id} run ${worker.run}`);
+  const tmp = await mkdtemp(join(tmpdir(), 'medus-from-pacs-'));
+  try {
+    const pulled = await pullImages(server, studyUid, tmp, io);
+    if (pulled.failed) {
+      io.err(`failed   ${studyUid}: ${pulled.failed} instance(s) could not be pulled; nothing stored (the claim expires and another run retries)`);
+      return 'failed';
+    }
+    if (!pulled.files.size) {
+      await markDone(server, details, worker, 'no images to segment');
+      io.out(`finished ${studyUid}  no images to segment`);
+      return 'processed';
+    }
+    io.out(`pulled   ${studyUid}  ${pulled.files.size} instance(s)`);
+    const studyOut = join(resolve(o.out), studyUid);
+    const s = await runBatch(
+      engine,
+      { inputs: [tmp], anatomy: o.anatomy, out: studyOut, frame: o.frame, overlays: o.overlays, report: o.report },
+      () => undefined,
+      (file, msg) => io.err(`error    ${studyUid}  ${msg.includes(file) ? msg : `${file}: ${msg}`}`),
+      isCancelled,
+    );
+    if (s.cancelled) {
+      io.err(`stopped  ${studyUid}  interrupted before the end; nothing stored (run again once the claim has expired)`);
+      return 'failed';
+    }
+    const stored = await storeResults(server, studyUid, studyOut, pulled.files, o.report, io);
+    if (!stored.stored && !stored.failed) await markDone(server, details, worker, `no structure found in ${s.processed + s.skipped} image(s)`);
+    const failed = stored.failed + s.failed.length;
+    io.out(`finished ${studyUid}  ${s.total} image(s), ${s.failed.length} failed; ${stored.stored} instance(s) stored, ${stored.failed} not stored`);
+    return failed ? 'failed' : 'processed';
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Pulls the study's image instances into `dir` as <SeriesUID>/<SOPInstanceUID>.dcm; SOP Instance UID → path. */
+async function pullImages(server: PacsServer, studyUid: string, dir: string, io: PacsIo): Promise<{ files: Map<string, string>; failed: number }> {
+  const list = (await series(server, studyUid)).filter((s) => !NOT_IMAGE_MODALITIES.has(s.modality.toUpperCase()) && UID.test(s.seriesUid));
+  const files = new Map<string, string>();
+  let failed = 0;
+  for (const s of list) {
+    for (const i of await instances(server, studyUid, s.seriesUid)) {
+      if (notImageClass(i.sopClassUid) || !UID.test(i.sopInstanceUid)) continue; // UIDs become file names: digits and dots only
+      try {
+        const bytes = await retrieveInstance(server, studyUid, s.seriesUid, i.sopInstanceUid);
+        const path = join(dir, s.seriesUid, `${i.sopInstanceUid}.dcm`);
+        await writeAtomic(path, bytes, { overwrite: true });
+        files.set(i.sopInstanceUid, path);
+      } catch (err) {
+        if (fatal(err) || !(err instanceof PacsError)) throw err;
+        io.err(`error    ${studyUid}  ${err.message}`);
+        failed++;
+      }
+    }
+  }
+  return { files, failed };
+}
+
+/** STOWs the batch's DICOM results (and reports as Encapsulated PDFs) back, each instance reported. */
+async function storeResults(server: PacsServer, studyUid: string, studyOut: string, pulled: Map<string, string>, report: boolean, io: PacsIo): Promise<{ stored: number; failed: number }> {
+  const outgoing: { name: string; bytes: Uint8Array }[] = [];
+  let failed = 0;
+  const pdfSeries = newUid(); // one report series per study and run
+  let pdfNumber = 0;
+  for await (const r of finishedRecords(studyOut)) {
+    for (const name of [r.outputs.dicomSeg, r.outputs.dicomSr]) if (name) outgoing.push({ name, bytes: await readFile(join(studyOut, name)) });
+    if (!report || !r.outputs.report) continue;
+    // the source as pulled in this run (its SOP Instance UID names the file), for the patient and study it copies
+    const source = pulled.get(basename(r.relative).replace(/\.dcm$/, ''));
+    try {
+      if (!source) throw new Error('its source image was not pulled in this run');
+      const details = (await openImage(source)).details;
+      const pdf = buildEncapsulatedPdf({ details }, await readFile(join(studyOut, r.outputs.report)), { seriesInstanceUid: pdfSeries, instanceNumber: ++pdfNumber });
+      const name = r.outputs.report.replace(/\.pdf$/, '.dcm');
+      await writeAtomic(join(studyOut, name), pdf, { overwrite: true });
+      outgoing.push({ name, bytes: pdf });
+    } catch (err) {
+      io.err(`failed   ${join(studyOut, r.outputs.report)}: no Encapsulated PDF (${err instanceof Error ? err.message : String(err)})`);
+      failed++;
+    }
+  }
+  let stored = 0;
+  if (!outgoing.length) return { stored, failed };
+  for (const r of await store(server, outgoing.map((f) => f.bytes))) {
+    const f = outgoing[r.index]!;
+    if (r.ok) {
+      stored++;
+      io.out(`stored   ${studyUid}  ${f.name}  ${r.sopInstanceUid ?? ''}${r.message ? `  (${r.message})` : ''}`);
+    } else {
+      failed++;
+      io.err(`failed   ${studyUid}  ${f.name}${r.sopInstanceUid ? `  ${r.sopInstanceUid}` : ''}: ${r.message ?? 'not stored'}`);
+    }
+  }
+  return { stored, failed };
 }

@@ -295,6 +295,41 @@ export async function instances(server: PacsServer, studyUid: string, seriesUid?
     .filter((i) => i.sopInstanceUid && i.seriesUid);
 }
 
+/**
+ * QIDO-RS the instances of one series with extra attributes (tags as 8 hex digits), as the server
+ * answers them; a series the server does not know is an empty answer, whether it says so with
+ * an empty list or a 404.
+ */
+export async function queryInstances(server: PacsServer, studyUid: string, seriesUid: string, fields: readonly string[]): Promise<DicomJsonDataset[]> {
+  const path = `/studies/${checkUid(studyUid, 'Study Instance UID')}/series/${checkUid(seriesUid, 'Series Instance UID')}/instances`;
+  const p = new URLSearchParams();
+  for (const t of [TAG.SOPInstanceUID, TAG.SOPClassUID, ...fields]) p.append('includefield', t);
+  try {
+    return await readJson(await request(server, `${path}?${p}`, { accept: 'application/dicom+json', timeoutMs: SEARCH_TIMEOUT }), `${serverLabel(server)}${path}`);
+  } catch (err) {
+    if (err instanceof PacsError && err.status === 404) return [];
+    throw err;
+  }
+}
+
+/**
+ * The patient and study attributes of one study, by QIDO-RS, keyed as the image reader's details
+ * are (patientName, patientId, studyInstanceUid, ...), so objects we write into the study copy them
+ * the same way they would from an image. Null when the PACS does not hold the study.
+ */
+export async function studyDetails(server: PacsServer, studyUid: string): Promise<Record<string, string> | null> {
+  const fields = { patientName: '00100010', patientId: '00100020', patientBirthDate: '00100030', patientSex: '00100040', studyDate: '00080020', studyTime: '00080030', studyId: '00200010', accessionNumber: '00080050', referringPhysicianName: '00080090' } as const;
+  const p = new URLSearchParams();
+  p.set('StudyInstanceUID', checkUid(studyUid, 'Study Instance UID'));
+  for (const t of Object.values(fields)) p.append('includefield', t);
+  const rows = await readJson(await request(server, `/studies?${p}`, { accept: 'application/dicom+json', timeoutMs: SEARCH_TIMEOUT }), `${serverLabel(server)}/studies`);
+  const ds = rows.find((r) => jsonString(r, TAG.StudyInstanceUID) === studyUid);
+  if (!ds) return null;
+  const details: Record<string, string> = { studyInstanceUid: studyUid };
+  for (const [k, tag] of Object.entries(fields)) details[k] = jsonString(ds, tag) ?? '';
+  return details;
+}
+
 // ---- WADO-RS ------------------------------------------------------------------------------------
 
 // transfer-syntax=* asks for the files as stored, not transcoded (which would lose compression or fail)
