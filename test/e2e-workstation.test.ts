@@ -13,12 +13,16 @@ import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/ws-server';
+import { orthancMissing, startOrthanc } from './helpers/orthanc';
+import { find as findStudies, series, store } from '../electron/pacs/dicomweb';
 import { MODEL_DIR, tempDir } from './helpers/synth';
 
 const CHROMIUM = process.env.MEDUS_CHROMIUM ?? '/usr/bin/chromium';
 const DATASETS = process.env.MEDUS_DATASETS ?? resolve('../shared/datasets');
 const HC18 = join(DATASETS, 'hc18', 'orig');
 const DDTI = join(DATASETS, 'ddti', 'orig');
+const DICOM_SAMPLES = process.env.MEDUS_DICOM_SAMPLES ?? resolve('../shared/dicom-samples');
+const PACS_SAMPLE = 'us_ybrict_j2k_lossy_ge_regions.dcm';
 // README screenshots: `MEDUS_SCREENSHOTS=docs/screenshots npm run test:e2e`; otherwise a temp folder
 const SHOTS = process.env.MEDUS_SCREENSHOTS ? resolve(process.env.MEDUS_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'medus-shots-'));
 const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium)` : !existsSync(HC18) || !existsSync(DDTI) ? `datasets not found under ${DATASETS} (set MEDUS_DATASETS)` : null;
@@ -266,6 +270,37 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     const history = (JSON.parse(readFileSync(join(out, `${b}.json`), 'utf8')) as { history: Array<{ promptMode: string }> }).history;
     expect(history[0]!.promptMode).toBe('automatic');
   }, 150_000);
+
+  it.skipIf(orthancMissing() !== null || !existsSync(join(DICOM_SAMPLES, PACS_SAMPLE)))('sets up a PACS, opens a study from it, segments it and sends the results back', async () => {
+    const orthanc = await startOrthanc();
+    try {
+      expect((await store({ url: orthanc.dicomWebUrl }, [new Uint8Array(readFileSync(join(DICOM_SAMPLES, PACS_SAMPLE)))]))[0]!.ok).toBe(true);
+      // Settings → PACS servers: add one and test it
+      await page.locator('[data-tab=settings]').click();
+      await page.locator('[data-test=pacs-name]').fill('Hospital PACS');
+      await page.locator('[data-test=pacs-url]').fill(orthanc.dicomWebUrl);
+      await page.locator('[data-test=pacs-save]').click();
+      await page.locator('[data-server="Hospital PACS"] [data-test=pacs-test]').click();
+      await expect.poll(() => page.locator('[data-test=pacs-test-result]').textContent(), { timeout: 20_000 }).toMatch(/✓ connected/);
+      // the study browser: search, open
+      await page.locator('[data-tab=pacs]').click();
+      await page.locator('[data-test=pacs-search]').click();
+      await page.locator('[data-test=pacs-studies] tbody tr').first().waitFor({ timeout: 20_000 });
+      await page.locator('[data-test=pacs-open]').first().click();
+      await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 30_000 }).toBe(1);
+      await page.locator('[data-test=status-calibration]').waitFor({ timeout: 30_000 }); // the image is open
+      // segment (breast preset, automatic) and send the Segmentation and SR back
+      await page.keyboard.press('3');
+      await page.keyboard.press('a');
+      await page.locator('[data-measure=longest-diameter]').first().waitFor({ timeout: 60_000 }); // several structures may be found
+      await page.locator('[data-test=pacs-send]').click();
+      await expect.poll(() => page.locator('[data-test=pacs-sent]').textContent(), { timeout: 30_000 }).toMatch(/2 \/ 2/);
+      const studyUid = (await findStudies({ url: orthanc.dicomWebUrl }))[0]!.studyUid;
+      expect((await series({ url: orthanc.dicomWebUrl }, studyUid)).map((x) => x.modality).sort()).toEqual(['SEG', 'SR', 'US']);
+    } finally {
+      await orthanc.stop();
+    }
+  }, 120_000);
 });
 
 /** The DDTI ground-truth nodule's bounding box, to draw box prompts around it. */
