@@ -294,9 +294,9 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
       await page.keyboard.press('a');
       await page.locator('[data-measure=longest-diameter]').first().waitFor({ timeout: 60_000 }); // several structures may be found
       await page.locator('[data-test=pacs-send]').click();
-      await expect.poll(() => page.locator('[data-test=pacs-sent]').textContent(), { timeout: 30_000 }).toMatch(/2 \/ 2/);
+      await expect.poll(() => page.locator('[data-test=pacs-sent]').textContent(), { timeout: 30_000 }).toMatch(/3 \/ 3/);
       const studyUid = (await findStudies({ url: orthanc.dicomWebUrl }))[0]!.studyUid;
-      expect((await series({ url: orthanc.dicomWebUrl }, studyUid)).map((x) => x.modality).sort()).toEqual(['SEG', 'SR', 'US']);
+      expect((await series({ url: orthanc.dicomWebUrl }, studyUid)).map((x) => x.modality).sort()).toEqual(['DOC', 'SEG', 'SR', 'US']);
     } finally {
       await orthanc.stop();
     }

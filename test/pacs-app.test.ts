@@ -83,10 +83,11 @@ describe.skipIf(missing !== null)('the PACS in the app', () => {
     expect(sent.sent.map((x) => [x.kind, x.ok])).toEqual([
       ['SEG', true],
       ['SR', true],
+      ['PDF', true],
     ]);
     const auth = { basic: { user: 'medus', password: 'very-secret-9' } };
     const back = await series({ url: orthanc.dicomWebUrl, auth }, studyUid);
-    expect(back.map((s) => s.modality).sort()).toEqual(['SEG', 'SR', 'US']);
+    expect(back.map((s) => s.modality).sort()).toEqual(['DOC', 'SEG', 'SR', 'US']);
   }, 120_000);
 
   it('says when the PACS cannot be reached, with its own error code', async () => {

@@ -222,7 +222,7 @@ export interface PacsStudy {
 }
 
 export interface PacsSendReply {
-  sent: Array<{ file: string; kind: 'SEG' | 'SR'; ok: boolean; message?: string }>;
+  sent: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF'; ok: boolean; message?: string }>;
   skipped: string[];
 }
 

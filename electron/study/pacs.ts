@@ -1,11 +1,16 @@
 /**
  * The study model and the PACS: a study found on a DICOMweb server is pulled into a local cache
- * folder and opened like any folder; the results made on it go back as DICOM Segmentation and
- * measurement reports (SR), into the same study, with a result per instance.
+ * folder and opened like any folder; the results made on it go back as DICOM Segmentation,
+ * measurement reports (SR) and the printable report (Encapsulated PDF), into the same study, with a
+ * result per instance.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { newUid } from '../export/dicom-common';
 import { dicomResults } from '../export/dicom-results';
+import { buildEncapsulatedPdf } from '../export/encapsulated-pdf';
+import { buildImageReport } from '../export/report';
 import { readMaskPng } from '../export/mask';
 import type { ImageRecord } from '../export/record';
 import { writeAtomic } from '../files/atomic';
@@ -46,7 +51,7 @@ export async function pullStudy(server: PacsServer, studyUid: string, folder: st
 
 export interface SentResult {
   file: string;
-  kind: 'SEG' | 'SR';
+  kind: 'SEG' | 'SR' | 'PDF';
   ok: boolean;
   message?: string;
 }
@@ -61,8 +66,11 @@ export async function sendResults(
   resultsFolder: string,
   onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<{ sent: SentResult[]; skipped: string[] }> {
-  const objects: Array<{ file: string; kind: 'SEG' | 'SR'; bytes: Uint8Array }> = [];
+  const objects: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF'; bytes: Uint8Array }> = [];
   const skipped: string[] = [];
+  // the reports of one sending share a series, beside the Segmentations and SRs
+  const reportSeries = newUid();
+  let reports = 0;
   for await (const r of records) {
     if (r.empty || !r.outputs.mask) continue;
     const source = await openImage(r.file).catch(() => null);
@@ -75,6 +83,14 @@ export async function sendResults(
     skipped.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
     if (made.seg) objects.push({ file: r.relative, kind: 'SEG', bytes: made.seg });
     if (made.sr) objects.push({ file: r.relative, kind: 'SR', bytes: made.sr });
+    try {
+      // the printable report too, as an Encapsulated PDF, drawn on the overlay saved with the result
+      const picture = r.outputs.overlay ? await readFile(join(resultsFolder, r.outputs.overlay)).then((b) => new Uint8Array(b), () => null) : null;
+      const pdf = await buildImageReport(r, picture, { generatedAt: new Date(), patientLine: '' });
+      objects.push({ file: r.relative, kind: 'PDF', bytes: buildEncapsulatedPdf({ details: source.details }, pdf, { seriesInstanceUid: reportSeries, instanceNumber: ++reports }) });
+    } catch (err) {
+      skipped.push(`${r.relative}: no report sent (${err instanceof Error ? err.message : String(err)})`);
+    }
   }
   if (!objects.length) return { sent: [], skipped };
   const results = await store(
