@@ -92,3 +92,35 @@ describe('de-identified exports', () => {
     expect(new Deidentifier().details({ patientId: 'P1' }).patientId).not.toBe(a.patientId); // another export, another key
   });
 });
+
+describe('de-identifying whole DICOM files (medus send --deidentify)', () => {
+  const SAMPLES = process.env.MEDUS_DICOM_SAMPLES ?? join(process.cwd(), '..', 'shared', 'dicom-samples');
+  it.skipIf(!existsSync(SAMPLES))('keeps the pixels, removes the identity, replaces UIDs consistently, and refuses burned-in pixels', async () => {
+    const { deidentifyDicom } = await import('../electron/export/deidentify');
+    const { loadFrame } = await import('../electron/imaging/load');
+    const root = tempDir();
+    const deid = new Deidentifier();
+    let checked = 0;
+    for (const f of ['us_rgb_uncr_ge.dcm', 'us_mf_jpeg50_ybr422_hp_aniso.dcm', 'us_ybrict_j2k_lossy_ge_regions.dcm']) {
+      const original = join(SAMPLES, f);
+      if (!existsSync(original)) continue;
+      const before = await loadFrame(original);
+      const out = join(root, f);
+      writeFileSync(out, deidentifyDicom(new Uint8Array(readFileSync(original)), deid));
+      const after = await loadFrame(out);
+      expect(Array.from(after.image.data), `${f}: the pixels are untouched`).toEqual(Array.from(before.image.data));
+      const d = after.source.details;
+      expect(d.studyInstanceUid).toBe(deid.uid(before.source.details.studyInstanceUid!));
+      expect(d.sopInstanceUid).not.toBe(before.source.details.sopInstanceUid);
+      if (before.source.details.patientId) expect(d.patientId).toBe(deid.id(before.source.details.patientId));
+      expect(`${d.patientName} ${d.patientId}`).not.toContain(before.source.details.patientName || '\u0000');
+      const ds = read(out);
+      expect(ds.PatientIdentityRemoved).toBe('YES');
+      expect(Object.keys(ds).filter((k) => /^[0-9A-F]{4}/i.test(k) && parseInt(k.slice(0, 4), 16) % 2 === 1)).toEqual([]); // no private attributes
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+    const burned = writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.73', W, H, new Uint8Array(W * H), { BurnedInAnnotation: 'YES' }));
+    expect(() => deidentifyDicom(burned, deid)).toThrow(/burned-in annotation/);
+  });
+});

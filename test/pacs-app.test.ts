@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHostError, type HostCall } from '../electron/engine/client';
 import { createEngineHost } from '../electron/engine/host';
 import { createHandlers } from '../electron/main/handlers';
-import { series, store } from '../electron/pacs/dicomweb';
+import { find, series, store } from '../electron/pacs/dicomweb';
+import { runCli } from './helpers/cli';
 import type { ImageState, IpcResult, PacsServerInfo, RequestOf, ResponseMap, Settings } from '../electron/shared/ipc-contract';
 import { type Orthanc, orthancMissing, startOrthanc } from './helpers/orthanc';
 import { MODEL_DIR, tempDir } from './helpers/synth';
@@ -89,6 +90,24 @@ describe.skipIf(missing !== null)('the PACS in the app', () => {
     const back = await series({ url: orthanc.dicomWebUrl, auth }, studyUid);
     expect(back.map((s) => s.modality).sort()).toEqual(['DOC', 'SEG', 'SR', 'US']);
   }, 120_000);
+
+  it('medus send --deidentify stores a copy that carries no name or ID, under new UIDs', async () => {
+    Object.assign(process.env, { MEDUS_PACS_USER: 'medus', MEDUS_PACS_PASSWORD: 'very-secret-9' });
+    try {
+      const r = await runCli('send', join(SAMPLES, SAMPLE), '--server', orthanc.dicomWebUrl, '--deidentify');
+      expect(r.code, r.err).toBe(0);
+    } finally {
+      delete process.env.MEDUS_PACS_USER;
+      delete process.env.MEDUS_PACS_PASSWORD;
+    }
+    const auth = { basic: { user: 'medus', password: 'very-secret-9' } };
+    const studies = await find({ url: orthanc.dicomWebUrl, auth });
+    expect(studies.length).toBe(2);
+    const copy = studies.find((s) => s.patientId.startsWith('ANON-'))!;
+    const original = studies.find((s) => s !== copy)!;
+    expect(copy.studyUid).not.toBe(original.studyUid);
+    expect(copy.patientName).not.toContain(original.patientName.split('^')[0] || '\u0000');
+  });
 
   it('says when the PACS cannot be reached, with its own error code', async () => {
     const list = await ask('pacs:save-server', { name: 'Gone', url: 'http://127.0.0.1:9/dicom-web', auth: 'none' });

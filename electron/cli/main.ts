@@ -94,6 +94,17 @@ Options for pacs and send:
   --patient <id>         find: Patient ID
   --date <range>         find: study date YYYYMMDD or YYYYMMDD-YYYYMMDD (either end may be left open)
   --modality <m>         find: a modality in the study, e.g. US
+  --study <uid>          find: one Study Instance UID; pull: the study to download
+  --json <file>          find: also write the studies as JSON
+  --out <dir>            pull: output folder; existing files are refused unless --overwrite
+  Credentials come from the environment only, never from a flag (flags show in the process list):
+  MEDUS_PACS_USER and MEDUS_PACS_PASSWORD (HTTP basic), or MEDUS_PACS_TOKEN (bearer).
+  Folders given to send are walked for .dcm files and files with the DICOM marker; files named
+  directly are sent as they are.
+  --deidentify           send: de-identify every file on the way (DICOM PS3.15 basic profile:
+                         names and IDs replaced, dates shifted, UIDs replaced consistently within
+                         the run, private attributes removed); a file whose header says its pixels
+                         carry burned-in annotation is not sent. Off by default.
 
 Options for batch --from-pacs (also --anatomy, --out, --frame, --report; --patient, --date, --modality):
   --from-pacs <url>      the PACS's DICOMweb root to read studies from and store results into
@@ -104,13 +115,6 @@ Options for batch --from-pacs (also --anatomy, --out, --frame, --report; --patie
   --claim-timeout <min>  a claim older than this without results is taken over (default 30)
   Before working on a study a worker stores a claim into it ("MEDUS CLAIM" series) and goes on only
   if its claim wins; a study with MedUS results (or a "MEDUS DONE" marker) is skipped as done.
-  --study <uid>          find: one Study Instance UID; pull: the study to download
-  --json <file>          find: also write the studies as JSON
-  --out <dir>            pull: output folder; existing files are refused unless --overwrite
-  Credentials come from the environment only, never from a flag (flags show in the process list):
-  MEDUS_PACS_USER and MEDUS_PACS_PASSWORD (HTTP basic), or MEDUS_PACS_TOKEN (bearer).
-  Folders given to send are walked for .dcm files and files with the DICOM marker; files named
-  directly are sent as they are.
 
 Common options:
   --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
@@ -158,6 +162,7 @@ const OPTIONS = {
   overlays: { type: 'boolean' },
   'worker-id': { type: 'string' },
   'claim-timeout': { type: 'string' },
+  deidentify: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

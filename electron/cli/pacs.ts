@@ -35,6 +35,7 @@ import {
   studyDetails,
   UID,
 } from '../pacs/dicomweb';
+import { Deidentifier, deidentifyDicom } from '../export/deidentify';
 import { CliError, EXIT } from './exit-codes';
 import { Progress } from './progress';
 
@@ -55,6 +56,8 @@ export interface PacsValues {
   out?: string | undefined;
   json?: string | undefined;
   overwrite?: boolean | undefined;
+  /** send: de-identify every file on the way (PS3.15 basic profile; one consistent mapping per run). */
+  deidentify?: boolean | undefined;
 }
 
 /** The server from --server (or $MEDUS_PACS_URL) with credentials from the environment. */
@@ -221,20 +224,31 @@ export async function pacsSend(inputs: string[], v: PacsValues, io: PacsIo): Pro
   if (!unique.length) throw new FileError('no-input', `no DICOM files in ${inputs.join(', ')}`);
   let stored = 0;
   let failed = 0;
+  // one de-identifier for the whole run: images and the Segmentations and SRs sent with them keep referencing each other
+  const deid = v.deidentify ? new Deidentifier() : null;
   const progress = new Progress(unique.length, 'send');
   for (let start = 0; start < unique.length; ) {
     const chunk: { path: string; bytes: Uint8Array }[] = [];
     let bytes = 0;
     while (start < unique.length && chunk.length < SEND_CHUNK_FILES && (chunk.length === 0 || bytes < SEND_CHUNK_BYTES)) {
       const path = unique[start++]!;
+      let b: Uint8Array;
       try {
-        const b = await readFile(path);
-        chunk.push({ path, bytes: b });
-        bytes += b.byteLength;
+        b = await readFile(path);
       } catch (err) {
         io.err(`failed  ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
         failed++;
+        continue;
       }
+      try {
+        if (deid) b = deidentifyDicom(b, deid);
+      } catch (err) {
+        io.err(`failed  ${path}: not de-identified, not sent (${err instanceof Error ? err.message : String(err)})`);
+        failed++;
+        continue;
+      }
+      chunk.push({ path, bytes: b });
+      bytes += b.byteLength;
     }
     if (!chunk.length) continue;
     const results = await talking(store(server, chunk.map((c) => c.bytes)));

@@ -8,6 +8,7 @@
  * research exports.
  */
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import dcmjs from 'dcmjs';
 
 /** The keys of the source details (electron/imaging/dicom) that identify someone or something. */
 const UID_KEYS = ['studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'frameOfReferenceUid'] as const;
@@ -73,4 +74,68 @@ export const DEIDENTIFICATION_ATTRIBUTES = {
 /** True when the source says its pixels carry burned-in identifying text (0028,0301 = YES). */
 export function hasBurnedInAnnotation(d: Readonly<Record<string, string>>): boolean {
   return (d.burnedInAnnotation ?? '').trim().toUpperCase() === 'YES';
+}
+
+/** PS3.15 Table E.1-1 attributes that identify: removed (X) or emptied (Z, where the IOD needs them present). */
+const REMOVE = new Set([
+  'PatientBirthTime', 'PatientAge', 'PatientAddress', 'PatientTelephoneNumbers', 'OtherPatientIDs', 'OtherPatientNames', 'OtherPatientIDsSequence', 'PatientBirthName', 'PatientMotherBirthName',
+  'MilitaryRank', 'BranchOfService', 'EthnicGroup', 'Occupation', 'AdditionalPatientHistory', 'PatientComments', 'MedicalRecordLocator', 'PatientSize', 'PatientWeight', 'InstitutionName', 'InstitutionAddress',
+  'InstitutionalDepartmentName', 'ReferringPhysicianAddress', 'ReferringPhysicianTelephoneNumbers', 'PhysiciansOfRecord', 'PerformingPhysicianName', 'NameOfPhysiciansReadingStudy',
+  'OperatorsName', 'RequestingPhysician', 'StationName', 'DeviceSerialNumber', 'StudyDescription', 'SeriesDescription', 'RequestAttributesSequence', 'PerformedProcedureStepDescription',
+  'ScheduledProcedureStepDescription', 'AdmittingDiagnosesDescription', 'ImageComments', 'ProtocolName', 'PerformedProcedureStepID', 'RequestedProcedureDescription', 'IssuerOfPatientID',
+  'CountryOfResidence', 'RegionOfResidence', 'PatientReligiousPreference', 'ResponsiblePerson', 'ResponsibleOrganization', 'PatientState', 'CurrentPatientLocation', 'AdmissionID',
+]);
+const EMPTY = new Set(['PatientBirthDate', 'PatientSex', 'ReferringPhysicianName', 'AccessionNumber', 'StudyID', 'ContentCreatorName', 'VerifyingObserverName']);
+/** UIDs that name a kind of thing, not an instance: kept. */
+const CLASS_UIDS = new Set(['SOPClassUID', 'ReferencedSOPClassUID', 'MediaStorageSOPClassUID', 'TransferSyntaxUID', 'ImplementationClassUID', 'ReferencedSOPClassUIDInFile', 'CodingSchemeUID', 'ContextGroupExtensionCreatorUID', 'MappingResourceUID']);
+
+type Dataset = Record<string, unknown>;
+
+/** Tags dcmjs has no name for: private ones (odd group) and group lengths (element 0000). */
+const UNNAMED = /^[0-9A-F]{8}$/i;
+
+function scrub(ds: Dataset, deid: Deidentifier): void {
+  for (const [key, value] of Object.entries(ds)) {
+    if (key === '_vrMap' || key === 'PixelData') continue;
+    // private attributes may hold anything, identity included (the profile removes them); group lengths go stale
+    if (UNNAMED.test(key) && (parseInt(key.slice(0, 4), 16) % 2 === 1 || key.endsWith('0000'))) {
+      delete ds[key];
+      continue;
+    }
+    if (REMOVE.has(key)) {
+      delete ds[key];
+      continue;
+    }
+    if (key === 'PatientName') {
+      const pseudonym = deid.id(String(ds.PatientID || (typeof value === 'string' ? value : '')));
+      ds[key] = pseudonym ? `Anonymous^${pseudonym}` : '';
+    }
+    else if (key === 'PatientID') ds[key] = deid.id(String(value ?? ''));
+    else if (EMPTY.has(key)) ds[key] = '';
+    else if (key.endsWith('UID') && !CLASS_UIDS.has(key)) ds[key] = Array.isArray(value) ? value.map((u) => (typeof u === 'string' && u ? deid.uid(u) : u)) : typeof value === 'string' && value ? deid.uid(value) : value;
+    else if (key.endsWith('Date') && typeof value === 'string') ds[key] = deid.date(value);
+    else if (key.endsWith('DateTime') && typeof value === 'string') ds[key] = deid.date(value.slice(0, 8)) + value.slice(8);
+    else if (Array.isArray(value)) for (const item of value) if (item && typeof item === 'object' && !(item instanceof ArrayBuffer) && !ArrayBuffer.isView(item)) scrub(item as Dataset, deid);
+  }
+}
+
+/**
+ * A whole DICOM file de-identified (PS3.15 basic profile with modified dates): identifying
+ * attributes removed or replaced, every instance UID replaced as `deid` replaces it (so files
+ * sent together still reference each other), dates shifted, pixels untouched. Refused when the
+ * file says its pixels carry burned-in identity: that cannot be removed here.
+ */
+export function deidentifyDicom(bytes: Uint8Array, deid: Deidentifier): Uint8Array {
+  const { DicomMessage, DicomMetaDictionary, DicomDict } = dcmjs.data;
+  dcmjs.log.setLevel('error'); // private tags it has no name for are removed below, not worth a line each
+  const file = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const ds = DicomMetaDictionary.naturalizeDataset(file.dict) as Dataset;
+  if (String(ds.BurnedInAnnotation ?? '').trim().toUpperCase() === 'YES') throw new Error('its pixels carry burned-in annotation (0028,0301 = YES): not sent de-identified');
+  scrub(ds, deid);
+  Object.assign(ds, DEIDENTIFICATION_ATTRIBUTES);
+  const meta = DicomMetaDictionary.naturalizeDataset(file.meta) as Dataset;
+  if (typeof meta.MediaStorageSOPInstanceUID === 'string') meta.MediaStorageSOPInstanceUID = deid.uid(meta.MediaStorageSOPInstanceUID);
+  const out = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  out.dict = DicomMetaDictionary.denaturalizeDataset(ds);
+  return new Uint8Array(out.write({ fragmentMultiframe: false }));
 }

@@ -31,7 +31,10 @@ declare module 'dcmjs' {
     DicomMetaDictionary: typeof DicomMetaDictionary;
   };
 
-  const dcmjs: { data: typeof data };
+  /** dcmjs's logger (loglevel). */
+  const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+
+  const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
-  export { data };
+  export { data, log };
 }
