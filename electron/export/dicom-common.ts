@@ -106,3 +106,30 @@ export function writePart10(natural: Record<string, unknown>): Uint8Array {
   dict.dict = M.denaturalizeDataset(natural);
   return new Uint8Array(dict.write());
 }
+
+/** A source detail an object must reference, or an error naming what is missing and for what. */
+export function requiredDetail(d: Readonly<Record<string, string>>, key: string, what: string): string {
+  const v = d[key];
+  if (!v) throw new Error(`the source DICOM has no ${key}; ${what} cannot reference it`);
+  return v;
+}
+
+/**
+ * What every SR we write shares: the SR Document Series and General modules (not verified: the
+ * clinician signs elsewhere) and the root container of its content.
+ */
+export function srDocument(date: string, time: string): Record<string, unknown> {
+  return {
+    Modality: 'SR',
+    ReferencedPerformedProcedureStepSequence: [],
+    Manufacturer: 'MedUS Workstation',
+    InstanceNumber: 1,
+    CompletionFlag: 'COMPLETE',
+    VerificationFlag: 'UNVERIFIED',
+    ContentDate: date,
+    ContentTime: time,
+    PerformedProcedureCodeSequence: [],
+    ValueType: 'CONTAINER',
+    ContinuityOfContent: 'SEPARATE',
+  };
+}

@@ -4,7 +4,7 @@
  * in the source's study (and frame of reference, when it has one), with the patient module copied.
  * Every object written validates with dciodvfy (test/dicom-seg-samples.test.ts).
  */
-import { decimal, newUid, now, ownText, sourceIdentity, writePart10 } from './dicom-common';
+import { decimal, newUid, now, ownText, requiredDetail, sourceIdentity, writePart10 } from './dicom-common';
 
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 /** (0062,000A) Segment Identification Sequence > (0062,000B) Referenced Segment Number. */
@@ -52,11 +52,7 @@ export function unpackBits(bits: Uint8Array, count: number): Uint8Array {
 
 export function buildSegmentation(src: SegSource, seg: SegContent): Uint8Array {
   const d = src.details;
-  const need = (k: string) => {
-    const v = d[k];
-    if (!v) throw new Error(`the source DICOM has no ${k}; a Segmentation object cannot reference it`);
-    return v;
-  };
+  const need = (k: string) => requiredDetail(d, k, 'a Segmentation object');
   // (0020,0020) holds two values, the directions of the rows and columns; the SEG frame shares the source's geometry.
   const orientation = (d.patientOrientation ?? '').split('\\').map((s) => s.trim());
   const patientOrientation = orientation.length === 2 && orientation.every((s) => /^[APRLHF]{1,3}$/.test(s)) ? orientation : '';

@@ -12,7 +12,7 @@ import type { Calibration } from '../imaging/types';
 import { describeValue } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
-import { decimal, newUid, now, ownText, sourceIdentity, writePart10 } from './dicom-common';
+import { decimal, newUid, now, ownText, requiredDetail, sourceIdentity, srDocument, writePart10 } from './dicom-common';
 
 const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -105,11 +105,7 @@ function deviceUid(model: { name: string; version: string }): string {
 
 export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array {
   const d = src.details;
-  const need = (k: string) => {
-    const v = d[k];
-    if (!v) throw new Error(`the source DICOM has no ${k}; a measurement report cannot reference it`);
-    return v;
-  };
+  const need = (k: string) => requiredDetail(d, k, 'a measurement report');
   const sourceClass = need('sopClassUid');
   const sourceInstance = need('sopInstanceUid');
   const sourceSeries = need('seriesInstanceUid');
@@ -197,27 +193,15 @@ export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array 
     InstanceCreationTime: time,
     ...(usesPrivate.size ? { CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: PRIVATE, CodingSchemeName: 'MedUS Workstation measurement codes', CodingSchemeResponsibleOrganization: 'MedUS Workstation' }] } : {}),
     ...sourceIdentity(d, 'a measurement report'),
-    // SR Document Series, General Equipment
-    Modality: 'SR',
+    // SR Document Series, General Equipment, SR Document General and the root of the content (TID 1500)
+    ...srDocument(date, time),
     SeriesInstanceUID: newUid(),
     SeriesNumber: 991,
     SeriesDescription: ownText(`MedUS measurements: ${presetFor(c.anatomy).label}`),
-    ReferencedPerformedProcedureStepSequence: [],
-    Manufacturer: 'MedUS Workstation',
     ManufacturerModelName: ownText(c.model.name) || 'model',
     SoftwareVersions: ownText(c.model.version) || 'unknown',
-    // SR Document General: not verified, the clinician signs elsewhere
-    InstanceNumber: 1,
-    CompletionFlag: 'COMPLETE',
-    VerificationFlag: 'UNVERIFIED',
-    ContentDate: date,
-    ContentTime: time,
-    PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: [{ StudyInstanceUID: d.studyInstanceUid, ReferencedSeriesSequence: evidence }],
-    // SR Document Content: the root of TID 1500
-    ValueType: 'CONTAINER',
     ConceptNameCodeSequence: [code('126000', 'DCM', 'Imaging Measurement Report')],
-    ContinuityOfContent: 'SEPARATE',
     ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1500' }],
     ContentSequence: content,
   };

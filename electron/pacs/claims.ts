@@ -28,7 +28,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ownText, sourceIdentity, writePart10 } from '../export/dicom-common';
+import { ownText, sourceIdentity, srDocument, writePart10 } from '../export/dicom-common';
 import { type DicomJsonDataset, jsonString, jsonStrings, type PacsServer, queryInstances, type Series, series as querySeries, store, PacsError } from './dicomweb';
 
 export const BASIC_TEXT_SR = '1.2.840.10008.5.1.4.1.1.88.11';
@@ -115,21 +115,11 @@ export function buildMarker(details: Record<string, string>, w: Worker, kind: 'c
     TimezoneOffsetFromUTC: '+0000', // the times are UTC, so workers in other zones compare them right
     CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: PRIVATE, CodingSchemeName: 'MedUS Workstation codes', CodingSchemeResponsibleOrganization: 'MedUS Workstation' }],
     ...sourceIdentity(details, `a ${kind} marker`),
-    Modality: 'SR',
+    ...srDocument(date, time),
     SeriesInstanceUID: kind === 'claim' ? claimSeriesUid(studyUid) : doneSeriesUid(studyUid),
     SeriesNumber: kind === 'claim' ? CLAIM_SERIES_NUMBER : DONE_SERIES_NUMBER,
     SeriesDescription: kind === 'claim' ? CLAIM_SERIES_DESCRIPTION : DONE_SERIES_DESCRIPTION,
-    ReferencedPerformedProcedureStepSequence: [],
-    Manufacturer: 'MedUS Workstation',
-    InstanceNumber: 1,
-    CompletionFlag: 'COMPLETE',
-    VerificationFlag: 'UNVERIFIED',
-    ContentDate: date,
-    ContentTime: time,
-    PerformedProcedureCodeSequence: [],
-    ValueType: 'CONTAINER',
     ConceptNameCodeSequence: [{ CodeValue: kind === 'claim' ? 'CLAIM' : 'DONE', CodingSchemeDesignator: PRIVATE, CodeMeaning: kind === 'claim' ? 'MedUS processing claim' : 'MedUS processing done' }],
-    ContinuityOfContent: 'SEPARATE',
     ContentSequence: [text('Worker', w.id), text('Run', w.run), text('Time', new Date(at).toISOString()), ...(note ? [text('Note', note)] : [])],
   };
   return { bytes: writePart10(natural), sopInstanceUid };
