@@ -109,6 +109,23 @@ describe.skipIf(missing !== null)('the PACS in the app', () => {
     expect(copy.patientName).not.toContain(original.patientName.split('^')[0] || '\u0000');
   });
 
+  it('sends de-identified for a research PACS: the image too, all under one new identity, referencing each other', async () => {
+    const server = (await ask('pacs:servers', {})).find((s) => s.name === 'Orthanc')!;
+    const auth = { basic: { user: 'medus', password: 'very-secret-9' } };
+    const before = new Set((await find({ url: orthanc.dicomWebUrl, auth })).map((x) => x.studyUid));
+    const sent = await ask('pacs:send', { id: server.id, deidentify: true });
+    expect(sent.sent.map((x) => [x.kind, x.ok])).toEqual([
+      ['IMAGE', true],
+      ['SEG', true],
+      ['SR', true],
+      ['PDF', true],
+    ]);
+    const fresh = (await find({ url: orthanc.dicomWebUrl, auth })).filter((x) => !before.has(x.studyUid));
+    expect(fresh.length).toBe(1);
+    expect(fresh[0]!.patientId).toMatch(/^ANON-/);
+    expect((await series({ url: orthanc.dicomWebUrl, auth }, fresh[0]!.studyUid)).map((x) => x.modality).sort()).toEqual(['DOC', 'SEG', 'SR', 'US']);
+  });
+
   it('says when the PACS cannot be reached, with its own error code', async () => {
     const list = await ask('pacs:save-server', { name: 'Gone', url: 'http://127.0.0.1:9/dicom-web', auth: 'none' });
     const gone = list.find((s) => s.name === 'Gone')!;

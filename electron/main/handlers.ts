@@ -243,10 +243,10 @@ export function createHandlers(deps: HandlerDeps) {
         grants.grant(folder);
         return pulled;
       }),
-    'pacs:send': async ({ id }) => {
+    'pacs:send': async ({ id, deidentify }) => {
       if (!study) throw new CodedError('no-study', 'open a folder (or a PACS study) first');
       const s = study;
-      return reachPacs(async () => sendResults(await (await pacs()).server(id), s.records(), s.info().resultsFolder, (done, total) => deps.emit?.('pacs:progress', { done, total, what: 'send' })));
+      return reachPacs(async () => sendResults(await (await pacs()).server(id), s.records(), s.info().resultsFolder, (done, total) => deps.emit?.('pacs:progress', { done, total, what: 'send' }), { deidentify }));
     },
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {

@@ -109,7 +109,8 @@ export const requestSchemas = {
     modality: z.string().regex(/^[A-Z]{1,16}$/).optional(),
   }),
   'pacs:open': z.object({ id: z.string().min(1).max(64), studyUid: z.string().regex(/^[0-9]+(\.[0-9]+)*$/).max(64) }),
-  'pacs:send': z.object({ id: z.string().min(1).max(64) }),
+  /** `deidentify`: for a research PACS; the images go too, under one new identity (export/deidentify.ts). */
+  'pacs:send': z.object({ id: z.string().min(1).max(64), deidentify: z.boolean().default(false) }),
   /** Ellipsoid volume from one object measured on a transverse and on a longitudinal image (see shared/volume.ts). */
   'measure:volume': z.object({ transverse: VolumeViewSchema, longitudinal: VolumeViewSchema }),
   /** Runs a folder through the model on the main side; progress arrives as `batch:progress` events. */
@@ -222,7 +223,7 @@ export interface PacsStudy {
 }
 
 export interface PacsSendReply {
-  sent: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF'; ok: boolean; message?: string }>;
+  sent: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF' | 'IMAGE'; ok: boolean; message?: string }>;
   skipped: string[];
 }
 

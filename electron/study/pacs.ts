@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newUid } from '../export/dicom-common';
+import { Deidentifier, deidentifyDicom, hasBurnedInAnnotation } from '../export/deidentify';
 import { dicomResults } from '../export/dicom-results';
 import { buildEncapsulatedPdf } from '../export/encapsulated-pdf';
 import { buildImageReport } from '../export/report';
@@ -51,7 +52,7 @@ export async function pullStudy(server: PacsServer, studyUid: string, folder: st
 
 export interface SentResult {
   file: string;
-  kind: 'SEG' | 'SR' | 'PDF';
+  kind: 'SEG' | 'SR' | 'PDF' | 'IMAGE';
   ok: boolean;
   message?: string;
 }
@@ -65,8 +66,12 @@ export async function sendResults(
   records: AsyncIterable<ImageRecord>,
   resultsFolder: string,
   onProgress: (done: number, total: number) => void = () => undefined,
+  options: { deidentify?: boolean } = {},
 ): Promise<{ sent: SentResult[]; skipped: string[] }> {
-  const objects: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF'; bytes: Uint8Array }> = [];
+  // de-identified (for a research PACS): the images go too, all under one consistent new identity,
+  // so that the Segmentations and reports still reference what was sent with them
+  const deid = options.deidentify ? new Deidentifier() : null;
+  const objects: Array<{ file: string; kind: 'SEG' | 'SR' | 'PDF' | 'IMAGE'; bytes: Uint8Array }> = [];
   const skipped: string[] = [];
   // the reports of one sending share a series, beside the Segmentations and SRs
   const reportSeries = newUid();
@@ -78,8 +83,14 @@ export async function sendResults(
       skipped.push(`${r.relative}: not a DICOM image, nothing to send`);
       continue;
     }
+    if (deid && hasBurnedInAnnotation(source.details)) {
+      skipped.push(`${r.relative}: its pixels carry burned-in annotation (0028,0301 = YES): not sent de-identified`);
+      continue;
+    }
+    const details = deid ? deid.details(source.details) : source.details;
+    if (deid) objects.push({ file: r.relative, kind: 'IMAGE', bytes: deidentifyDicom(new Uint8Array(await readFile(r.file)), deid) });
     const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-    const made = dicomResults({ details: source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
+    const made = dicomResults({ details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
     skipped.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
     if (made.seg) objects.push({ file: r.relative, kind: 'SEG', bytes: made.seg });
     if (made.sr) objects.push({ file: r.relative, kind: 'SR', bytes: made.sr });
@@ -87,7 +98,7 @@ export async function sendResults(
       // the printable report too, as an Encapsulated PDF, drawn on the overlay saved with the result
       const picture = r.outputs.overlay ? await readFile(join(resultsFolder, r.outputs.overlay)).then((b) => new Uint8Array(b), () => null) : null;
       const pdf = await buildImageReport(r, picture, { generatedAt: new Date(), patientLine: '' });
-      objects.push({ file: r.relative, kind: 'PDF', bytes: buildEncapsulatedPdf({ details: source.details }, pdf, { seriesInstanceUid: reportSeries, instanceNumber: ++reports }) });
+      objects.push({ file: r.relative, kind: 'PDF', bytes: buildEncapsulatedPdf({ details }, pdf, { seriesInstanceUid: reportSeries, instanceNumber: ++reports }) });
     } catch (err) {
       skipped.push(`${r.relative}: no report sent (${err instanceof Error ? err.message : String(err)})`);
     }

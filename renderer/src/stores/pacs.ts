@@ -30,6 +30,8 @@ export const usePacs = defineStore('pacs', {
     error: null as ShownError | null,
     tested: {} as Record<string, { ok: boolean; message: string }>,
     sent: null as PacsSendReply | null,
+    /** Off by default: results for the patient's record keep their identity. */
+    deidentify: false,
   }),
   actions: {
     async load() {
@@ -97,7 +99,7 @@ export const usePacs = defineStore('pacs', {
       this.busy = true;
       const off = onEvent('pacs:progress', (p) => (this.progress = p));
       try {
-        this.sent = await call('pacs:send', { id: this.serverId });
+        this.sent = await call('pacs:send', { id: this.serverId, deidentify: this.deidentify });
       } catch (e) {
         this.error = { message: `Sending failed: ${(e as Error).message}`, next: next(e) };
       } finally {
