@@ -309,14 +309,16 @@ async function correctedInReview(out: string, stem: string, frame: number): Prom
 export async function* finishedRecords(out: string, journal?: Journal): AsyncGenerator<ImageRecord> {
   const entries = journal ? [...journal.done.values()] : await Journal.entries(out);
   const seen = new Set<string>();
-  for await (const r of journalRecords(out, entries)) {
-    seen.add(`${r.relative}#${r.frame}`);
-    yield r;
+  const seenFiles = new Set<string>();
+  for await (const { file, record } of journalRecords(out, entries)) {
+    seen.add(`${record.relative}#${record.frame}`);
+    seenFiles.add(file);
+    yield record;
   }
-  for await (const { record } of recordsIn(out)) if (record.study && !seen.has(`${record.relative}#${record.frame}`)) yield record;
+  for await (const { record } of recordsIn(out, (f) => seenFiles.has(f))) if (record.study && !seen.has(`${record.relative}#${record.frame}`)) yield record;
 }
 
-async function* journalRecords(out: string, entries: Array<{ item: string; status: string; json?: string }>): AsyncGenerator<ImageRecord> {
+async function* journalRecords(out: string, entries: Array<{ item: string; status: string; json?: string }>): AsyncGenerator<{ file: string; record: ImageRecord }> {
   for (const e of entries) {
     if (e.status !== 'ok' || e.item.endsWith('#*')) continue;
     const cut = e.item.lastIndexOf('#');
@@ -326,7 +328,7 @@ async function* journalRecords(out: string, entries: Array<{ item: string; statu
     for (const candidate of e.json ? [e.json] : [`${stem}.json`, `${stem}_frame${String(frame).padStart(3, '0')}.json`]) {
       const r = await readFile(join(out, candidate), 'utf8').then((t) => JSON.parse(t) as ImageRecord, () => null);
       if (r && r.frame === frame) {
-        yield r;
+        yield { file: candidate, record: r };
         break;
       }
     }

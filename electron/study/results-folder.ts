@@ -70,8 +70,8 @@ export async function readRecord(file: string): Promise<ImageRecord | null> {
   }
 }
 
-/** Every per-image record in a results folder (recursively), one read at a time, with its path relative to the folder. */
-export async function* recordsIn(folder: string): AsyncGenerator<{ file: string; record: ImageRecord }> {
+/** Every per-image record in a results folder (recursively), one read at a time, with its path relative to the folder; `skip` leaves files out unread. */
+export async function* recordsIn(folder: string, skip: (file: string) => boolean = () => false): AsyncGenerator<{ file: string; record: ImageRecord }> {
   const walk = async function* (dir: string): AsyncGenerator<string> {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
@@ -82,6 +82,8 @@ export async function* recordsIn(folder: string): AsyncGenerator<{ file: string;
     }
   };
   for await (const full of walk(folder)) {
+    // files the caller has already read are not parsed again (a batch's thousands of records)
+    if (skip(relative(folder, full))) continue;
     const record = await readRecord(full);
     if (record) yield { file: relative(folder, full), record };
   }
