@@ -15,6 +15,7 @@ import { maskToPolygons } from './contours';
 import type { ModelFrame } from './coords';
 import { loadModelFolder, type ModelFolder } from './model';
 import { logitsToMask } from './postprocess';
+import { isPresent, presenceRule, presenceScore, type SiteThresholds } from './presence';
 import { decoderPoints, promptMode, validatePrompt } from './prompt';
 import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
 import { resizeGrey } from './resample';
@@ -34,6 +35,8 @@ export interface EngineOptions {
   cacheBytes?: number;
   /** Allow the zoomed second pass when the model declares one (default true); off trades outline sharpness for speed. */
   zoom?: boolean;
+  /** Automatic mode's presence thresholds a site re-chose from its reviews (per anatomy, this model version). */
+  siteThresholds?: SiteThresholds;
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
   arch?: string;
@@ -105,6 +108,8 @@ export class SegmentationEngine {
   private readonly cache: LruBytesCache<Embedding>;
   private readonly queue = new JobQueue();
   private readonly pending = new Map<string, Promise<Embedding>>();
+  /** Replaced when the user changes them in Settings; read on every automatic answer. */
+  siteThresholds: SiteThresholds = {};
 
   private constructor(
     readonly model: ModelFolder,
@@ -131,7 +136,9 @@ export class SegmentationEngine {
       const decoder = await factory(model.decoderPath, p, threads);
       return { encoder, decoder };
     });
-    return new SegmentationEngine(model, report, threads, value.encoder, value.decoder, opts.cacheBytes ?? 256 * 1024 * 1024, opts.zoom ?? true);
+    const engine = new SegmentationEngine(model, report, threads, value.encoder, value.decoder, opts.cacheBytes ?? 256 * 1024 * 1024, opts.zoom ?? true);
+    if (opts.siteThresholds) engine.siteThresholds = opts.siteThresholds;
+    return engine;
   }
 
   get anatomies(): readonly string[] {
@@ -289,7 +296,9 @@ export class SegmentationEngine {
     const lowRes = (masks.data as Float32Array).slice(pick * plane, (pick + 1) * plane);
     const score = Math.max(0, Math.min(1, scoreData[pick] ?? 0));
     let mask = logitsToMask(lowRes, lowSide, frame, m.mask_threshold);
-    const tooUnsure = mode === 'automatic' && m.auto_min_score !== undefined && score < m.auto_min_score;
+    const presenceOut = m.decoder_outputs.presence ? (out[m.decoder_outputs.presence]?.data as Float32Array | undefined) : undefined;
+    const presence = presenceScore(score, presenceOut, pick);
+    const tooUnsure = mode === 'automatic' && !isPresent(presence, presenceRule(m, prompt.anatomy, this.siteThresholds));
     if (tooUnsure) mask = new Uint8Array(mask.length);
     const preset = presetFor(prompt.anatomy ?? '');
     const positive = prompt.clicks.filter((c) => c.label === 'positive').map((c): [number, number] => [c.x, c.y]);
@@ -306,6 +315,7 @@ export class SegmentationEngine {
       mask,
       score,
       mode,
+      ...(mode === 'automatic' ? { presence } : {}),
       empty: area === 0,
       polygons,
       lowRes,

@@ -45,11 +45,14 @@ const ManifestSchema = z.object({
   mask_threshold: z.number().min(-100).max(100),
   anatomies: anatomyList.optional(),
   decoder_outputs: z.union([
-    z.object({ masks: name(200), scores: name(200) }),
-    z.array(name(200)).length(2).transform(([masks, scores]) => ({ masks: masks!, scores: scores! })),
+    /** presence: an optional calibrated "target present" probability per mask (automatic mode). */
+    z.object({ masks: name(200), scores: name(200), presence: name(200).optional() }),
+    z.array(name(200)).length(2).transform(([masks, scores]): { masks: string; scores: string; presence?: string } => ({ masks: masks!, scores: scores! })),
   ]),
   multimask: z.object({ single: maskIndex, candidates: z.array(maskIndex).max(MAX_MASK_INDEX + 1) }).optional(),
   auto_min_score: z.number().min(0).max(1).optional(),
+  /** Automatic mode's "nothing here" threshold per anatomy, chosen on validation data (engine/presence.ts). */
+  presence_thresholds: z.record(name(MAX_NAME), z.number().min(0).max(1)).optional(),
   /** A model trained on crops around its targets may ask for a zoomed second pass (engine/zoom.ts). */
   zoom: z
     .object({

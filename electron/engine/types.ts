@@ -42,6 +42,8 @@ export interface Segmentation {
   /** The model's own estimate of the mask's quality (predicted IoU), 0..1. */
   score: number;
   mode: PromptMode;
+  /** Automatic mode's "target present" score (the model's presence output, else its quality score), 0..1, kept even when the answer is empty so that a site can re-choose its threshold from reviews. */
+  presence?: number;
   /** True when automatic mode found nothing (score below the model's threshold or empty mask). */
   empty: boolean;
   /** Outlines for drawing, original-image pixels; holes are separate rings. */
