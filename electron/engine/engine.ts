@@ -3,10 +3,8 @@
  * The encoder runs once per image (embeddings cached, LRU by bytes); the decoder per prompt.
  * It blocks the thread that calls onnxruntime, so the app hosts it off the UI thread (host.ts).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { cudaMissingMessage, probeCudaHere } from './cuda';
 import { presetFor } from '../shared/presets';
 import type { GreyImage } from '../imaging/greyscale';
 import { LruBytesCache } from './cache';
@@ -51,18 +49,12 @@ export interface ImageInput {
 }
 
 /**
- * onnxruntime-node ships CUDA's provider library only when its installer fetched it; asking for
- * CUDA without it logs a loud native error before throwing, so check for the file first.
+ * onnxruntime-node ships CUDA's provider library only when its installer fetched it, and the
+ * provider needs CUDA 12 and cuDNN 9 from the system; asking for CUDA without them logs a loud
+ * native error naming one library at a time, so name every missing piece first (cuda.ts).
  */
 function cudaLibraryMissing(): string | null {
-  try {
-    const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-    const bin = join(pkg, 'bin');
-    const found = readdirSync(bin).some((napi) => existsSync(join(bin, napi, 'linux', process.arch, 'libonnxruntime_providers_cuda.so')));
-    return found ? null : 'the CUDA provider library is not installed (onnxruntime-node was installed without CUDA support)';
-  } catch {
-    return null; // cannot tell: let onnxruntime try
-  }
+  return cudaMissingMessage(probeCudaHere());
 }
 
 const defaultFactory: SessionFactory = async (path, provider, threads) => {
