@@ -7,6 +7,76 @@ import { stringify } from 'csv-stringify/sync';
 import type { MeasurementFamily } from '../shared/presets';
 import { FAMILIES, FAMILY_ORDER, unitsOf } from '../measurement/families';
 import type { ImageRecord } from './record';
+import { TIRADS_LABELS } from '../measurement/worksheets/tirads';
+
+/** Which worksheets a table has columns for (only those some record of it carries). */
+export interface WorksheetKinds {
+  tirads: boolean;
+  obstetric: boolean;
+}
+const NO_SHEETS: WorksheetKinds = { tirads: false, obstetric: false };
+
+export function worksheetKinds(records: Iterable<Pick<ImageRecord, 'worksheets'>>): WorksheetKinds {
+  const k = { tirads: false, obstetric: false };
+  for (const r of records) {
+    if (r.worksheets?.tirads.length) k.tirads = true;
+    if (r.worksheets?.obstetric) k.obstetric = true;
+  }
+  return k;
+}
+
+/** Worksheet columns: English keys, units in brackets as the measurement columns have them. */
+const TIRADS_COLUMNS = ['tirads_composition', 'tirads_echogenicity', 'tirads_shape', 'tirads_shape_source', 'tirads_margin', 'tirads_echogenic_foci', 'tirads_points', 'tirads_level', 'tirads_max_diameter (mm)', 'tirads_recommendation'];
+const OBSTETRIC_COLUMNS = ['scan_date', 'dating', 'ga_by_dates (weeks)', 'ga_by_hc (weeks)', 'ga_by_hc_formula', 'hc_for_centile (mm)', 'hc_z_score', 'hc_centile (%)'];
+
+function worksheetHeader(sheets: WorksheetKinds): string[] {
+  return [...(sheets.tirads ? TIRADS_COLUMNS : []), ...(sheets.obstetric ? OBSTETRIC_COLUMNS : [])];
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+/** The worksheet cells of one row: the TI-RADS sheet of the nodule the row's region belongs to, the image's obstetric sheet. */
+function worksheetCells(r: ImageRecord, component: number | '', sheets: WorksheetKinds): Array<string | number> {
+  const cells: Array<string | number> = [];
+  if (sheets.tirads) {
+    const t = component === '' ? undefined : r.worksheets?.tirads.find((x) => x.components?.includes(component));
+    if (!t) cells.push(...TIRADS_COLUMNS.map(() => ''));
+    else {
+      const f = t.findings;
+      const res = t.result;
+      cells.push(
+        f.composition ? TIRADS_LABELS.composition[f.composition] : '',
+        f.echogenicity ? TIRADS_LABELS.echogenicity[f.echogenicity] : '',
+        res.shape ? TIRADS_LABELS.shape[res.shape] : '',
+        res.shapeSource ?? '',
+        f.margin ? TIRADS_LABELS.margin[f.margin] : '',
+        f.foci.map((x) => TIRADS_LABELS.foci[x]).join('; '),
+        res.points,
+        `TR${res.level}${res.complete ? '' : ' (provisional)'}`,
+        res.maxDiameterMm === null ? '' : round(res.maxDiameterMm, 1),
+        res.recommendation.text,
+      );
+    }
+  }
+  if (sheets.obstetric) {
+    const o = r.worksheets?.obstetric;
+    if (!o) cells.push(...OBSTETRIC_COLUMNS.map(() => ''));
+    else {
+      const d = o.input.dating;
+      cells.push(
+        o.input.scanDate ?? '',
+        !d ? '' : d.kind === 'lmp' ? `LMP ${d.lmp}` : `${d.weeks} w ${d.days} d on ${d.scanDate}`,
+        o.result.gaByDates ? round(o.result.gaByDates.weeks, 3) : '',
+        o.result.gaByHc ? round(o.result.gaByHc.weeks, 3) : '',
+        o.result.gaByHc ? (o.input.formula === 'hadlock-1984' ? 'Hadlock 1984' : 'INTERGROWTH-21st 2016') : '',
+        o.result.centile && o.result.hcMm !== null ? round(o.result.hcMm, 1) : '',
+        o.result.centile ? round(o.result.centile.z, 3) : '',
+        o.result.centile ? round(o.result.centile.centile, 1) : '',
+      );
+    }
+  }
+  return cells;
+}
 
 const BASE = ['file', 'frame', 'anatomy', 'prompt_mode', 'model', 'model_version', 'provider', 'calibration_source', 'mm_per_pixel_x', 'mm_per_pixel_y', 'object', 'mask_quality_score', 'note'];
 
@@ -33,12 +103,12 @@ export function safeText(s: string): string {
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
-export function csvHeader(families: MeasurementFamily | readonly MeasurementFamily[]): string[] {
-  return [...BASE, ...tableColumns(families).map((c) => `${c.label} (${c.unit})`)];
+export function csvHeader(families: MeasurementFamily | readonly MeasurementFamily[], sheets: WorksheetKinds = NO_SHEETS): string[] {
+  return [...BASE, ...tableColumns(families).map((c) => `${c.label} (${c.unit})`), ...worksheetHeader(sheets)];
 }
 
 /** The rows of one image's record under the columns of `families` (the table's, which include the record's). */
-export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly MeasurementFamily[]): Array<Array<string | number>> {
+export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly MeasurementFamily[], sheets: WorksheetKinds = NO_SHEETS): Array<Array<string | number>> {
   const columns = tableColumns(families);
   const family = r.measurement.family;
   const base = (object: number | '', note: string): Array<string | number> => [
@@ -56,7 +126,7 @@ export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly M
     Number(r.score.toFixed(4)),
     note,
   ];
-  if (!r.measurement.objects.length) return [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...columns.map(() => '')]];
+  if (!r.measurement.objects.length) return [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...columns.map(() => ''), ...worksheetCells(r, '', sheets)]];
   const warn = r.measurement.warnings.join('; ');
   return r.measurement.objects.map((o) => {
     const edited = o.measurements.filter((m) => m.edited).map((m) => m.key);
@@ -66,6 +136,7 @@ export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly M
       const m = c.family === family || columnsOf(family).some((x) => x.label === c.label) ? o.measurements.find((x) => x.key === c.key && (x.unit === c.unit || (c.unit === 'ratio' && x.unit === ''))) : undefined;
       row.push(m ? Number(m.value.toFixed(c.unit === 'ratio' ? 4 : 3)) : '');
     }
+    row.push(...worksheetCells(r, o.id, sheets));
     return row;
   });
 }

@@ -3,6 +3,7 @@ import type { Calibration } from '../imaging/types';
 import type { CaliperEdits } from '../measurement/families';
 import type { PromptInfo } from '../shared/ipc-contract';
 import type { MeasurementResult } from '../measurement/measure';
+import type { WorksheetInput, WorksheetResults } from '../measurement/worksheets/worksheet';
 
 /** A prompt as the user gave it (image pixels): the page's and the record's are one shape. */
 export type RecordedPrompt = PromptInfo;
@@ -35,6 +36,8 @@ export interface StudySection {
   /** The line of a user-drawn calibration on this image, if any. */
   userCalibration: { p0: [number, number]; p1: [number, number]; mm: number } | null;
   objects: RecordedObject[];
+  /** What the clinician entered on the worksheets (absent in records saved before worksheets existed). */
+  worksheets?: WorksheetInput;
 }
 
 /** An earlier result of this image that a later one replaced (a batch's, before the user corrected it). */
@@ -74,6 +77,8 @@ export interface ImageRecord {
   study?: StudySection;
   /** Earlier results of this image, oldest first (kept when a correction replaced them). */
   history?: HistoryEntry[];
+  /** The worksheets' results (TI-RADS per nodule, obstetric dating and centile), as the app showed them; absent when none was filled in. */
+  worksheets?: WorksheetResults;
   /** Set when the source was DICOM: what a Segmentation object must reference. */
   dicom?: { studyInstanceUid?: string; seriesInstanceUid?: string; sopInstanceUid?: string; sopClassUid?: string; frameOfReferenceUid?: string; patientId?: string; patientName?: string };
 }

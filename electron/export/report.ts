@@ -15,6 +15,7 @@ import type { CalibrationSource } from '../imaging/types';
 import { FAMILIES, describeValue } from '../measurement/families';
 import type { MeasuredObject, Measurement } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
+import { TIRADS_LABELS, TIRADS_REFERENCE } from '../measurement/worksheets/tirads';
 import type { ImageRecord } from './record';
 
 /** Printed on every page; the wording is fixed by the product's intended use. */
@@ -314,10 +315,57 @@ function resultBlocks(f: Fonts, record: ImageRecord): Block[] {
     blocks.push(spacer(6));
   }
 
+  blocks.push(...worksheetBlocks(f, record));
+
   const warnings = m.warnings.filter((w) => !w.startsWith('uncalibrated'));
   if (warnings.length) {
     blocks.push({ ...paragraph(f, 'Warnings', { bold: true }), keepWithNext: true });
     for (const w of warnings) blocks.push(paragraph(f, `• ${w}`, { size: SMALL, indent: 6 }));
+  }
+  return blocks;
+}
+
+/** The worksheets the clinician filled in: TI-RADS per scored nodule, the obstetric dating and HC centile. */
+function worksheetBlocks(f: Fonts, record: ImageRecord): Block[] {
+  const w = record.worksheets;
+  if (!w) return [];
+  const blocks: Block[] = [];
+  const names = objectNames(record);
+  for (const t of w.tirads) {
+    const r = t.result;
+    const nodule = t.components?.length ? (names.get(t.components[0]!) ?? `object ${t.components.join(', ')}`) : `object ${t.object}`;
+    const pick = <K extends keyof typeof TIRADS_LABELS>(k: K, v: keyof (typeof TIRADS_LABELS)[K] | undefined | null) => (v ? String(TIRADS_LABELS[k][v]) : 'not chosen');
+    blocks.push({ ...fieldRow(f, 'ACR TI-RADS', `TR${r.level} (${r.levelName}) · ${r.points} points${r.complete ? '' : ' · provisional'} · ${nodule}`), keepWithNext: true });
+    const features = [
+      `composition: ${pick('composition', t.findings.composition)} (${r.breakdown.composition})`,
+      `echogenicity: ${pick('echogenicity', t.findings.echogenicity)} (${r.breakdown.echogenicity})`,
+      `shape: ${pick('shape', r.shape)}${r.shapeSource === 'measured' ? ' [measured AP/T]' : ''} (${r.breakdown.shape})`,
+      `margin: ${pick('margin', t.findings.margin)} (${r.breakdown.margin})`,
+      `echogenic foci: ${t.findings.foci.length ? t.findings.foci.map((x) => TIRADS_LABELS.foci[x]).join(', ') : 'not chosen'} (${r.breakdown.foci})`,
+    ];
+    blocks.push(paragraph(f, features.join(' · '), { size: SMALL, indent: 112 }));
+    const size = r.maxDiameterMm === null ? 'no maximum diameter in mm' : `maximum diameter ${r.maxDiameterMm.toFixed(1)} mm${r.diameterSource === 'clinician' ? ' (entered)' : ' (measured)'}`;
+    blocks.push(fieldRow(f, 'Recommendation', `${r.recommendation.text} · ${size}`));
+    blocks.push(paragraph(f, TIRADS_REFERENCE, { size: SMALL, colour: GREY, indent: 112 }));
+    blocks.push(spacer(6));
+  }
+  const o = w.obstetric;
+  if (o) {
+    const d = o.input.dating;
+    const dating = !d ? 'not entered' : d.kind === 'lmp' ? `LMP ${d.lmp}` : `earlier scan ${d.scanDate} at ${d.weeks} w ${d.days} d`;
+    blocks.push({ ...fieldRow(f, 'Dating', `${dating} · scan ${o.input.scanDate ?? 'date not entered'}`), keepWithNext: true });
+    if (o.result.gaByDates) blocks.push(fieldRow(f, 'GA by dates', formatGestationalAge(o.result.gaByDates.weeks)));
+    if (o.result.gaByHc) {
+      blocks.push(fieldRow(f, 'GA by HC', `${formatGestationalAge(o.result.gaByHc.weeks)}${o.result.differenceDays !== null ? ` (${o.result.differenceDays >= 0 ? '+' : ''}${o.result.differenceDays} days against the dates)` : ''}`));
+      blocks.push(paragraph(f, o.result.gaByHc.formula, { size: SMALL, colour: GREY, indent: 112 }));
+    }
+    if (o.result.centile && o.result.hcMm !== null) {
+      const c = o.result.centile;
+      blocks.push(fieldRow(f, 'HC centile', `${c.centile.toFixed(1)}th centile · z ${c.z >= 0 ? '+' : ''}${c.z.toFixed(2)} · HC ${o.result.hcMm.toFixed(1)} mm at ${formatGestationalAge(c.gaWeeks)} (median ${c.median.toFixed(1)} mm)`));
+      blocks.push(paragraph(f, c.standard, { size: SMALL, colour: GREY, indent: 112 }));
+    }
+    for (const n of o.result.notes) blocks.push(paragraph(f, n, { size: SMALL, colour: GREY, indent: 112 }));
+    blocks.push(spacer(6));
   }
   return blocks;
 }

@@ -4,6 +4,8 @@
  * `{ ok: true, value }` or `{ ok: false, error }`, so the renderer never sees a thrown IPC error.
  */
 import { z } from 'zod';
+import { COMPOSITION_POINTS, ECHOGENICITY_POINTS, FOCUS_POINTS, MARGIN_POINTS, SHAPE_POINTS } from '../measurement/worksheets/tirads';
+import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 
 const finite = z.number().finite();
 
@@ -27,6 +29,28 @@ const PointSchema = z.tuple([finite, finite]);
 /** Which of the user's objects on the image a segmentation or measurement belongs to (1 when absent). */
 const objectId = z.number().int().min(1).max(1000).default(1);
 const anatomy = z.string().min(1).max(64);
+/** The TI-RADS chart's choices, from the one table that scores them (measurement/worksheets/tirads.ts). */
+const choice = <T extends string>(points: Readonly<Record<T, number>>) => z.enum(Object.keys(points) as [T, ...T[]]);
+export const TiradsFindingsSchema = z.object({
+  composition: choice(COMPOSITION_POINTS).optional(),
+  echogenicity: choice(ECHOGENICITY_POINTS).optional(),
+  shape: choice(SHAPE_POINTS).optional(),
+  margin: choice(MARGIN_POINTS).optional(),
+  foci: z.array(choice(FOCUS_POINTS)).max(4).default([]),
+  /** A maximum diameter the clinician typed (mm), over the measured one. */
+  maxDiameterMm: z.number().finite().positive().max(500).optional(),
+});
+const calendarDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+export const ObstetricInputSchema = z.object({
+  scanDate: calendarDate.nullable(),
+  dating: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('lmp'), lmp: calendarDate }),
+      z.object({ kind: z.literal('earlier-scan'), scanDate: calendarDate, weeks: z.number().int().min(0).max(45), days: z.number().int().min(0).max(6) }),
+    ])
+    .nullable(),
+  formula: z.enum(['hadlock-1984', 'intergrowth-21st']).default('hadlock-1984'),
+});
 /** What the user did, in the clinician's terms; prompts go to one object (1 when absent). */
 export const IntentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('add-click'), object: objectId, anatomy, x: finite, y: finite, label: z.enum(['positive', 'negative']) }),
@@ -45,6 +69,10 @@ export const IntentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('remove-calibration') }),
   z.object({ type: z.literal('set-anatomy'), anatomy }),
   z.object({ type: z.literal('set-review'), reviewed: z.boolean() }),
+  /** The clinician's TI-RADS choices for one nodule (the whole set, replacing the last). */
+  z.object({ type: z.literal('set-tirads'), object: objectId, findings: TiradsFindingsSchema }),
+  /** The obstetric worksheet's dating (null clears it). */
+  z.object({ type: z.literal('set-obstetric'), obstetric: ObstetricInputSchema.nullable() }),
 ]);
 export type Intent = z.output<typeof IntentSchema>;
 
@@ -199,6 +227,10 @@ export interface ImageState {
   restoreError: string | null;
   /** True when this state was read back from the results folder. */
   restored: boolean;
+  /** The worksheets (TI-RADS per nodule, obstetric): the clinician's entries and what follows from them and the measurements. */
+  worksheets: WorksheetResults;
+  /** The image's own date (DICOM study or content date, 'YYYY-MM-DD'), to date the scan; null when it has none. */
+  imageDate: string | null;
 }
 
 /** A PACS server as the page sees it: never its password or token. */

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { cocoDocument, cocoParts } from '../export/coco';
-import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { csvHeader, csvRows, toCsv, worksheetKinds } from '../export/csv';
 import { dicomResults } from '../export/dicom-results';
 import { readMaskPng } from '../export/mask';
 import { Deidentifier, hasBurnedInAnnotation } from '../export/deidentify';
@@ -89,8 +89,9 @@ export async function exportResults(
   }
   if (want.has('csv')) {
     const families = [...new Set(all.map((r) => r.measurement.family))] as MeasurementFamily[];
-    const body = all.flatMap((r) => csvRows(r, families));
-    await writeAtomic(join(out, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'])), { overwrite: true });
+    const sheets = worksheetKinds(all);
+    const body = all.flatMap((r) => csvRows(r, families, sheets));
+    await writeAtomic(join(out, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'], sheets)), { overwrite: true });
     files.push(join(out, 'results.csv'));
   }
   if (want.has('coco')) {

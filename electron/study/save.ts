@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { DrawnLine } from '../calibration/resolve';
-import { csvHeader, csvRows, toCsv } from '../export/csv';
+import { csvHeader, csvRows, toCsv, worksheetKinds } from '../export/csv';
 import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
 import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
@@ -15,6 +15,7 @@ import { outputStem } from '../files/inputs';
 import type { Calibration } from '../imaging/types';
 import type { CaliperEdits } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
+import { computeWorksheets, type WorksheetInput, type WorksheetResults } from '../measurement/worksheets/worksheet';
 import { type MeasurementFamily, presetFor } from '../shared/presets';
 import type { SegmentReply } from '../shared/ipc-contract';
 
@@ -50,10 +51,19 @@ export interface SavedImage {
   /** The image's calibration when no object is measured. */
   fallbackCalibration: Calibration;
   objects: SavedObject[];
+  /** What the clinician entered on the worksheets. */
+  worksheets: WorksheetInput;
+}
+
+/** The worksheets as saved: only the nodules the clinician scored, and the obstetric sheet once dated. */
+export function savedWorksheets(input: WorksheetInput, family: MeasurementFamily, objects: ReadonlyArray<{ id: number; measurement: MeasurementResult | null }>): WorksheetResults | null {
+  const all = computeWorksheets(input, family, objects);
+  const tirads = all.tirads.filter((t) => input.tirads[String(t.object)]);
+  return tirads.length || all.obstetric ? { tirads, obstetric: all.obstetric } : null;
 }
 
 /** A record without what the table does not need (outlines, history), kept per image for results.csv. */
-type TableRow = Pick<ImageRecord, 'relative' | 'frame' | 'anatomy' | 'promptMode' | 'model' | 'provider' | 'calibration' | 'score' | 'empty' | 'measurement'> & { polygons: []; file: string; frames: number; width: number; height: number; zoomedTo: null; outputs: Record<string, never> };
+type TableRow = Pick<ImageRecord, 'relative' | 'frame' | 'anatomy' | 'promptMode' | 'model' | 'provider' | 'calibration' | 'score' | 'empty' | 'measurement' | 'worksheets'> & { polygons: []; file: string; frames: number; width: number; height: number; zoomedTo: null; outputs: Record<string, never> };
 
 export class ResultsWriter {
   private readonly rows = new Map<string, TableRow>();
@@ -63,7 +73,7 @@ export class ResultsWriter {
 
   /** Keeps a record's table rows (records already on disk, read when the study opens). */
   rememberRows(key: string, r: ImageRecord): void {
-    this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
+    this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, ...(r.worksheets ? { worksheets: r.worksheets } : {}), polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
   }
 
   /**
@@ -108,6 +118,18 @@ export class ResultsWriter {
       measurement.warnings.push(...o.measurement.warnings.map((w) => prefix + w));
     }
     const polygons = answered.flatMap((o) => o.answer!.polygons);
+    const worksheets = savedWorksheets(img.worksheets, family, img.objects);
+    // each scored nodule names its rows of the record's measurement (numbered across objects above)
+    if (worksheets) {
+      let next = 1;
+      const rowsOf = new Map<number, number[]>();
+      for (const o of answered) {
+        const n = o.measurement?.objects.length ?? 0;
+        rowsOf.set(o.id, Array.from({ length: n }, (_, i) => next + i));
+        next += n;
+      }
+      for (const t of worksheets.tirads) t.components = rowsOf.get(t.object) ?? [];
+    }
     const now = new Date().toISOString();
     const mode = answered.length === 1 ? answered[0]!.answer!.mode : answered.length ? 'several objects' : 'none';
     const record: ImageRecord = {
@@ -148,8 +170,10 @@ export class ResultsWriter {
             measurement: o.measurement,
           }),
         ),
+        ...(Object.keys(img.worksheets.tirads).length || img.worksheets.obstetric ? { worksheets: img.worksheets } : {}),
       },
       ...(img.history.length ? { history: img.history } : {}),
+      ...(worksheets ? { worksheets } : {}),
     };
     const title = `${preset.label} · ${img.model.name} ${img.model.version}${Object.values(img.objects).some((o) => Object.keys(o.edits).length) ? ' · * edited by the user' : ''}`;
     this.rememberRows(`${img.relative}#${img.frame}`, record);
@@ -165,8 +189,9 @@ export class ResultsWriter {
     const run = async () => {
       const rows = [...this.rows.values()].sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }) || a.frame - b.frame);
       const families = [...new Set(rows.map((r) => r.measurement.family))] as MeasurementFamily[];
-      const body = rows.flatMap((r) => csvRows(r as unknown as ImageRecord, families));
-      await writeAtomic(join(this.folder, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'])), { overwrite: true });
+      const sheets = worksheetKinds(rows as unknown as ImageRecord[]);
+      const body = rows.flatMap((r) => csvRows(r as unknown as ImageRecord, families, sheets));
+      await writeAtomic(join(this.folder, 'results.csv'), toCsv(body, csvHeader(families.length ? families : ['fetal-head'], sheets)), { overwrite: true });
     };
     this.tables = this.tables.then(run, run);
     return this.tables;

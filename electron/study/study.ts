@@ -17,6 +17,8 @@ import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '
 import type { Calibration, UltrasoundRegion } from '../imaging/types';
 import { applyCaliperEdits, type CaliperEdits } from '../measurement/families';
 import { measureMask, type MeasurementResult } from '../measurement/measure';
+import { fromDicomDate } from '../measurement/worksheets/obstetric';
+import { computeWorksheets, EMPTY_WORKSHEETS, type WorksheetInput } from '../measurement/worksheets/worksheet';
 import { presetFor } from '../shared/presets';
 import type { FileState, FolderEntry, ImageState, Intent, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
 import { type ResultsWriter, type SavedImage } from './save';
@@ -86,6 +88,8 @@ export interface ImageEntry {
   restored: boolean;
   /** Set by the first intent: from then on this entry, not the disk, holds the truth. */
   touched: boolean;
+  /** What the clinician entered on the image's worksheets (TI-RADS per nodule, obstetric dating). */
+  worksheets: WorksheetInput;
 }
 
 const UNDO_DEPTH = 50;
@@ -241,7 +245,7 @@ export class Study {
     if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
     const { relative, stem } = this.fileOf(path);
-    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restoreError: null, restored: false, touched: false };
+    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restoreError: null, restored: false, touched: false, worksheets: EMPTY_WORKSHEETS };
     const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
     const found = at ? { file: at, record: await readRecord(join(this.o.writer.folder, at)) } : await this.findRecord(relative, stem, frame);
     if (found?.record) await this.restore(e, found.record, found.file);
@@ -280,6 +284,7 @@ export class Study {
     try {
       if (r.study) {
         e.reviewed = r.study.review === 'reviewed';
+        if (r.study.worksheets) e.worksheets = r.study.worksheets;
         if (r.study.userCalibration) e.userLine = r.study.userCalibration;
         const objects: ObjectEntry[] = [];
         for (const o of r.study.objects) {
@@ -378,6 +383,10 @@ export class Study {
       case 'delete-object': {
         const i = e.objects.findIndex((o) => o.id === intent.object);
         if (i < 0) return false;
+        // the nodule's TI-RADS findings go with it
+        const kept = { ...e.worksheets.tirads };
+        delete kept[String(intent.object)];
+        e.worksheets = { ...e.worksheets, tirads: kept };
         if (e.objects.length === 1) e.objects = [newObject(intent.object)];
         else e.objects.splice(i, 1);
         return true;
@@ -402,6 +411,15 @@ export class Study {
       }
       case 'set-review':
         e.reviewed = intent.reviewed;
+        return true;
+      case 'set-tirads': {
+        obj(intent.object);
+        const { maxDiameterMm, ...rest } = intent.findings;
+        e.worksheets = { ...e.worksheets, tirads: { ...e.worksheets.tirads, [String(intent.object)]: { ...rest, ...(maxDiameterMm !== undefined ? { maxDiameterMm } : {}) } } };
+        return true;
+      }
+      case 'set-obstetric':
+        e.worksheets = { ...e.worksheets, obstetric: intent.obstetric };
         return true;
     }
   }
@@ -447,6 +465,8 @@ export class Study {
       objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0 });
     }
     const calibration = shown ?? (await this.calibrationFor(e, null));
+    const family = presetFor(e.anatomy ?? 'fetal-head').family;
+    const measuredObjects = await Promise.all(e.objects.map(async (o) => ({ id: o.id, measurement: (await this.measured(e, o))?.result ?? null })));
     return {
       path: e.path,
       frame: e.frame,
@@ -459,6 +479,8 @@ export class Study {
       saveError: e.saveError,
       restoreError: e.restoreError,
       restored: e.restored,
+      worksheets: computeWorksheets(e.worksheets, family, measuredObjects),
+      imageDate: fromDicomDate(e.image.details.studyDate),
     };
   }
 
@@ -492,6 +514,7 @@ export class Study {
       history: e.history,
       model,
       fallbackCalibration: await this.calibrationFor(e, null),
+      worksheets: e.worksheets,
       objects: measured.map(({ o, m }) => ({
         id: o.id,
         name: o.name,
