@@ -23,6 +23,8 @@ ANATOMIES = [
     "carotid-artery",
     "nerve-block-nerve",
     "nerve-block-vessel",
+    "intrapartum-pubic-symphysis",
+    "intrapartum-fetal-head",
 ]
 
 # Organ groups: an image of one group never contains the target of another, which lets automatic
@@ -36,7 +38,19 @@ ORGAN_GROUP = {
     "carotid-artery": "neck-vessels",
     "nerve-block-nerve": "neck-vessels",
     "nerve-block-vessel": "neck-vessels",
+    "intrapartum-pubic-symphysis": "intrapartum",
+    "intrapartum-fetal-head": "intrapartum",
 }
+
+# Cross-group pairs that are no "nothing here" example: a labour (transperineal) view shows part of
+# the fetal head, and an axial biometry view may too: neither answer would be right to teach.
+AMBIGUOUS_GROUPS = {frozenset({"fetal", "intrapartum"})}
+
+
+def negative_pair(image_anatomy: str, asked_anatomy: str) -> bool:
+    """True when asking `asked_anatomy` on an image of `image_anatomy`'s group must answer empty."""
+    a, b = ORGAN_GROUP[image_anatomy], ORGAN_GROUP[asked_anatomy]
+    return a != b and frozenset({a, b}) not in AMBIGUOUS_GROUPS
 
 # How items of one patient / video / recording are recognised, so validation never shares a group with training.
 _GROUP_RULES = {

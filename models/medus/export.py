@@ -20,7 +20,7 @@ from .modeling.medus import MedUS, MedUSConfig
 
 ENCODER_OUTPUTS = ["image_embeddings", "features_s8", "features_s4"]
 DECODER_INPUTS = ENCODER_OUTPUTS + ["point_coords", "point_labels", "mask_input", "has_mask_input", "anatomy"]
-DECODER_OUTPUTS = ["low_res_masks", "iou_predictions"]
+DECODER_OUTPUTS = ["low_res_masks", "iou_predictions", "presence"]
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -49,7 +49,9 @@ class DecoderOnnx(nn.Module):
 
     def forward(self, image_embeddings, features_s8, features_s4, point_coords, point_labels, mask_input, has_mask_input, anatomy):
         feats = {"image_embeddings": image_embeddings, "features_s8": features_s8, "features_s4": features_s4}
-        return self.model.decode(feats, point_coords, point_labels, mask_input, has_mask_input, anatomy)
+        masks, iou, presence_logit = self.model.decode(feats, point_coords, point_labels, mask_input, has_mask_input, anatomy)
+        # the graph answers a probability, so that the app's thresholds read as "how sure"
+        return masks, iou, torch.sigmoid(presence_logit)
 
 
 def load_checkpoint(path: str):
@@ -116,15 +118,18 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
         "pixel_std": [meta.get("pixel_std", 56.0)] * c,
         "mask_threshold": 0.0,
         "anatomies": list(model.cfg.anatomies),
-        "decoder_outputs": {"masks": "low_res_masks", "scores": "iou_predictions"},
+        "decoder_outputs": {"masks": "low_res_masks", "scores": "iou_predictions", "presence": "presence"},
         # Index 0 answers unambiguous prompts; 1..3 are candidates for a lone positive click.
         "multimask": {"single": 0, "candidates": [1, 2, 3]},
         # Automatic mode: below this predicted quality the answer is "no target in this image".
-        "auto_min_score": float(auto_min_score if auto_min_score is not None else validation.get("auto_min_score", 0.3)),
+        "auto_min_score": float(auto_min_score if auto_min_score is not None else validation.get("auto_min_score", meta.get("auto_min_score", 0.3))),
         "license": "Apache-2.0 (weights and code); see MODEL_CARD.md for the training data's licences",
-        "training_data": ["BUSI", "HC18", "MMOTU OTU_2D", "TG3K", "DDTI", "USGRA-Seg", "Common Carotid Artery Ultrasound Images"],
+        "training_data": ["BUSI", "HC18", "MMOTU OTU_2D", "TG3K", "DDTI", "USGRA-Seg", "Common Carotid Artery Ultrasound Images", "PSFHS"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
     }
+    if meta.get("presence_thresholds"):
+        # Automatic mode's "nothing here" per anatomy, chosen on the validation groups (medus.tune)
+        manifest["presence_thresholds"] = {k: float(v) for k, v in meta["presence_thresholds"].items()}
     if zoom_margin is None and meta.get("p_zoom", 0) > 0:
         zoom_margin = 1.2
     if zoom_margin:
@@ -183,9 +188,17 @@ def parity(model: MedUS, out_dir: str, tol: float = 2e-3, node: str = "node") ->
     return report
 
 
-def read_onnx_weights(folder: str, model: MedUS) -> Dict[str, int]:
+# Weights a newer model may add on top of an older folder's (warm start with grow=True).
+GROWABLE = ("prompt_encoder.anatomy_embed.weight", "prompt_encoder.anatomy_dense.weight")
+NEW_MODULES = ("mask_decoder.presence_head.",)
+
+
+def read_onnx_weights(folder: str, model: MedUS, grow: bool = False) -> Dict[str, int]:
     """Loads the weights of a shipped model folder back into `model` (warm start for training).
-    Returns how many parameters/buffers were found; raises if any is missing or mis-shaped."""
+    Returns how many parameters/buffers were found; raises if any is missing or mis-shaped.
+    With grow=True an older folder may lack what a newer model adds: anatomy rows appended at the
+    end of the list (the old rows are copied, the new ones keep their initialisation) and whole new
+    modules (the presence head)."""
     import onnx
     from onnx import numpy_helper
 
@@ -196,14 +209,25 @@ def read_onnx_weights(folder: str, model: MedUS) -> Dict[str, int]:
                 name = init.name[len(prefix):]
                 found[("image_encoder." + name) if prefix == "enc." else name] = torch.from_numpy(numpy_helper.to_array(init).copy())
     state = model.state_dict()
-    missing = [k for k in state if k not in found]
+    missing = [k for k in state if k not in found and not (grow and k.startswith(NEW_MODULES))]
     if missing:
         raise ValueError(f"{folder}: {len(missing)} weights not found in the ONNX files, e.g. {missing[:3]}")
+    grown = []
     for k, v in state.items():
+        if k not in found:
+            found[k] = v.clone()
+            continue
         if tuple(found[k].shape) != tuple(v.shape):
+            old = found[k]
+            if grow and k in GROWABLE and old.shape[1:] == v.shape[1:] and old.shape[0] < v.shape[0]:
+                new = v.clone()
+                new[: old.shape[0]] = old
+                found[k] = new
+                grown.append(k)
+                continue
             raise ValueError(f"{folder}: {k} has shape {tuple(found[k].shape)}, the model expects {tuple(v.shape)}")
     model.load_state_dict({k: found[k] for k in state})
-    return {"tensors": len(state)}
+    return {"tensors": len(state), "grown": len(grown), "new": sum(1 for k in state if k.startswith(NEW_MODULES))}
 
 
 def main(argv: Optional[list] = None) -> None:

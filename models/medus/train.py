@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .augment import augment, zoom_to_target
-from .data import ANATOMIES, ORGAN_GROUP, InMemorySet, is_validation_group, read_meta
+from .data import ANATOMIES, InMemorySet, is_validation_group, negative_pair, read_meta
 from .losses import hard_iou, mask_losses
 from .modeling.medus import MedUS, MedUSConfig
 from .prompts import MODES, error_clicks_t, initial_prompt, initial_prompts_t, pack
@@ -60,7 +60,7 @@ class Sampler:
             if self.empty.get(a) and self.rng.random() < 0.5:
                 k = self.rng.choice(self.empty[a])
             else:
-                other = [b for b in self.anatomies if ORGAN_GROUP[b] != ORGAN_GROUP[a]]
+                other = [b for b in self.anatomies if negative_pair(b, a)]
                 b = other[self.rng.integers(len(other))]
                 k = self.rng.choice(self.pos[b])
             empty = True
@@ -115,7 +115,7 @@ def validate(model, ds: InMemorySet, device, max_items=400) -> Dict:
         hm = torch.zeros(len(ks), device=device)
         for mode in ("box", "auto"):
             prompts = [initial_prompt(ds.masks[k], mode, rng) for k in ks]
-            low, iou = decode_step(model, feats, prompts, zeros, hm, anat, device)
+            low, iou, _ = decode_step(model, feats, prompts, zeros, hm, anat, device)
             up = F.interpolate(low[:, :1], size=256, mode="bilinear", align_corners=False)
             pred = up > 0
             for j, k in enumerate(ks):
@@ -133,11 +133,10 @@ def validate(model, ds: InMemorySet, device, max_items=400) -> Dict:
         # cross-group negatives for the threshold
         other = []
         for k in ks:
-            grp = ORGAN_GROUP[ds.items[k].anatomy]
-            cands = [a for a in ANATOMIES if ORGAN_GROUP[a] != grp]
+            cands = [a for a in ANATOMIES if negative_pair(ds.items[k].anatomy, a)]
             other.append(ANATOMIES.index(cands[rng.integers(len(cands))]))
         prompts = [[(0.0, 0.0, -1.0)] for _ in ks]
-        low, iou = decode_step(model, feats, prompts, zeros, hm, torch.tensor(other, device=device), device)
+        low, iou, _ = decode_step(model, feats, prompts, zeros, hm, torch.tensor(other, device=device), device)
         up = F.interpolate(low[:, :1], size=256, mode="bilinear", align_corners=False)
         for j in range(len(ks)):
             neg_scores.append(iou[j, 0].item() if (up[j, 0] > 0).any() else -1.0)
@@ -308,7 +307,7 @@ def main() -> None:
         anat = torch.tensor([ANATOMIES.index(d[1]) if d[4] else -1 for d in draws], device=device)
         feats = model.image_encoder(normalise(imgs))
         b = len(ks)
-        low, iou = model.decode(feats, coords, labels, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat)
+        low, iou, _ = model.decode(feats, coords, labels, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat)
         up, total, iou_l = candidate_losses(low, iou, gts)
         pick = torch.where(lone, total[:, 1:].argmin(dim=1) + 1, torch.zeros_like(anat))
         loss = total.gather(1, pick[:, None]).mean() + iou_l.mean()
@@ -316,7 +315,7 @@ def main() -> None:
             pred = up.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *up.shape[-2:]))[:, 0] > 0
             click_xy, click_label = error_clicks_t(pred, target, gen)
             prev = low.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *low.shape[-2:])).detach()
-            low2, iou2 = model.decode(feats, torch.cat([coords, click_xy], 1), torch.cat([labels, click_label], 1), prev, torch.ones(b, device=device), anat)
+            low2, iou2, _ = model.decode(feats, torch.cat([coords, click_xy], 1), torch.cat([labels, click_label], 1), prev, torch.ones(b, device=device), anat)
             _, total2, iou_l2 = candidate_losses(low2, iou2, gts)
             loss = loss + total2[:, 0].mean() + iou_l2[:, 0].mean()
         opt.zero_grad(set_to_none=True)

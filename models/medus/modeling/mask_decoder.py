@@ -3,6 +3,7 @@ upscaling path fed by the encoder's stride-8 and stride-4 ConvNeXt features for 
 
 Always returns 1 + num_multimask_outputs masks: index 0 is the single-mask answer for unambiguous
 prompts (box, several clicks, automatic), indices 1.. are candidates for an ambiguous single click.
+Besides SAM's outputs it returns a "target present" logit per image (presence.py) for automatic mode.
 """
 from typing import Tuple
 
@@ -11,6 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .common import LayerNorm2d
+from .presence import PresenceHead
 from .transformer import TwoWayTransformer
 
 
@@ -56,6 +58,7 @@ class MaskDecoder(nn.Module):
             [MLP(transformer_dim, transformer_dim, c4, 3) for _ in range(self.num_mask_tokens)]
         )
         self.iou_prediction_head = MLP(transformer_dim, iou_head_hidden_dim, self.num_mask_tokens, iou_head_depth)
+        self.presence_head = PresenceHead(transformer_dim)
 
     def forward(
         self,
@@ -65,7 +68,7 @@ class MaskDecoder(nn.Module):
         image_pe: torch.Tensor,
         sparse_prompt_embeddings: torch.Tensor,
         dense_prompt_embeddings: torch.Tensor,
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b = sparse_prompt_embeddings.shape[0]
         output_tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight], dim=0)
         output_tokens = output_tokens.unsqueeze(0).expand(b, -1, -1)
@@ -86,4 +89,5 @@ class MaskDecoder(nn.Module):
         b2, c2, h2, w2 = x.shape
         masks = (hyper_in @ x.reshape(b2, c2, h2 * w2)).reshape(b2, -1, h2, w2)
         iou_pred = self.iou_prediction_head(iou_token_out)
-        return masks, iou_pred
+        presence_logit = self.presence_head(iou_token_out, masks[:, 0])
+        return masks, iou_pred, presence_logit
