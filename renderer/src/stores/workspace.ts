@@ -12,6 +12,9 @@ import { call, IpcError } from '../api';
 import { type Language, objectNoun } from '../i18n';
 import { actualSize, DEFAULT_WL, fitView, zoomAt, type Pt, type Spacing, type ViewTransform, type WindowLevel } from '../tools/view';
 
+export type TiradsFindingsInput = Extract<Intent, { type: 'set-tirads' }>['findings'];
+export type ObstetricInputValue = NonNullable<Extract<Intent, { type: 'set-obstetric' }>['obstetric']>;
+
 export type Tool = 'positive' | 'negative' | 'box' | 'boxclicks' | 'wl' | 'ruler' | 'calibrate';
 export type { FileState };
 export type SortKey = 'name' | 'state';
@@ -391,6 +394,14 @@ export const useWorkspace = defineStore('workspace', {
     },
     removeCalibration() {
       return this.send({ type: 'remove-calibration' });
+    },
+    /** The clinician's TI-RADS choices for one nodule (the whole set); main scores and saves them. */
+    setTirads(object: number, findings: TiradsFindingsInput) {
+      return this.send({ type: 'set-tirads', object, findings });
+    },
+    /** The obstetric worksheet's dating (null clears it). */
+    setObstetric(obstetric: ObstetricInputValue | null) {
+      return this.send({ type: 'set-obstetric', obstetric });
     },
     /** Writes the current image's or the whole folder's results to a folder the user chooses. */
     async exportResults(scope: 'image' | 'folder', formats: Array<'csv' | 'json' | 'masks' | 'overlays' | 'coco' | 'dicom-seg' | 'dicom-sr' | 'report'>, dest?: string, deidentify = false) {
