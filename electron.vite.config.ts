@@ -26,6 +26,8 @@ export default defineConfig({
           // the engine runs in its own utilityProcess, off the main and UI threads
           'engine-host': resolve('electron/engine/utility-entry.ts'),
           'batch-host': resolve('electron/main/batch-host.ts'),
+          // its own file in the package, so test/packaging.test.ts can run the packaged settings code
+          settings: resolve('electron/main/settings.ts'),
         },
       },
     },

@@ -1,16 +1,24 @@
 @echo off
-rem The `medus` command line of an installed MedUS Workstation (Windows): runs the bundled CLI
-rem (resources\app.asar.unpacked\out\cli\medus.mjs) with the system's Node.js 20 or newer and the
-rem model shipped with the app. The app's own binary cannot serve as Node (its runAsNode fuse is off).
-rem Set MEDUS_NODE to choose a node.exe, MEDUS_MODEL (or --model) to use another model folder.
+rem The `medus` command line of an installed MedUS Workstation (Windows). It runs the app's own
+rem MedUS Workstation.exe in its command-line mode (--medus-cli, electron/main/cli-mode.ts): no
+rem window opens, and no Node.js is needed on the machine. The installer adds this folder to the
+rem machine PATH (build/installer.nsh), so `medus` works in any new console.
+rem Run from this .cmd, cmd.exe waits for the program (a GUI-subsystem .exe) and returns its exit
+rem code; the program writes to this console, or to the file or pipe its output is redirected to.
+rem MEDUS_MODEL (or --model) chooses another model folder. MEDUS_NODE=<path to node.exe> runs the
+rem same bundled command line on that Node.js >= 20 instead (a fallback).
 setlocal
 set "RESOURCES=%~dp0.."
-if not defined MEDUS_NODE set "MEDUS_NODE=node"
-"%MEDUS_NODE%" -e "process.exit(Number(process.versions.node.split('.')[0]) >= 20 ? 0 : 1)" >nul 2>nul
-if errorlevel 1 (
-  echo medus: the command line needs Node.js 20 or newer ^(https://nodejs.org^) on PATH, or MEDUS_NODE set to its node.exe 1>&2
+rem Electron sends nothing to the console when this is set
+set "ELECTRON_NO_ATTACH_CONSOLE="
+if defined MEDUS_NODE goto node
+set "APP=%RESOURCES%\..\MedUS Workstation.exe"
+if not exist "%APP%" (
+  echo medus: the MedUS Workstation program is not at %APP%; reinstall the app 1>&2
   exit /b 127
 )
-if not defined MEDUS_MODEL set "MEDUS_MODEL=%RESOURCES%\models\medus-s-v1"
+"%APP%" --disable-gpu --medus-cli %*
+exit /b %ERRORLEVEL%
+:node
 "%MEDUS_NODE%" "%RESOURCES%\app.asar.unpacked\out\cli\medus.mjs" %*
 exit /b %ERRORLEVEL%

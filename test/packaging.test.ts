@@ -1,17 +1,27 @@
 /**
  * The Linux package as electron-builder makes it from build/electron-builder.yml (the `dir` target,
  * which the AppImage and the .deb wrap): what app.asar carries, which native binaries ship, where
- * the model is, and that the command line inside the package runs on a plain `node` against the
- * packaged model and native modules.
+ * the model is, that the command line inside the package runs against the packaged model and
+ * native modules (through the `medus` launcher, and extracted and run on a plain `node`), and
+ * that the packaged settings code stores the bundled model as "bundled".
  *
  * No Electron binary is downloaded: electron-builder packs a stub distribution (a script that holds
- * Electron's fuse sentinel, so the fuses are still flipped and checked). Skipped, saying why, where
- * electron-builder is not installed, on other OSes/CPUs, or when it needs a network it cannot reach.
+ * Electron's fuse sentinel, so the fuses are still flipped and checked). The stub stands in for the
+ * app binary's command-line mode (`--medus-cli`, electron/main/cli-mode.ts, tested on its own in
+ * test/cli-mode.test.ts) by running the packaged bundle on this test's node, so the launcher's
+ * part (finding the binary through a symlink, the switches, the exit code) is what is checked here.
+ * Skipped, saying why, where electron-builder is not installed, on other OSes/CPUs, or when it
+ * needs a network it cannot reach.
+ *
+ * The installers' own scripts are checked without building them (no fpm or NSIS download here):
+ * the .deb's scripts run against a temporary root, the NSIS include compiles with makensis when
+ * one is installed, and the launchers name the binaries the configuration produces.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, closeSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +44,7 @@ const builderOk = existsSync(BUILDER_CLI);
 const why = !platformOk ? `needs Linux x64 (this is ${process.platform} ${process.arch})` : !builderOk ? 'electron-builder is not installed (npm ci)' : '';
 if (why) console.warn(`packaging test skipped: ${why}`);
 
-interface AsarEntry { size?: number; unpacked?: boolean; files?: Record<string, AsarEntry> }
+interface AsarEntry { size?: number; offset?: string; unpacked?: boolean; files?: Record<string, AsarEntry> }
 
 /** The asar header (a Chromium pickle holding JSON), read directly: no dependency on @electron/asar. */
 function asarEntries(file: string): Map<string, AsarEntry> {
@@ -55,6 +65,25 @@ function asarEntries(file: string): Map<string, AsarEntry> {
     };
     walk(JSON.parse(json.toString('utf8')) as AsarEntry, '');
     return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Copies the files under `prefixes` out of an asar (its data follows the header pickle). */
+function asarExtract(file: string, entries: Map<string, AsarEntry>, prefixes: string[], to: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    const base = 8 + head.readUInt32LE(4);
+    for (const [path, e] of entries) {
+      if (e.files || e.unpacked || e.offset === undefined || !prefixes.some((p) => path.startsWith(p))) continue;
+      const data = Buffer.alloc(e.size ?? 0);
+      readSync(fd, data, 0, data.length, base + Number(e.offset));
+      mkdirSync(dirname(join(to, path)), { recursive: true });
+      writeFileSync(join(to, path), data);
+    }
   } finally {
     closeSync(fd);
   }
@@ -99,11 +128,27 @@ function ensureBuilt(): void {
   if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/**
+ * Stands in for the app binary's command-line mode: after `--medus-cli` it runs the packaged bundle
+ * (as electron/main/cli-mode.ts does in the real binary) on MEDUS_TEST_NODE, and writes the
+ * switches it was given before the flag to MEDUS_TEST_SWITCHES; any other start just prints.
+ */
+const STUB_SCRIPT = `#!/bin/sh
+here=$(dirname "$0")
+for a in "$@"; do
+  shift
+  if [ "$a" = --medus-cli ]; then exec "$MEDUS_TEST_NODE" "$here/resources/app.asar.unpacked/out/cli/medus.mjs" "$@"; fi
+  [ -n "$MEDUS_TEST_SWITCHES" ] && echo "$a" >> "$MEDUS_TEST_SWITCHES"
+done
+echo "stub Electron"
+exit 0
+`;
+
 /** An "Electron" for electron-builder to pack: the files it copies and a fuse wire to flip. */
 function stubElectron(dir: string): void {
   mkdirSync(join(dir, 'resources'), { recursive: true });
   // Electron 41's defaults: runAsNode, NODE_OPTIONS and --inspect on, the rest off or inherited
-  writeFileSync(join(dir, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\necho "stub Electron"\n#'), Buffer.from(FUSE_SENTINEL), Buffer.from([1, 9]), Buffer.from('101100011\n')]));
+  writeFileSync(join(dir, 'electron'), Buffer.concat([Buffer.from(`${STUB_SCRIPT}#`), Buffer.from(FUSE_SENTINEL), Buffer.from([1, 9]), Buffer.from('101100011\n')]));
   chmodSync(join(dir, 'electron'), 0o755);
   writeFileSync(join(dir, 'LICENSE'), 'stub');
   writeFileSync(join(dir, 'LICENSES.chromium.html'), 'stub');
@@ -159,7 +204,7 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     if (skipped) ctx.skip();
     const top = new Set([...entries.keys()].map((p) => p.split('/')[0]));
     expect([...top].sort()).toEqual(['node_modules', 'out', 'package.json']);
-    for (const f of ['out/main/index.js', 'out/main/engine-host.js', 'out/main/batch-host.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
+    for (const f of ['out/main/index.js', 'out/main/engine-host.js', 'out/main/batch-host.js', 'out/main/settings.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
       expect(entries.has(f), f).toBe(true);
     }
     const packages = new Set([...entries.keys()].map((p) => p.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter((p): p is string => Boolean(p)));
@@ -200,31 +245,68 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     expect(bin.subarray(at + 2, at + 2 + 8).toString('latin1')).toBe('01001100');
   });
 
-  it('the packaged command line runs on a plain node: info names the packaged model, segment writes a mask', async (ctx) => {
+  it('`medus` on the PATH (a link to the launcher, as the .deb makes) runs the app binary in its command-line mode with the bundled model', (ctx) => {
+    if (skipped) ctx.skip();
+    const env: NodeJS.ProcessEnv = { ...process.env, MEDUS_TEST_NODE: process.execPath, MEDUS_TEST_SWITCHES: join(tmp, 'switches.txt') };
+    delete env.MEDUS_MODEL;
+    delete env.MEDUS_NODE;
+    const bin = join(tmp, 'usr-bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(join(resources, 'bin', 'medus'), join(bin, 'medus'));
+    const info = spawnSync(join(bin, 'medus'), ['info', '--provider', 'cpu'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(info.status, info.stderr).toBe(0);
+    const parsed = JSON.parse(info.stdout) as { model: { name: string; dir: string; source: string; anatomies: string[] } };
+    expect(parsed.model).toMatchObject({ dir: join(resources, 'models', 'medus-s-v1'), source: 'bundled' });
+    expect(parsed.model.anatomies).toContain('thyroid-nodule');
+    // no display needed, nothing drawn: Chromium's switches come before the command-line flag
+    expect(readFileSync(join(tmp, 'switches.txt'), 'utf8').trim().split('\n')).toEqual(['--ozone-platform=headless', '--disable-gpu']);
+    // medus's exit code reaches the shell through the launcher and the binary
+    const usage = spawnSync(join(bin, 'medus'), ['segment', '--bogus'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(usage.status).toBe(2);
+    // MEDUS_NODE runs the same bundle on a Node.js instead (the fallback)
+    const viaNode = spawnSync(join(bin, 'medus'), ['info', '--provider', 'cpu'], { encoding: 'utf8', env: { ...env, MEDUS_TEST_NODE: '/nonexistent', MEDUS_NODE: process.execPath }, timeout: 60_000 });
+    expect(viaNode.status, viaNode.stderr).toBe(0);
+    expect((JSON.parse(viaNode.stdout) as { model: { source: string } }).model.source).toBe('bundled');
+  });
+
+  it('the packaged command line, extracted and run on a plain node: info names the bundled model, segment writes a mask', async (ctx) => {
     if (skipped) ctx.skip();
     const env = { ...process.env };
     delete env.MEDUS_MODEL;
-    const launcher = join(resources, 'bin', 'medus');
-    const info = spawnSync(launcher, ['info'], { encoding: 'utf8', env, timeout: 60_000 });
+    const extracted = join(resources, 'app.asar.unpacked', 'out', 'cli', 'medus.mjs');
+    const info = spawnSync(process.execPath, [extracted, 'info', '--provider', 'cpu'], { encoding: 'utf8', env, timeout: 60_000 });
     expect(info.status, info.stderr).toBe(0);
-    const parsed = JSON.parse(info.stdout) as { model: { name: string; dir: string; anatomies: string[] } };
-    expect(parsed.model.dir).toBe(join(resources, 'models', 'medus-s-v1'));
-    expect(parsed.model.anatomies).toContain('thyroid-nodule');
+    const parsed = JSON.parse(info.stdout) as { model: { name: string; dir: string; source: string } };
+    expect(parsed.model).toMatchObject({ dir: join(resources, 'models', 'medus-s-v1'), source: 'bundled' });
 
     const work = join(tmp, 'cli');
     mkdirSync(work, { recursive: true });
     const image = join(work, 'lesion.png');
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="72"><rect width="96" height="72" fill="#303030"/><ellipse cx="48" cy="36" rx="20" ry="14" fill="#d0d0d0"/></svg>';
     await sharp(Buffer.from(svg)).greyscale().png().toFile(image);
-    // the bundle run directly (as the launcher does), with the packaged model named explicitly
-    const cli = join(resources, 'app.asar.unpacked', 'out', 'cli', 'medus.mjs');
-    const seg = spawnSync(process.execPath, [cli, 'segment', image, '--anatomy', 'thyroid-nodule', '--box', '24,18,72,54', '--out', join(work, 'out')], {
-      encoding: 'utf8', env: { ...env, MEDUS_MODEL: join(resources, 'models', 'medus-s-v1') }, timeout: 60_000,
-    });
+    const seg = spawnSync(process.execPath, [extracted, 'segment', image, '--anatomy', 'thyroid-nodule', '--box', '24,18,72,54', '--out', join(work, 'out')], { encoding: 'utf8', env, timeout: 60_000 });
     expect(seg.status, seg.stderr).toBe(0);
     const mask = await sharp(join(work, 'out', 'lesion_mask.png')).metadata();
     expect([mask.width, mask.height]).toEqual([96, 72]);
     expect(existsSync(join(work, 'out', 'lesion.json'))).toBe(true);
+  });
+
+  it('settings.json written by the packaged settings code stores the bundled model as "bundled", never its path', async (ctx) => {
+    if (skipped) ctx.skip();
+    // the packaged out/main/settings.js and what it imports, copied out of app.asar
+    const extracted = join(tmp, 'asar');
+    asarExtract(join(resources, 'app.asar'), entries, ['out/main/', 'node_modules/zod/', 'package.json'], extracted);
+    const { createSettingsStore } = (await import(join(extracted, 'out', 'main', 'settings.js'))) as typeof import('../electron/main/settings');
+    const file = join(tmp, 'settings.json');
+    const bundled = join(resources, 'models', 'medus-s-v1');
+    const store = await createSettingsStore(file, { provider: 'auto', threads: 2, modelDir: bundled, zoom: true });
+    await store.set({ threads: 3 });
+    const written = readFileSync(file, 'utf8');
+    expect(JSON.parse(written)).toMatchObject({ modelDir: 'bundled', threads: 3 });
+    expect(written).not.toContain(resources);
+    // the next start, from wherever the app is mounted then (an AppImage moves every time)
+    const again = await createSettingsStore(file, { provider: 'auto', threads: 2, modelDir: '/tmp/.mount_medusAB12/resources/models/medus-s-v1', zoom: true });
+    expect(again.get()).toMatchObject({ modelDir: '/tmp/.mount_medusAB12/resources/models/medus-s-v1', threads: 3 });
   });
 
   it.skipIf(!existsSync(join(SAMPLES, 'README.md')))('the packaged command line decodes compressed DICOM (the codecs it loads by name are unpacked)', (ctx) => {
@@ -233,8 +315,146 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
       .map((f) => join(SAMPLES, f))
       .filter((f) => existsSync(f));
     const out = join(tmp, 'dicom-out');
-    const r = spawnSync(join(resources, 'bin', 'medus'), ['segment', ...files, '--anatomy', 'thyroid-nodule', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const env = { ...process.env, MEDUS_TEST_NODE: process.execPath };
+    const r = spawnSync(join(resources, 'bin', 'medus'), ['segment', ...files, '--anatomy', 'thyroid-nodule', '--out', out], { encoding: 'utf8', env, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(out).filter((f) => f.endsWith('_mask.png'))).toHaveLength(files.length);
+  });
+});
+
+/** build/electron-builder.yml, parsed with the YAML reader electron-builder itself uses. */
+function builderConfig(): Record<string, unknown> & { productName: string; linux: { executableName: string }; deb: { afterInstall: string; afterRemove: string }; nsis: { include: string; perMachine: boolean } } {
+  const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
+  return yaml.load(readFileSync(join(ROOT, 'build', 'electron-builder.yml'), 'utf8')) as ReturnType<typeof builderConfig>;
+}
+
+/** A deb script as electron-builder writes it: its `${macro}`s filled (FpmTarget's writeConfigFile). */
+function renderDebScript(template: string, macros: Record<string, string>): string {
+  return readFileSync(join(ROOT, template), 'utf8').replace(/\$\{([a-zA-Z]+)\}/g, (_m, name: string) => {
+    if (!(name in macros)) throw new Error(`${template}: electron-builder has no macro \${${name}} and would stop`);
+    return macros[name]!;
+  });
+}
+
+/** The part of a deb script between the MedUS markers, with /usr/bin and /opt moved under `root`. */
+function medusBlock(script: string, root: string): string {
+  const block = script.slice(script.indexOf('# --- MedUS:'), script.indexOf('# --- end MedUS ---'));
+  return block.replaceAll('/usr/bin/', `${root}/usr/bin/`).replaceAll("'/opt/", `'${root}/opt/`);
+}
+
+const bashOk = spawnSync('bash', ['--version']).status === 0;
+const makensis = process.env.MAKENSIS ?? (spawnSync('makensis', ['-VERSION']).status === 0 ? 'makensis' : null);
+
+describe('the installers\' own scripts (not built here: no fpm or NSIS download)', () => {
+  const config = builderConfig();
+  const macros = { executable: config.linux.executableName, sanitizedProductName: config.productName, productFilename: config.productName };
+
+  it('the launchers start the binaries this configuration names', () => {
+    const sh = readFileSync(join(ROOT, 'build', 'medus'), 'utf8');
+    expect(sh).toContain(`app="$resources/../${config.linux.executableName}"`);
+    expect(sh).toContain(`app="$resources/../MacOS/${config.productName}"`);
+    const cmd = readFileSync(join(ROOT, 'build', 'medus.cmd'), 'utf8');
+    expect(cmd).toContain(`set "APP=%RESOURCES%\\..\\${config.productName}.exe"`);
+    expect(cmd).toMatch(/"%APP%" --disable-gpu --medus-cli %\*\r\nexit \/b %ERRORLEVEL%/);
+    expect(cmd.split('\n').every((l) => l === '' || l.endsWith('\r'))).toBe(true); // cmd.exe's labels want CRLF
+  });
+
+  it.skipIf(!bashOk)('the .deb scripts are electron-builder\'s own (verbatim) plus the medus link, and are valid shell', () => {
+    for (const [ours, theirs] of [[config.deb.afterInstall, 'after-install.tpl'], [config.deb.afterRemove, 'after-remove.tpl']] as const) {
+      const original = readFileSync(join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'linux', theirs), 'utf8');
+      const text = readFileSync(join(ROOT, ours), 'utf8');
+      // an electron-builder upgrade that changes its script shows up here, to be merged by hand
+      expect(text.startsWith(original), `${ours} must start with electron-builder's ${theirs}`).toBe(true);
+      const rendered = renderDebScript(ours, macros);
+      const check = spawnSync('bash', ['-n'], { input: rendered, encoding: 'utf8' });
+      expect(check.status, check.stderr).toBe(0);
+    }
+  });
+
+  it.skipIf(!bashOk)('installing links /usr/bin/medus to the launcher (never over another program); removing takes only our link, an upgrade keeps it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'medus-deb-'));
+    try {
+      const launcher = join(root, 'opt', config.productName, 'resources', 'bin', 'medus');
+      mkdirSync(dirname(launcher), { recursive: true });
+      mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
+      writeFileSync(launcher, '#!/bin/sh\n', { mode: 0o755 });
+      const install = medusBlock(renderDebScript(config.deb.afterInstall, macros), root);
+      const remove = medusBlock(renderDebScript(config.deb.afterRemove, macros), root);
+      const run = (script: string) => spawnSync('bash', ['-e'], { input: script, encoding: 'utf8' });
+      const link = join(root, 'usr', 'bin', 'medus');
+
+      expect(run(install).status).toBe(0);
+      expect(readlinkSync(link)).toBe(launcher);
+      expect(run(install).status).toBe(0); // again (an upgrade's after-install): still ours
+      expect(readlinkSync(link)).toBe(launcher);
+      expect(run(remove).status).toBe(0); // during an upgrade the launcher is still there: keep the link
+      expect(readlinkSync(link)).toBe(launcher);
+      rmSync(launcher);
+      expect(run(remove).status).toBe(0); // after removal: the link goes
+      expect(() => lstatSync(link)).toThrow(/ENOENT/);
+
+      writeFileSync(launcher, '#!/bin/sh\n', { mode: 0o755 });
+      writeFileSync(link, '#!/bin/sh\necho another medus\n', { mode: 0o755 }); // someone else's program
+      const r = run(install);
+      expect(r.stdout).toContain('/usr/bin/medus is another program');
+      expect(readFileSync(link, 'utf8')).toContain('another medus');
+      expect(run(remove).status).toBe(0);
+      expect(readFileSync(link, 'utf8')).toContain('another medus');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('NSIS: the include is wired in and offers resources\\bin on the machine PATH, removed on uninstall', () => {
+    expect(config.nsis).toMatchObject({ include: 'build/installer.nsh', perMachine: true });
+    const nsh = readFileSync(join(ROOT, config.nsis.include), 'utf8');
+    expect(nsh).toMatch(/!macro customInstall\s+Call medusOfferPath\s+!macroend/);
+    expect(nsh).toMatch(/!macro customUnInstall[\s\S]*\$\{IfNot\} \$\{isUpdated\}\s+Call un\.medusRemovePath/);
+    expect(nsh).toContain('StrCpy $R1 "$INSTDIR\\resources\\bin"');
+    expect(nsh).toContain('HKLM "${MEDUS_ENVIRONMENT_KEY}" "Path"');
+    expect(nsh).toContain('!define MEDUS_ENVIRONMENT_KEY "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"');
+    expect(nsh).toContain('/SD IDYES'); // silent installs take the default, yes
+    expect(nsh).toContain('"/NOMEDUSPATH"');
+    expect(nsh).toContain('${NSIS_MAX_STRLEN}'); // a PATH too long to read whole is never written back cut short
+    expect(nsh).toContain('"STR:Environment"');
+  });
+
+  it.skipIf(!makensis)('NSIS: the include compiles, warnings as errors, for the installer and for the uninstaller (makensis)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medus-nsis-'));
+    try {
+      // the two passes electron-builder makes, around stand-ins for what its templates provide
+      writeFileSync(join(dir, 'harness.nsi'), [
+        'Unicode true',
+        `!addincludedir "${join(ROOT, 'build')}"`,
+        'Name "medus"',
+        `OutFile "${join(dir, 'medus-harness.exe')}"`,
+        'RequestExecutionLevel user',
+        '!include "LogicLib.nsh"',
+        '!macro _isUpdated _a _b _t _f',
+        '  StrCmp "1" "0" `${_t}` `${_f}`',
+        '!macroend',
+        '!define isUpdated `"" isUpdated ""`',
+        `!include "${basename(config.nsis.include)}"`,
+        'Section "install"',
+        '  !ifdef BUILD_UNINSTALLER',
+        `    WriteUninstaller "${join(dir, 'medus-remove.exe')}"`,
+        '  !else',
+        '    !insertmacro customInstall',
+        '  !endif',
+        'SectionEnd',
+        '!ifdef BUILD_UNINSTALLER',
+        '  Section "un.Uninstall"',
+        '    !insertmacro customUnInstall',
+        '  SectionEnd',
+        '!endif',
+        '',
+      ].join('\n'));
+      for (const pass of [[], ['-DBUILD_UNINSTALLER']]) {
+        const r = spawnSync(makensis!, ['-V2', '-WX', ...pass, join(dir, 'harness.nsi')], { encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, `${pass.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

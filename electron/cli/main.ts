@@ -8,10 +8,12 @@
  *   medus pacs find|pull --server URL ...   and   medus send <files or folders> --server URL
  *   medus batch --from-pacs URL --study UID | --query ... --anatomy <preset> --out <dir>
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cudaMissingMessage, probeCudaHere } from '../engine/cuda';
 import { SegmentationEngine } from '../engine/engine';
 import { ModelLoadError } from '../engine/model';
 import { defaultDatasetsDir } from '../evaluation/datasets';
@@ -28,7 +30,24 @@ import { batchFromPacs, checkFromPacs, pacsFind, pacsPull, pacsSend } from './pa
 import { parseBox, parsePoint, runSegment } from './segment';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_MODEL = resolve(HERE, '..', '..', 'models', 'medus-s-v1');
+
+/**
+ * The model shipped with the app. In a checkout it sits beside the sources (electron/cli and the
+ * bundle in out/cli are both two folders below it); in an installed app the bundle is in
+ * resources/app.asar.unpacked/out/cli and electron-builder puts the model in resources/models.
+ */
+export function bundledModelDir(here: string = HERE): string {
+  const candidates = [resolve(here, '..', '..', 'models', 'medus-s-v1'), resolve(here, '..', '..', '..', 'models', 'medus-s-v1')];
+  return candidates.find((d) => existsSync(join(d, 'model.json'))) ?? candidates[0]!;
+}
+export const DEFAULT_MODEL = bundledModelDir();
+
+/** Which model a run uses and why: --model, then MEDUS_MODEL, then the one shipped with the app. */
+function chosenModel(option: string | undefined): { dir: string; source: '--model' | 'MEDUS_MODEL' | 'bundled' } {
+  if (option) return { dir: resolve(option), source: '--model' };
+  if (process.env.MEDUS_MODEL) return { dir: resolve(process.env.MEDUS_MODEL), source: 'MEDUS_MODEL' };
+  return { dir: DEFAULT_MODEL, source: 'bundled' };
+}
 
 export const HELP = `medus — ultrasound segmentation from the command line (same engine as the MedUS Workstation app)
 
@@ -117,7 +136,7 @@ Options for batch --from-pacs (also --anatomy, --out, --frame, --report; --patie
   if its claim wins; a study with MedUS results (or a "MEDUS DONE" marker) is skipped as done.
 
 Common options:
-  --model <dir>          model folder (default: $MEDUS_MODEL or models/medus-s-v1)
+  --model <dir>          model folder (default: $MEDUS_MODEL, else the model shipped with the app)
   --provider <name>      auto (default), cpu, cuda, dml or coreml; also $MEDUS_PROVIDER
   --threads <n>          onnxruntime threads (default 2; also $MEDUS_THREADS)
   --no-zoom              skip the model's zoomed second pass (automatic and box prompts): about
@@ -172,7 +191,7 @@ export interface Io {
 }
 
 async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined; 'no-zoom'?: boolean | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
-  const dir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
+  const { dir } = chosenModel(v.model);
   const threads = v.threads === undefined ? undefined : Number(v.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new CliError(`--threads needs a positive whole number, got "${v.threads}"`, EXIT.USAGE);
   try {
@@ -182,6 +201,12 @@ async function openEngine(v: { model?: string | undefined; provider?: string | u
     const msg = err instanceof Error ? err.message : String(err);
     throw new CliError(msg, msg.startsWith('unknown execution provider') ? EXIT.USAGE : EXIT.MODEL);
   }
+}
+
+/** `medus info`'s CUDA section: ready, or exactly which files are missing and where they come from. */
+function cudaInfo(): { ready: boolean; missing: Array<{ file: string; from: string }>; message: string | null } {
+  const report = probeCudaHere();
+  return { ready: report.complete, missing: report.missing.map(({ file, from }) => ({ file, from })), message: cudaMissingMessage(report) };
 }
 
 function anatomyFor(engine: SegmentationEngine, name: string | undefined): string | undefined {
@@ -380,7 +405,12 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
     if (command === 'info') {
       const engine = await openEngine(v);
       const m = engine.model.manifest;
-      io.out(JSON.stringify({ model: { name: m.name, version: m.version, dir: engine.model.dir, anatomies: m.anatomies ?? [] }, provider: engine.provider, threads: engine.threads }, null, 2));
+      const { source } = chosenModel(v.model);
+      // what runs the command line: the installed app's own binary (its --medus-cli mode) or a Node.js
+      const runtime = process.versions.electron ? `MedUS Workstation (Electron ${process.versions.electron})` : `Node.js ${process.versions.node}`;
+      // on Linux x64, every piece the CUDA provider lacks, whichever provider ended up active
+      const cuda = process.platform === 'linux' && process.arch === 'x64' ? cudaInfo() : undefined;
+      io.out(JSON.stringify({ model: { name: m.name, version: m.version, dir: engine.model.dir, source, anatomies: m.anatomies ?? [] }, provider: engine.provider, threads: engine.threads, runtime, ...(cuda ? { cuda } : {}) }, null, 2));
       await engine.dispose();
       return EXIT.OK;
     }
@@ -403,17 +433,28 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
  * The process entry: Ctrl-C (or SIGTERM, as a service manager or `kill` sends) finishes the current
  * image and writes the tables (nothing half-written); a second signal quits at once.
  */
-export async function cliEntry(argv: string[]): Promise<void> {
+export async function cliEntry(argv: string[]): Promise<number> {
   let cancelled = false;
   const stop = (signal: string) => {
     if (cancelled) process.exit(EXIT.INTERRUPTED);
     cancelled = true;
     process.stderr.write(`\n${signal}: stopping after the current image (again to quit now)\n`);
   };
-  process.on('SIGINT', () => stop('interrupted'));
-  process.on('SIGTERM', () => stop('terminated'));
-  const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
+  const onInt = () => stop('interrupted');
+  const onTerm = () => stop('terminated');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let code: number;
+  try {
+    code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, () => cancelled);
+  } finally {
+    // the run is over: signals mean what they normally do again (the process may live on, as a host of this call)
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
   process.exitCode = code;
+  // the installed app's command-line mode exits with it (electron/main/cli-mode.ts)
+  return code;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await cliEntry(process.argv.slice(2));

@@ -4,6 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, sh
 import { EngineClient } from '../engine/client';
 import type { EventMap, EventName } from '../shared/ipc-contract';
 import { createBatchProxy, type ProcessPort } from './batch-proxy';
+import { cliArguments, cliBundlePath, loadCliBundle, runCliInApp } from './cli-mode';
 import { createHandlers } from './handlers';
 import { encryptedSecrets } from './pacs-servers';
 import { APP_CSP, APP_ORIGIN, APP_SCHEME, appResponse, devCsp, isAllowedExternal, isTrustedSender } from './security';
@@ -13,9 +14,6 @@ import { supervise } from './supervise';
 const DEV_URL = process.env.ELECTRON_RENDERER_URL ?? null;
 const CSP = DEV_URL ? devCsp(DEV_URL) : APP_CSP;
 const RENDERER_DIR = join(import.meta.dirname, '../renderer');
-
-// must run before `ready`: a standard, secure scheme gets a real origin, so 'self' in the CSP means the app
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 function modelDirDefault(): string {
   return app.isPackaged ? join(process.resourcesPath, 'models', 'medus-s-v1') : join(app.getAppPath(), 'models', 'medus-s-v1');
@@ -118,15 +116,38 @@ async function start(): Promise<void> {
   else await win.loadURL(`${APP_ORIGIN}/index.html`);
 }
 
-app.on('web-contents-created', (_e, contents) => {
-  contents.on('will-attach-webview', (e) => e.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    if (isAllowedExternal(url)) void shell.openExternal(url);
-    return { action: 'deny' };
+/** The windowed app: everything above, once Electron is ready. */
+function startApp(): void {
+  // must run before `ready`: a standard, secure scheme gets a real origin, so 'self' in the CSP means the app
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isAllowedExternal(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
   });
-});
-app.whenReady().then(start, (err: unknown) => {
-  console.error(err);
-  app.exit(1);
-});
-app.on('window-all-closed', () => app.quit());
+  app.whenReady().then(start, (err: unknown) => {
+    console.error(err);
+    app.exit(1);
+  });
+  app.on('window-all-closed', () => app.quit());
+}
+
+// `medus` from the installed app (resources/bin/medus runs `<app> --medus-cli …`): the command line
+// runs here in the main process and exits, before any window, protocol or IPC exists (cli-mode.ts).
+const cliArgs = cliArguments(process.argv);
+if (cliArgs) {
+  const bundle = cliBundlePath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() });
+  void runCliInApp(
+    cliArgs,
+    {
+      disableHardwareAcceleration: () => app.disableHardwareAcceleration(),
+      hideDock: () => app.dock?.hide(),
+      exit: (code) => app.exit(code),
+    },
+    loadCliBundle(bundle),
+  );
+} else {
+  startApp();
+}
