@@ -12,7 +12,7 @@ import { gestationalAgeFromHc } from './fetal';
 import type { Point } from './geometry';
 import type { Measurement, MeasurementResult, MeasurementUnit } from './measure';
 
-export type ValueKind = 'length' | 'area' | 'ratio' | 'weeks';
+export type ValueKind = 'length' | 'area' | 'ratio' | 'weeks' | 'angle';
 
 export interface ValueDescription {
   key: string;
@@ -75,10 +75,20 @@ export const FAMILIES: Record<MeasurementFamily, FamilyDescription> = {
     values: [v('width', 'Width (transverse)', 'Width', 'length'), v('depth', 'Depth (anteroposterior)', 'Depth', 'length'), v('area', 'Area', 'Area', 'area')],
     headline: ['width', 'depth'],
   },
+  intrapartum: {
+    family: 'intrapartum',
+    values: [
+      v('aop', 'Angle of progression (AoP)', 'AoP', 'angle'),
+      v('hsd', 'Head–symphysis distance (HSD)', 'HSD', 'length'),
+      v('symphysis-length', 'Pubic symphysis long axis', 'PS', 'length'),
+      v('area', 'Area', 'Area', 'area'),
+    ],
+    headline: ['aop', 'hsd'],
+  },
 };
 
 /** The order families appear in a table that holds several. */
-export const FAMILY_ORDER: readonly MeasurementFamily[] = ['fetal-head', 'lesion', 'vessel', 'nerve', 'gland'];
+export const FAMILY_ORDER: readonly MeasurementFamily[] = ['fetal-head', 'lesion', 'vessel', 'nerve', 'gland', 'intrapartum'];
 
 export function describeValue(family: MeasurementFamily, key: string): ValueDescription {
   return FAMILIES[family].values.find((x) => x.key === key) ?? { key, label: key, short: key, kind: 'length' };
@@ -86,7 +96,7 @@ export function describeValue(family: MeasurementFamily, key: string): ValueDesc
 
 /** Both units of a value as a table shows them: mm and px columns side by side. */
 export function unitsOf(kind: ValueKind): MeasurementUnit[] {
-  return kind === 'length' ? ['mm', 'px'] : kind === 'area' ? ['mm²', 'px²'] : kind === 'ratio' ? ['ratio'] : ['weeks'];
+  return kind === 'length' ? ['mm', 'px'] : kind === 'area' ? ['mm²', 'px²'] : kind === 'ratio' ? ['ratio'] : kind === 'angle' ? ['°'] : ['weeks'];
 }
 
 /** A measurement value named from its family's description. */

@@ -35,7 +35,7 @@ import {
   solidity,
 } from './geometry';
 
-export type MeasurementUnit = 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '';
+export type MeasurementUnit = 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '°' | '';
 
 export interface Measurement {
   key: string;
@@ -79,6 +79,28 @@ export interface MeasurementResult {
   mmPerPixel: { x: number; y: number } | null;
   objects: MeasuredObject[];
   warnings: string[];
+}
+
+/**
+ * The units a measurement is made in: millimetres when the calibration gives a usable size per
+ * pixel, pixels otherwise (said in the warnings). An empty result of `family` to fill in.
+ */
+export function measuringFrame(family: MeasurementFamily, calibration: Calibration): { result: MeasurementResult; scale: { x: number; y: number }; units: { length: 'mm' | 'px'; area: 'mm²' | 'px²' } } {
+  const warnings: string[] = [];
+  const sx = calibration.mmPerPixelX;
+  const sy = calibration.mmPerPixelY;
+  const calibrated =
+    calibration.source !== 'uncalibrated' && sx !== null && sy !== null && Number.isFinite(sx) && Number.isFinite(sy) && sx > 0 && sy > 0;
+  if (!calibrated) {
+    warnings.push('uncalibrated: values in pixels');
+    if (calibration.source !== 'uncalibrated')
+      warnings.push(`calibration from ${calibration.source} has no usable mm per pixel (${sx} × ${sy}); treated as uncalibrated`);
+  }
+  return {
+    result: { family, calibrated, calibrationSource: calibrated ? calibration.source : 'uncalibrated', mmPerPixel: calibrated ? { x: sx, y: sy } : null, objects: [], warnings },
+    scale: calibrated ? { x: sx, y: sy } : { x: 1, y: 1 },
+    units: calibrated ? { length: 'mm', area: 'mm²' } : { length: 'px', area: 'px²' },
+  };
 }
 
 /** Components smaller than this fraction of the largest are specks, not structures. */
@@ -138,26 +160,8 @@ export function measureMask(
 ): MeasurementResult {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0 || mask.length !== width * height)
     throw new RangeError(`measureMask: mask has ${mask.length} values, expected ${width} × ${height}`);
-  const warnings: string[] = [];
-  const sx = calibration.mmPerPixelX;
-  const sy = calibration.mmPerPixelY;
-  const calibrated =
-    calibration.source !== 'uncalibrated' && sx !== null && sy !== null && Number.isFinite(sx) && Number.isFinite(sy) && sx > 0 && sy > 0;
-  if (!calibrated) {
-    warnings.push('uncalibrated: values in pixels');
-    if (calibration.source !== 'uncalibrated')
-      warnings.push(`calibration from ${calibration.source} has no usable mm per pixel (${sx} × ${sy}); treated as uncalibrated`);
-  }
-  const scale = calibrated ? { x: sx, y: sy } : { x: 1, y: 1 };
-  const units = calibrated ? { length: 'mm', area: 'mm²' } as const : { length: 'px', area: 'px²' } as const;
-  const result: MeasurementResult = {
-    family,
-    calibrated,
-    calibrationSource: calibrated ? calibration.source : 'uncalibrated',
-    mmPerPixel: calibrated ? { x: sx, y: sy } : null,
-    objects: [],
-    warnings,
-  };
+  const { result, scale, units } = measuringFrame(family, calibration);
+  const warnings = result.warnings;
 
   const { labels, components } = findComponents(mask, width, height);
   if (components.length === 0) {
@@ -259,7 +263,7 @@ export function measureMask(
           caliper('bpd', { length: bio.bpd, p0: axes.minor[0], p1: axes.minor[1] }),
         );
         obj.ellipse = scaleEllipse(bio.ellipse, scale.x, scale.y);
-        if (!calibrated) {
+        if (!result.calibrated) {
           warnings.push('gestational age needs a calibrated image (HC in mm); not computed');
           break;
         }
@@ -292,6 +296,10 @@ export function measureMask(
         m.push(area('cross-sectional-area', outline.area), len('perimeter', outline.perimeter));
         break;
       }
+      case 'intrapartum':
+        // one structure of the labour view; the angle of progression is measured between the two (intrapartum.ts)
+        m.push(area('area', outline.area));
+        break;
       case 'gland': {
         const ext = axisExtents(outline.points);
         m.push(

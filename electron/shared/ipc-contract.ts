@@ -313,7 +313,7 @@ export interface MeasurementValue {
   key: string;
   label: string;
   value: number;
-  unit: 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '';
+  unit: 'mm' | 'mm²' | 'px' | 'px²' | 'ratio' | 'weeks' | '°' | '';
   /** From a caliper the user moved (or computed from one, as HC and GA from OFD and BPD). */
   edited?: boolean;
 }
@@ -337,7 +337,7 @@ export interface MeasuredObjectInfo {
 }
 
 export interface MeasureReply {
-  family: 'fetal-head' | 'lesion' | 'vessel' | 'nerve' | 'gland';
+  family: 'fetal-head' | 'lesion' | 'vessel' | 'nerve' | 'gland' | 'intrapartum';
   calibrated: boolean;
   calibration: CalibrationInfo;
   objects: MeasuredObjectInfo[];

@@ -3,7 +3,7 @@
  * cleaning rules, colour and measurement family. Models may list further anatomies in their
  * manifest; those get the generic preset.
  */
-export type MeasurementFamily = 'fetal-head' | 'lesion' | 'vessel' | 'nerve' | 'gland';
+export type MeasurementFamily = 'fetal-head' | 'lesion' | 'vessel' | 'nerve' | 'gland' | 'intrapartum';
 
 export interface AnatomyPreset {
   /** The model's anatomy key (manifest `anatomies`). */
@@ -24,7 +24,29 @@ export const PRESETS: readonly AnatomyPreset[] = [
   { key: 'carotid-artery', label: 'Carotid artery', family: 'vessel', colour: '#d0021b', shortcut: '6', cleaning: { minIslandFraction: 0.2, fillHoles: true, singleObject: true } },
   { key: 'nerve-block-nerve', label: 'Peripheral nerve', family: 'nerve', colour: '#f7f35a', shortcut: '7', cleaning: { minIslandFraction: 0.2, fillHoles: true, singleObject: false } },
   { key: 'nerve-block-vessel', label: 'Blood vessel', family: 'vessel', colour: '#ff4f6d', shortcut: '8', cleaning: { minIslandFraction: 0.2, fillHoles: true, singleObject: false } },
+  // Intrapartum (transperineal) view: the two structures the angle of progression is measured between.
+  { key: 'intrapartum-pubic-symphysis', label: 'Pubic symphysis (labour)', family: 'intrapartum', colour: '#f6a5ff', shortcut: '9', cleaning: { minIslandFraction: 1, fillHoles: true, singleObject: true } },
+  { key: 'intrapartum-fetal-head', label: 'Fetal head (labour)', family: 'intrapartum', colour: '#7fd8ff', shortcut: '0', cleaning: { minIslandFraction: 1, fillHoles: true, singleObject: true } },
 ];
+
+/**
+ * Presets that segment several anatomies in one action, for a measurement made between them
+ * (measurement/intrapartum.ts: the angle of progression needs the symphysis and the head).
+ */
+export interface PresetGroup {
+  key: string;
+  label: string;
+  /** Segmented in this order, each in automatic mode (or with its own box). */
+  anatomies: readonly string[];
+}
+
+export const PRESET_GROUPS: readonly PresetGroup[] = [
+  { key: 'intrapartum', label: 'Intrapartum (symphysis and head: angle of progression)', anatomies: ['intrapartum-pubic-symphysis', 'intrapartum-fetal-head'] },
+];
+
+export function presetGroupFor(key: string): PresetGroup | undefined {
+  return PRESET_GROUPS.find((g) => g.key === key);
+}
 
 /** Aliases a user may type on the command line. */
 const ALIASES: Record<string, string> = {
@@ -40,6 +62,13 @@ const ALIASES: Record<string, string> = {
   nerve: 'nerve-block-nerve',
   vessel: 'nerve-block-vessel',
   'blood-vessel': 'nerve-block-vessel',
+  symphysis: 'intrapartum-pubic-symphysis',
+  'pubic-symphysis': 'intrapartum-pubic-symphysis',
+  'labour-head': 'intrapartum-fetal-head',
+  'labor-head': 'intrapartum-fetal-head',
+  labour: 'intrapartum',
+  labor: 'intrapartum',
+  aop: 'intrapartum',
 };
 
 export function resolveAnatomy(name: string): string {
