@@ -8,73 +8,124 @@ export interface CleaningRules {
   singleObject: boolean;
 }
 
+/** A mask's runs (a row's stretch of equal pixels) inside a box, grouped into components. */
+export interface ComponentRuns {
+  /** The box scanned, inclusive [x0, y0, x1, y1]. */
+  box: [number, number, number, number];
+  count: number;
+  /** Run r covers pixels [starts[r], ends[r]) of row rowOf[r]; runs are in raster order. */
+  starts: Int32Array;
+  ends: Int32Array;
+  rowOf: Int32Array;
+  /** The first run of each row of the box (index y − box[1]), and `count` at the end. */
+  rowStart: Int32Array;
+  /** Component label of each run, 1-based, numbered by the component's first pixel in raster order. */
+  label: Int32Array;
+  /** Pixels per label (index 0 unused, 0). */
+  sizes: number[];
+}
+
+/**
+ * Components of `value` pixels inside `box`: 8-connected (diagonal) or 4-connected. Works on runs
+ * joined by union-find, not pixel by pixel: a mask has a few runs per row, so all but the one pass
+ * that finds them is per run. This runs on every mask of every click, zoom pass and measurement.
+ */
+export function componentRuns(mask: Uint8Array, w: number, box: [number, number, number, number], value: number, diagonal: boolean): ComponentRuns {
+  const [bx0, by0, bx1, by1] = box;
+  // 8-connected runs touch when they overlap or meet at a corner; 4-connected ones must overlap
+  const reach = diagonal ? 1 : 0;
+  let cap = 256;
+  let starts = new Int32Array(cap);
+  let ends = new Int32Array(cap); // exclusive
+  let rowOf = new Int32Array(cap);
+  let parent = new Int32Array(cap);
+  let n = 0;
+  const find = (a: number): number => {
+    while (parent[a] !== a) {
+      parent[a] = parent[parent[a]!]!;
+      a = parent[a]!;
+    }
+    return a;
+  };
+  const grow = (a: Int32Array) => {
+    const b = new Int32Array(cap);
+    b.set(a);
+    return b;
+  };
+  const rowStart = new Int32Array(Math.max(0, by1 - by0 + 2));
+  for (let y = by0; y <= by1; y++) {
+    rowStart[y - by0] = n;
+    const row = y * w;
+    let x = bx0;
+    while (x <= bx1) {
+      if (mask[row + x] !== value) {
+        x++;
+        continue;
+      }
+      const s = x;
+      while (x <= bx1 && mask[row + x] === value) x++;
+      if (n === cap) {
+        cap *= 2;
+        starts = grow(starts);
+        ends = grow(ends);
+        rowOf = grow(rowOf);
+        parent = grow(parent);
+      }
+      starts[n] = s;
+      ends[n] = x;
+      rowOf[n] = y;
+      parent[n] = n;
+      n++;
+    }
+    // join with the row above: both rows' runs are sorted, so one merge-like walk finds every touch
+    if (y > by0) {
+      let a = rowStart[y - by0 - 1]!;
+      const aEnd = rowStart[y - by0]!;
+      for (let b = aEnd; b < n; b++) {
+        while (a < aEnd && ends[a]! + reach <= starts[b]!) a++;
+        for (let k = a; k < aEnd && starts[k]! < ends[b]! + reach; k++) {
+          const ra = find(k);
+          const rb = find(b);
+          // the older root wins, so a component's root is its first run in raster order
+          if (ra < rb) parent[rb] = ra;
+          else if (rb < ra) parent[ra] = rb;
+        }
+      }
+    }
+  }
+  if (by1 >= by0) rowStart[by1 - by0 + 1] = n;
+  const label = new Int32Array(n);
+  const sizes = [0];
+  for (let r = 0; r < n; r++) {
+    const root = find(r);
+    if (root === r) {
+      label[r] = sizes.length;
+      sizes.push(0);
+    } else label[r] = label[root]!;
+    sizes[label[r]!]! += ends[r]! - starts[r]!;
+  }
+  return { box, count: n, starts, ends, rowOf, rowStart, label, sizes };
+}
+
+/** The component label at pixel (x, y), 0 when it is not one of the runs. */
+export function labelAt(c: ComponentRuns, x: number, y: number): number {
+  if (y < c.box[1] || y > c.box[3]) return 0;
+  for (let r = c.rowStart[y - c.box[1]]!; r < c.rowStart[y - c.box[1] + 1]!; r++) if (x >= c.starts[r]! && x < c.ends[r]!) return c.label[r]!;
+  return 0;
+}
+
 /**
  * Component labels (0 = background): 8-connected for the structure, 4-connected for background
  * (so holes do not leak through diagonal gaps). Returns labels and each component's size.
  */
 export function labelComponents(mask: Uint8Array, w: number, h: number, value = 1): { labels: Int32Array; sizes: number[] } {
   const labels = new Int32Array(w * h);
-  const sizes = [0];
   // the structure lies inside its bounding box: only that part of the image is scanned
   const box: [number, number, number, number] | null = value !== 0 ? foregroundBox(mask, w, h) : [0, 0, w - 1, h - 1];
-  if (!box) return { labels, sizes };
-  const stack = new Int32Array((box[2] - box[0] + 1) * (box[3] - box[1] + 1));
-  const diagonal = value !== 0;
-  for (let y0 = box[1]; y0 <= box[3]; y0++)
-  for (let i = y0 * w + box[0]; i <= y0 * w + box[2]; i++) {
-    if (mask[i] !== value || labels[i] !== 0) continue;
-    const id = sizes.length;
-    let size = 0;
-    let top = 0;
-    labels[i] = id;
-    stack[top++] = i;
-    while (top > 0) {
-      const p = stack[--top]!;
-      size++;
-      const x = p % w;
-      const up = p >= w;
-      const down = p < w * (h - 1);
-      const left = x > 0;
-      const right = x < w - 1;
-      // unrolled neighbourhood: this runs for every pixel of every mask, on every click
-      if (left && mask[p - 1] === value && labels[p - 1] === 0) {
-        labels[p - 1] = id;
-        stack[top++] = p - 1;
-      }
-      if (right && mask[p + 1] === value && labels[p + 1] === 0) {
-        labels[p + 1] = id;
-        stack[top++] = p + 1;
-      }
-      if (up && mask[p - w] === value && labels[p - w] === 0) {
-        labels[p - w] = id;
-        stack[top++] = p - w;
-      }
-      if (down && mask[p + w] === value && labels[p + w] === 0) {
-        labels[p + w] = id;
-        stack[top++] = p + w;
-      }
-      if (diagonal) {
-        if (up && left && mask[p - w - 1] === value && labels[p - w - 1] === 0) {
-        labels[p - w - 1] = id;
-        stack[top++] = p - w - 1;
-      }
-        if (up && right && mask[p - w + 1] === value && labels[p - w + 1] === 0) {
-        labels[p - w + 1] = id;
-        stack[top++] = p - w + 1;
-      }
-        if (down && left && mask[p + w - 1] === value && labels[p + w - 1] === 0) {
-        labels[p + w - 1] = id;
-        stack[top++] = p + w - 1;
-      }
-        if (down && right && mask[p + w + 1] === value && labels[p + w + 1] === 0) {
-        labels[p + w + 1] = id;
-        stack[top++] = p + w + 1;
-      }
-      }
-    }
-    sizes.push(size);
-  }
-  return { labels, sizes };
+  if (!box) return { labels, sizes: [0] };
+  const c = componentRuns(mask, w, box, value, value !== 0);
+  for (let r = 0; r < c.count; r++) labels.fill(c.label[r]!, c.rowOf[r]! * w + c.starts[r]!, c.rowOf[r]! * w + c.ends[r]!);
+  return { labels, sizes: c.sizes };
 }
 
 /** The smallest box [x0, y0, x1, y1] (inclusive) holding every non-zero pixel, or null for an empty mask. */
@@ -111,34 +162,22 @@ export function foregroundBox(mask: Uint8Array, w: number, h: number): [number, 
  * one pixel around it) can hold one, since all background outside it reaches the border.
  */
 export function fillHoles(mask: Uint8Array, w: number, h: number): Uint8Array {
-  const box = foregroundBox(mask, w, h);
-  if (!box) return mask.slice();
-  const bx0 = Math.max(0, box[0] - 1);
-  const by0 = Math.max(0, box[1] - 1);
-  const bw = Math.min(w - 1, box[2] + 1) - bx0 + 1;
-  const bh = Math.min(h - 1, box[3] + 1) - by0 + 1;
-  const sub = new Uint8Array(bw * bh);
-  for (let y = 0; y < bh; y++) sub.set(mask.subarray((y + by0) * w + bx0, (y + by0) * w + bx0 + bw), y * bw);
-  const filled = fillHolesIn(sub, bw, bh);
   const out = mask.slice();
-  for (let y = 0; y < bh; y++) out.set(filled.subarray(y * bw, (y + 1) * bw), (y + by0) * w + bx0);
+  const box = foregroundBox(mask, w, h);
+  if (box) fillHolesInBox(out, mask, w, h, box);
   return out;
 }
 
-function fillHolesIn(mask: Uint8Array, w: number, h: number): Uint8Array {
-  const { labels, sizes } = labelComponents(mask, w, h, 0);
-  const touchesBorder = new Uint8Array(sizes.length);
-  for (let x = 0; x < w; x++) {
-    touchesBorder[labels[x]!] = 1;
-    touchesBorder[labels[(h - 1) * w + x]!] = 1;
+/** Fills into `out` the background components of `mask` inside the box (grown by a pixel) that do not reach the grown box's edge. */
+function fillHolesInBox(out: Uint8Array, mask: Uint8Array, w: number, h: number, box: [number, number, number, number]): void {
+  const grown: [number, number, number, number] = [Math.max(0, box[0] - 1), Math.max(0, box[1] - 1), Math.min(w - 1, box[2] + 1), Math.min(h - 1, box[3] + 1)];
+  const c = componentRuns(mask, w, grown, 0, false);
+  const touchesBorder = new Uint8Array(c.sizes.length);
+  for (let r = 0; r < c.count; r++) {
+    const y = c.rowOf[r]!;
+    if (y === grown[1] || y === grown[3] || c.starts[r] === grown[0] || c.ends[r] === grown[2] + 1) touchesBorder[c.label[r]!] = 1;
   }
-  for (let y = 0; y < h; y++) {
-    touchesBorder[labels[y * w]!] = 1;
-    touchesBorder[labels[y * w + w - 1]!] = 1;
-  }
-  const out = mask.slice();
-  for (let i = 0; i < w * h; i++) if (mask[i] === 0 && !touchesBorder[labels[i]!]) out[i] = 1;
-  return out;
+  for (let r = 0; r < c.count; r++) if (!touchesBorder[c.label[r]!]) out.fill(1, c.rowOf[r]! * w + c.starts[r]!, c.rowOf[r]! * w + c.ends[r]!);
 }
 
 export interface Anchor {
@@ -147,15 +186,31 @@ export interface Anchor {
 }
 
 export function cleanMask(mask: Uint8Array, w: number, h: number, rules: CleaningRules, anchor: Anchor): Uint8Array {
-  const out = rules.fillHoles ? fillHoles(mask, w, h) : mask.slice();
-  const { labels, sizes } = labelComponents(out, w, h, 1);
-  if (sizes.length <= 1) return out;
+  return cleanMaskCounted(mask, w, h, rules, anchor).mask;
+}
+
+/** cleanMask, with the cleaned mask's pixel count (known from its runs, so no pass to count them). */
+export function cleanMaskCounted(mask: Uint8Array, w: number, h: number, rules: CleaningRules, anchor: Anchor): { mask: Uint8Array; area: number } {
+  const fgBox = foregroundBox(mask, w, h);
+  if (!fgBox) return { mask: mask.slice(), area: 0 };
+  let filled = mask;
+  if (rules.fillHoles) {
+    filled = mask.slice();
+    fillHolesInBox(filled, mask, w, h, fgBox);
+  }
+  // filling holes never grows the box: the structure's components are all inside it
+  const c = componentRuns(filled, w, fgBox, 1, true);
+  const sizes = c.sizes;
+  if (sizes.length <= 1) {
+    // no pixel equals 1 (a mask of other values): nothing is kept as structure, nothing counted
+    return { mask: filled === mask ? mask.slice() : filled, area: 0 };
+  }
   const largest = Math.max(...sizes.slice(1));
   const keep = new Uint8Array(sizes.length);
   if (rules.singleObject) {
     let chosen = 0;
     for (const [x, y] of anchor.positive) {
-      const l = labels[Math.round(y) * w + Math.round(x)];
+      const l = labelAt(c, Math.round(x), Math.round(y));
       if (l) {
         keep[l] = 1;
         chosen = l;
@@ -165,8 +220,16 @@ export function cleanMask(mask: Uint8Array, w: number, h: number, rules: Cleanin
       // the component with most pixels inside the box
       const [x0, y0, x1, y1] = anchor.box;
       const inside = new Array<number>(sizes.length).fill(0);
-      for (let y = Math.max(0, Math.floor(y0)); y < Math.min(h, Math.ceil(y1)); y++)
-        for (let x = Math.max(0, Math.floor(x0)); x < Math.min(w, Math.ceil(x1)); x++) inside[labels[y * w + x]!]!++;
+      const bx0 = Math.max(0, Math.floor(x0));
+      const bx1 = Math.min(w, Math.ceil(x1));
+      const ylo = Math.max(0, Math.floor(y0));
+      const yhi = Math.min(h, Math.ceil(y1));
+      for (let r = 0; r < c.count; r++) {
+        const y = c.rowOf[r]!;
+        if (y < ylo || y >= yhi) continue;
+        const overlap = Math.min(c.ends[r]!, bx1) - Math.max(c.starts[r]!, bx0);
+        if (overlap > 0) inside[c.label[r]!]! += overlap;
+      }
       let best = 0;
       for (let l = 1; l < sizes.length; l++) if (inside[l]! > inside[best]! || (best === 0 && inside[l]! > 0)) best = l;
       if (best) {
@@ -178,6 +241,13 @@ export function cleanMask(mask: Uint8Array, w: number, h: number, rules: Cleanin
   } else {
     for (let l = 1; l < sizes.length; l++) if (sizes[l]! >= rules.minIslandFraction * largest) keep[l] = 1;
   }
-  for (let i = 0; i < out.length; i++) out[i] = out[i] && keep[labels[i]!] ? 1 : 0;
-  return out;
+  // the kept components' runs, written into an empty mask
+  const out = new Uint8Array(w * h);
+  let area = 0;
+  for (let r = 0; r < c.count; r++)
+    if (keep[c.label[r]!]) {
+      out.fill(1, c.rowOf[r]! * w + c.starts[r]!, c.rowOf[r]! * w + c.ends[r]!);
+      area += c.ends[r]! - c.starts[r]!;
+    }
+  return { mask: out, area };
 }

@@ -8,7 +8,7 @@ import { cudaMissingMessage, probeCudaHere } from './cuda';
 import { presetFor } from '../shared/presets';
 import type { GreyImage } from '../imaging/greyscale';
 import { LruBytesCache } from './cache';
-import { cleanMask } from './cleaning';
+import { cleanMaskCounted } from './cleaning';
 import { maskToPolygons } from './contours';
 import type { ModelFrame } from './coords';
 import { loadModelFolder, type ModelFolder } from './model';
@@ -19,6 +19,7 @@ import { type ProviderName, type ProviderReport, resolveRequest, withFallback } 
 import { resizeGrey } from './resample';
 import type { Prompt, Segmentation } from './types';
 import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, shiftPolygons, zoomRegion } from './zoom';
+import type { Polygon } from './types';
 
 type Embedding = Record<string, ort.Tensor>;
 
@@ -71,6 +72,13 @@ const defaultFactory: SessionFactory = async (path, provider, threads) => {
     logSeverityLevel: provider === 'cpu' ? 2 : 4,
   });
 };
+
+/** A pass's answer without the engine's note of whether it was outlined yet. */
+function withoutFlag(seg: Segmentation & { outlined?: boolean }): Segmentation {
+  const copy = { ...seg };
+  delete copy.outlined;
+  return copy;
+}
 
 /** Runs jobs one at a time; user requests overtake queued prefetches. */
 class JobQueue {
@@ -207,10 +215,13 @@ export class SegmentationEngine {
    * The first pass's low-res logits are kept, so follow-up clicks refine in the whole-image frame.
    */
   async segment(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
-    const first = await this.segmentWhole(input, prompt);
     const rule = this.model.manifest.zoom;
-    if (!rule || !this.zoom || first.empty || !(rule.modes as string[]).includes(first.mode)) return first;
-    if (prompt.anatomy !== undefined && rule.skip_anatomies?.includes(prompt.anatomy)) return first;
+    const zoomable = !!rule && this.zoom && (rule.modes as string[]).includes(promptMode(prompt)) && !(prompt.anatomy !== undefined && rule.skip_anatomies?.includes(prompt.anatomy));
+    // the outline is traced once, for the answer returned: a pass a closer look replaces needs none
+    const first = await this.segmentWhole(input, prompt, !zoomable);
+    if (!rule || !zoomable || first.empty) {
+      return first.outlined ? withoutFlag(first) : this.outlined(first, first.mask, null);
+    }
     const { width: w, height: h } = input.image;
     // at most 4× enlargement of original pixels: beyond that a crop is blur, not detail
     const zoomRule = { margin: rule.margin, minGain: rule.min_gain, minSide: Math.round(this.model.manifest.input_size / 4) };
@@ -218,6 +229,8 @@ export class SegmentationEngine {
     // zoomed answer is much smaller than its crop (a small head first seen with its surroundings).
     const passes = first.mode === 'box' ? 1 : (rule.passes ?? 1);
     let best = first;
+    // the mask the outline of `best` is traced on, and where it sits in the image
+    let bestCrop: { mask: Uint8Array; region: { x0: number; y0: number; x1: number; y1: number } | null } = { mask: first.mask, region: null };
     let frame = { x0: 0, y0: 0, x1: w, y1: h };
     const timings = { ...first.timings };
     for (let pass = 0; pass < passes; pass++) {
@@ -230,22 +243,40 @@ export class SegmentationEngine {
       const region = { x0: frame.x0 + inner.x0, y0: frame.y0 + inner.y0, x1: frame.x0 + inner.x1, y1: frame.y0 + inner.y1 };
       const cropPrompt: Prompt = { clicks: [], ...(prompt.anatomy !== undefined ? { anatomy: prompt.anatomy } : {}), ...(prompt.box ? { box: boxInCrop(prompt.box, region) } : {}) };
       const crop = { key: `${input.key}|zoom ${region.x0},${region.y0},${region.x1},${region.y1}`, image: cropGrey(input.image, region) };
-      const next = await this.segmentWhole(crop, cropPrompt);
+      const next = await this.segmentWhole(crop, cropPrompt, false);
       timings.encodeMs += next.timings.encodeMs;
       timings.decodeMs += next.timings.decodeMs;
       timings.postprocessMs += next.timings.postprocessMs;
+      timings.upsampleMs = (timings.upsampleMs ?? 0) + (next.timings.upsampleMs ?? 0);
+      timings.cleanMs = (timings.cleanMs ?? 0) + (next.timings.cleanMs ?? 0);
       // A closer look that finds nothing (below the automatic threshold) does not overrule the last answer.
       if (next.empty) break;
       const t0 = performance.now();
-      best = { ...first, mask: pasteMask(next.mask, region, w, h), polygons: shiftPolygons(next.polygons, region), score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
+      best = { ...first, mask: pasteMask(next.mask, region, w, h), score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
+      bestCrop = { mask: next.mask, region };
       timings.postprocessMs += performance.now() - t0;
       frame = region;
     }
-    return { ...best, timings };
+    return this.outlined({ ...best, timings }, bestCrop.mask, bestCrop.region);
   }
 
-  /** One pass of encoder (cached) and decoder on the image as given. */
-  private async segmentWhole(input: ImageInput, prompt: Prompt): Promise<Segmentation> {
+  /**
+   * The answer with its outline, traced on the mask it came from (a zoomed answer's crop, which is
+   * smaller than the whole image) and moved into place; the overlay, the measurement and the page
+   * all use this one outline.
+   */
+  private outlined(seg: Segmentation & { outlined?: boolean }, mask: Uint8Array, region: { x0: number; y0: number; x1: number; y1: number } | null): Segmentation {
+    const t0 = performance.now();
+    const mw = region ? region.x1 - region.x0 : seg.width;
+    const mh = region ? region.y1 - region.y0 : seg.height;
+    const traced: Polygon[] = seg.areaPixels ? maskToPolygons(mask, mw, mh) : [];
+    const polygons = region ? shiftPolygons(traced, region) : traced;
+    const ms = performance.now() - t0;
+    return { ...withoutFlag(seg), polygons, timings: { ...seg.timings, postprocessMs: seg.timings.postprocessMs + ms, contourMs: (seg.timings.contourMs ?? 0) + ms } };
+  }
+
+  /** One pass of encoder (cached) and decoder on the image as given; `trace` also outlines the mask. */
+  private async segmentWhole(input: ImageInput, prompt: Prompt, trace: boolean): Promise<Segmentation & { outlined: boolean }> {
     const { image } = input;
     const m = this.model.manifest;
     validatePrompt(prompt, image.width, image.height, m.anatomies);
@@ -288,19 +319,22 @@ export class SegmentationEngine {
     const lowRes = (masks.data as Float32Array).slice(pick * plane, (pick + 1) * plane);
     const score = Math.max(0, Math.min(1, scoreData[pick] ?? 0));
     let mask = logitsToMask(lowRes, lowSide, frame, m.mask_threshold);
+    const upsampleMs = performance.now() - t1;
     const presenceOut = m.decoder_outputs.presence ? (out[m.decoder_outputs.presence]?.data as Float32Array | undefined) : undefined;
     const presence = presenceScore(score, presenceOut, pick);
     const tooUnsure = mode === 'automatic' && !isPresent(presence, presenceRule(m, prompt.anatomy, this.siteThresholds));
     if (tooUnsure) mask = new Uint8Array(mask.length);
     const preset = presetFor(prompt.anatomy ?? '');
     const positive = prompt.clicks.filter((c) => c.label === 'positive').map((c): [number, number] => [c.x, c.y]);
-    mask = cleanMask(mask, image.width, image.height, preset.cleaning, {
+    const t2 = performance.now();
+    const cleaned = cleanMaskCounted(mask, image.width, image.height, preset.cleaning, {
       positive,
       ...(prompt.box ? { box: [prompt.box.x0, prompt.box.y0, prompt.box.x1, prompt.box.y1] as [number, number, number, number] } : {}),
     });
-    let area = 0;
-    for (let i = 0; i < mask.length; i++) area += mask[i]!;
-    const polygons = area ? maskToPolygons(mask, image.width, image.height) : [];
+    mask = cleaned.mask;
+    const area = cleaned.area;
+    const t3 = performance.now();
+    const polygons = trace && area ? maskToPolygons(mask, image.width, image.height) : [];
     return {
       width: image.width,
       height: image.height,
@@ -314,7 +348,8 @@ export class SegmentationEngine {
       areaPixels: area,
       zoomedTo: null,
       embeddingCached: cached,
-      timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1 },
+      outlined: trace,
+      timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1, upsampleMs, cleanMs: t3 - t2, ...(trace ? { contourMs: performance.now() - t3 } : {}) },
     };
   }
 

@@ -9,19 +9,43 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   const fx = w / outW;
   const fy = h / outH;
   if (fx >= 1 && fy >= 1) {
+    // each output column's source columns and their weights are the same on every row: computed
+    // once (the products and their order are unchanged, so the result is too)
+    const colFrom = new Int32Array(outW);
+    const colTo = new Int32Array(outW);
+    const colOff = new Int32Array(outW + 1);
+    let total = 0;
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = ox * fx;
+      colFrom[ox] = Math.floor(x0);
+      colTo[ox] = Math.min(w, Math.ceil(x0 + fx));
+      colOff[ox] = total;
+      total += Math.max(0, colTo[ox]! - colFrom[ox]!);
+    }
+    colOff[outW] = total;
+    const wxs = new Float64Array(total);
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = ox * fx;
+      const x1 = x0 + fx;
+      for (let x = colFrom[ox]!; x < colTo[ox]!; x++) wxs[colOff[ox]! + x - colFrom[ox]!] = Math.min(x + 1, x1) - Math.max(x, x0);
+    }
     for (let oy = 0; oy < outH; oy++) {
       const y0 = oy * fy;
       const y1 = y0 + fy;
+      const yFrom = Math.floor(y0);
+      const yTo = Math.min(h, Math.ceil(y1));
+      const ws = rowWeights(yFrom, yTo, y0, y1);
       for (let ox = 0; ox < outW; ox++) {
-        const x0 = ox * fx;
-        const x1 = x0 + fx;
+        const from = colFrom[ox]!;
+        const to = colTo[ox]!;
+        const off = colOff[ox]! - from;
         let acc = 0;
         let wsum = 0;
-        for (let y = Math.floor(y0); y < Math.min(h, Math.ceil(y1)); y++) {
-          const wy = Math.min(y + 1, y1) - Math.max(y, y0);
+        for (let y = yFrom; y < yTo; y++) {
+          const wy = ws[y - yFrom]!;
           const row = y * w;
-          for (let x = Math.floor(x0); x < Math.min(w, Math.ceil(x1)); x++) {
-            const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+          for (let x = from; x < to; x++) {
+            const wx = wxs[off + x]!;
             acc += src[row + x]! * wx * wy;
             wsum += wx * wy;
           }
@@ -34,26 +58,42 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   return bilinear(Float32Array.from(src), w, h, outW, outH);
 }
 
+/** Each source row's share of the output row [y0, y1). */
+function rowWeights(from: number, to: number, y0: number, y1: number): Float64Array {
+  const ws = new Float64Array(Math.max(0, to - from));
+  for (let y = from; y < to; y++) ws[y - from] = Math.min(y + 1, y1) - Math.max(y, y0);
+  return ws;
+}
+
 /** Bilinear resize with half-pixel centres (PyTorch's align_corners=False). */
 export function bilinear(src: Float32Array, w: number, h: number, outW: number, outH: number): Float32Array {
   const out = new Float32Array(outW * outH);
   const sx = w / outW;
   const sy = h / outH;
+  // the column terms are the same on every row: computed once
+  const cx0 = new Int32Array(outW);
+  const cx1 = new Int32Array(outW);
+  const ctx = new Float64Array(outW);
+  for (let ox = 0; ox < outW; ox++) {
+    const fx = Math.max(0, (ox + 0.5) * sx - 0.5);
+    const x0 = Math.min(w - 1, Math.floor(fx));
+    cx0[ox] = x0;
+    cx1[ox] = Math.min(w - 1, x0 + 1);
+    ctx[ox] = fx - x0;
+  }
   for (let oy = 0; oy < outH; oy++) {
     const fy = Math.max(0, (oy + 0.5) * sy - 0.5);
     const y0 = Math.min(h - 1, Math.floor(fy));
     const y1 = Math.min(h - 1, y0 + 1);
     const ty = fy - y0;
+    const r0 = y0 * w;
+    const r1 = y1 * w;
+    const o = oy * outW;
     for (let ox = 0; ox < outW; ox++) {
-      const fx = Math.max(0, (ox + 0.5) * sx - 0.5);
-      const x0 = Math.min(w - 1, Math.floor(fx));
-      const x1 = Math.min(w - 1, x0 + 1);
-      const tx = fx - x0;
-      const a = src[y0 * w + x0]!;
-      const b = src[y0 * w + x1]!;
-      const c = src[y1 * w + x0]!;
-      const d = src[y1 * w + x1]!;
-      out[oy * outW + ox] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
+      const x0 = cx0[ox]!;
+      const x1 = cx1[ox]!;
+      const tx = ctx[ox]!;
+      out[o + ox] = (src[r0 + x0]! * (1 - tx) + src[r0 + x1]! * tx) * (1 - ty) + (src[r1 + x0]! * (1 - tx) + src[r1 + x1]! * tx) * ty;
     }
   }
   return out;

@@ -32,6 +32,12 @@ export interface Timings {
   encodeMs: number;
   decodeMs: number;
   postprocessMs: number;
+  /** Parts of postprocessMs, for the benchmark's click latency: logits to the original-size mask, */
+  upsampleMs?: number;
+  /** cleaning (holes, islands, the component under the prompt), */
+  cleanMs?: number;
+  /** and the outline traced once for the final mask. */
+  contourMs?: number;
 }
 
 export interface Segmentation {
