@@ -269,6 +269,16 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     expect((JSON.parse(viaNode.stdout) as { model: { source: string } }).model.source).toBe('bundled');
   });
 
+  it("CI's smoke test of an installed command line (build/check-installed-cli.mjs) sees that the stub is not the app's Electron", (ctx) => {
+    if (skipped) ctx.skip();
+    // on CI it runs against the real binary; here the stub runs the bundle on node, which it must notice
+    const env = { ...process.env, MEDUS_TEST_NODE: process.execPath };
+    const r = spawnSync(process.execPath, [join(ROOT, 'build', 'check-installed-cli.mjs'), join(resources, 'bin', 'medus')], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/- not run by the app's own binary: runtime Node\.js /);
+    expect(r.stderr.match(/^- /gm)).toHaveLength(1); // the bundled model and the exit code passed
+  });
+
   it('the packaged command line, extracted and run on a plain node: info names the bundled model, segment writes a mask', async (ctx) => {
     if (skipped) ctx.skip();
     const env = { ...process.env };
@@ -455,6 +465,83 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface WorkflowStep { uses?: string; run?: string; with?: Record<string, string>; env?: Record<string, string> }
+interface WorkflowJob { 'runs-on': string; env?: Record<string, string>; steps: WorkflowStep[] }
+
+describe('the installers workflow (.github/workflows/installers.yml; runs on GitHub, not here)', () => {
+  const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
+  const workflow = yaml.load(readFileSync(join(ROOT, '.github', 'workflows', 'installers.yml'), 'utf8')) as { jobs: Record<string, WorkflowJob> };
+  const config = builderConfig() as ReturnType<typeof builderConfig> & { directories: { output: string }; win: { target: string }; mac: { target: string }; linux: { target: string[] } };
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const out = config.directories.output;
+  const expected = {
+    linux: { runner: /^ubuntu-/, flags: ['--linux', '--x64'], targets: config.linux.target, launcher: `${out}/linux-unpacked/resources/bin/medus`, artifacts: [`${out}/*.AppImage`, `${out}/*.deb`] },
+    windows: { runner: /^windows-/, flags: ['--win', '--x64'], targets: [config.win.target], launcher: `${out}/win-unpacked/resources/bin/medus.cmd`, artifacts: [`${out}/*.exe`] },
+    // Apple silicon runners only (macos-13 is Intel): onnxruntime-node ships macOS arm64 alone
+    macos: { runner: /^macos-(1[4-9]|2\d|latest)/, flags: ['--mac', '--arm64'], targets: [config.mac.target], launcher: `${out}/mac-arm64/${config.productName}.app/Contents/Resources/bin/medus`, artifacts: [`${out}/*.dmg`] },
+  };
+
+  it('has a job per platform on the right kind of machine', () => {
+    expect(Object.keys(workflow.jobs).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, e] of Object.entries(expected)) expect(workflow.jobs[name]!['runs-on'], name).toMatch(e.runner);
+  });
+
+  it('every script, file and command a job runs exists here', () => {
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      for (const step of job.steps) {
+        if (step.uses) expect(step.uses, name).toMatch(/^actions\/[a-z-]+@v\d+$/);
+        for (const line of (step.run ?? '').split('\n').filter(Boolean)) {
+          const words = line.match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
+          if (words[0] === 'npm' && words[1] === 'run') expect(scripts, `${name}: ${line}`).toHaveProperty([words[2]!]);
+          else if (words[0] === 'npm') expect(['ci'], `${name}: ${line}`).toContain(words[1]);
+          else if (words[0] === 'npx') {
+            expect(existsSync(join(ROOT, 'node_modules', '.bin', words[1]!)), `${name}: ${line}`).toBe(true);
+            if (words[1] === 'vitest') for (const f of words.slice(3)) expect(existsSync(join(ROOT, f)), `${name}: ${f}`).toBe(true);
+            const config = words.indexOf('--config');
+            if (config > 0) expect(existsSync(join(ROOT, words[config + 1]!)), `${name}: ${line}`).toBe(true);
+          } else if (words[0] === 'node') expect(existsSync(join(ROOT, words[1]!)), `${name}: ${line}`).toBe(true);
+          else throw new Error(`${name}: a command this test does not know: ${line}`);
+        }
+      }
+    }
+  });
+
+  it('each job builds its platform\'s configured targets, smoke-tests the packaged command line where electron-builder puts it, and uploads the installers', () => {
+    for (const [name, e] of Object.entries(expected)) {
+      const runs = workflow.jobs[name]!.steps.map((s) => s.run ?? '');
+      const build = runs.find((r) => r.includes('electron-builder'))!;
+      expect(build, name).toContain('--config build/electron-builder.yml');
+      for (const f of [...e.flags, '--publish never']) expect(build, name).toContain(f);
+      // the words after the platform flag, up to the next option
+      const after = build.split(e.flags[0]!)[1]!.trim().split(/\s+/);
+      const targets = after.slice(0, after.findIndex((w) => w.startsWith('--')));
+      expect(targets.map((t) => t.toLowerCase()).sort(), name).toEqual(e.targets.map((t) => t.toLowerCase()).sort());
+      expect(runs.some((r) => r === `node build/check-installed-cli.mjs ${e.launcher.includes(' ') ? `"${e.launcher}"` : e.launcher}`), `${name} checks ${e.launcher}`).toBe(true);
+      expect(runs.indexOf(build), name).toBeLessThan(runs.findIndex((r) => r.includes('check-installed-cli')));
+      const upload = workflow.jobs[name]!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+      expect(upload.with!.path!.trim().split('\n').map((p) => p.trim()), name).toEqual(e.artifacts);
+      expect(upload.with!['if-no-files-found'], name).toBe('error');
+    }
+  });
+
+  it("the Linux job's onnxruntime-node install setting is one onnxruntime-node's installer accepts (skip, or fetch the CUDA provider)", () => {
+    const setting = workflow.jobs.linux!.env!.ONNXRUNTIME_NODE_INSTALL!;
+    const values = [...setting.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+    expect(values.sort()).toEqual(['1', 'skip']);
+    const { parseInstallFlag } = createRequire(import.meta.url)(join(ROOT, 'node_modules', 'onnxruntime-node', 'script', 'install-utils.js')) as { parseInstallFlag(): unknown };
+    const saved = process.env.ONNXRUNTIME_NODE_INSTALL;
+    try {
+      process.env.ONNXRUNTIME_NODE_INSTALL = 'skip';
+      expect(parseInstallFlag()).toBe(false);
+      process.env.ONNXRUNTIME_NODE_INSTALL = '1';
+      expect(parseInstallFlag()).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.ONNXRUNTIME_NODE_INSTALL;
+      else process.env.ONNXRUNTIME_NODE_INSTALL = saved;
     }
   });
 });

@@ -52,7 +52,7 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
  * Runs the command line in this (main) process and exits with its code. Called before anything
  * else in main, so no window, tray, protocol or IPC is set up; the GPU is not used (nothing is drawn).
  */
-export async function runCliInApp(args: string[], host: CliHost, load: () => Promise<CliModule>, stdout = process.stdout, stderr = process.stderr): Promise<void> {
+export async function runCliInApp(args: string[], host: CliHost, load: () => Promise<CliModule>, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Promise<void> {
   host.disableHardwareAcceleration();
   host.hideDock?.();
   let code: number;
