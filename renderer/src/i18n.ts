@@ -175,6 +175,12 @@ const en = {
   'settings.outSuffixBad': 'The suffix must be 1–64 characters with no / or \\ and not only dots.',
   'settings.outExample': 'e.g.',
   'settings.outOverlays': 'Write overlay images by default',
+  'preset.notInModel': 'not in this model',
+  'measure.tallerThanWide': 'Taller than wide (AP/T > 1)',
+  'status.value': 'value',
+  'settings.auto': 'auto',
+  'settings.threadsShort': 'threads',
+  'settings.checkValues': 'Check the values and apply again.',
   'ws.title': 'Worksheet',
   'tirads.title': 'ACR TI-RADS',
   'tirads.composition': 'Composition',
@@ -406,6 +412,12 @@ const zh: Partial<Record<MessageKey, string>> = {
   'settings.outSuffixBad': '后缀须为 1–64 个字符，不含 / 或 \\，且不能只有点。',
   'settings.outExample': '例如',
   'settings.outOverlays': '默认输出叠加图',
+  'preset.notInModel': '此模型不包含',
+  'measure.tallerThanWide': '高大于宽（前后径/横径 > 1）',
+  'status.value': '灰度值',
+  'settings.auto': '自动',
+  'settings.threadsShort': '线程',
+  'settings.checkValues': '请检查数值后重新应用。',
   'ws.title': '工作表',
   'tirads.title': 'ACR TI-RADS',
   'tirads.composition': '成分',
@@ -464,6 +476,9 @@ const zh: Partial<Record<MessageKey, string>> = {
   'ob.clear': '清除孕周依据',
 };
 
+/** Both dictionaries, for the test that every English entry has its Chinese one. */
+export const MESSAGES = { en, zh } as const;
+
 export function translate(lang: Language, key: MessageKey): string {
   return (lang === 'zh' ? zh[key] : undefined) ?? en[key];
 }
@@ -492,6 +507,9 @@ export const PRESET_ZH: Record<string, string> = {
   'carotid-artery': '颈动脉',
   'nerve-block-nerve': '周围神经',
   'nerve-block-vessel': '血管',
+  'intrapartum-pubic-symphysis': '耻骨联合（产时）',
+  'intrapartum-fetal-head': '胎头（产时）',
+  intrapartum: '产时（耻骨联合与胎头：胎头进展角）',
 };
 
 /** What one object of a preset is called (`Nodule 2`); the English noun is the preset label's last word. */
@@ -504,10 +522,180 @@ const OBJECT_NOUN_ZH: Record<string, string> = {
   'carotid-artery': '动脉',
   'nerve-block-nerve': '神经',
   'nerve-block-vessel': '血管',
+  'intrapartum-pubic-symphysis': '耻骨联合',
+  'intrapartum-fetal-head': '胎头',
 };
 
 export function objectNoun(anatomy: string, lang: Language): string {
   if (lang === 'zh') return OBJECT_NOUN_ZH[anatomy] ?? '目标';
   const word = presetFor(anatomy).label.trim().split(/\s+/).pop() || 'Object';
   return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+// ---------- measurement names, units, modes, calibration sources ----------
+
+/** Every measured value's name in Chinese (label, short caliper label), by its key in families.ts. */
+export const VALUE_ZH: Record<string, { label: string; short: string }> = {
+  hc: { label: '头围 (HC)', short: 'HC' },
+  bpd: { label: '双顶径 (BPD，外缘–外缘)', short: 'BPD' },
+  ofd: { label: '枕额径 (OFD)', short: 'OFD' },
+  area: { label: '面积', short: '面积' },
+  ga: { label: '孕周（Hadlock 1984，头围）', short: '孕周' },
+  'longest-diameter': { label: '最长径', short: '长' },
+  'perpendicular-diameter': { label: '垂直径', short: '宽' },
+  anteroposterior: { label: '前后径 (AP)', short: 'AP' },
+  transverse: { label: '横径 (T)', short: 'T' },
+  'ap-t-ratio': { label: '前后径/横径比 (AP/T)', short: 'AP/T' },
+  perimeter: { label: '周长', short: '周长' },
+  'equivalent-diameter': { label: '等效圆直径', short: '等效径' },
+  circularity: { label: '圆度', short: '圆度' },
+  solidity: { label: '实性度', short: '实性度' },
+  'lumen-area': { label: '管腔面积', short: '管腔' },
+  'min-diameter': { label: '最小径', short: '最小径' },
+  'max-diameter': { label: '最大径', short: '最大径' },
+  'cross-sectional-area': { label: '横截面积 (CSA)', short: 'CSA' },
+  width: { label: '宽度（横径）', short: '宽' },
+  depth: { label: '深度（前后径）', short: '深' },
+  aop: { label: '胎头进展角 (AoP)', short: 'AoP' },
+  hsd: { label: '胎头–耻骨联合距离 (HSD)', short: 'HSD' },
+  'symphysis-length': { label: '耻骨联合长轴', short: 'PS' },
+};
+
+/** Unit text: SI symbols stay, the rest are words. */
+const UNIT_ZH: Record<string, string> = { px: '像素', 'px²': '像素²', weeks: '周' };
+
+export function unitText(lang: Language, unit: string): string {
+  return lang === 'zh' ? (UNIT_ZH[unit] ?? unit) : unit;
+}
+
+/** A value with its unit, as the panel prints it (mm 1 decimal, px 0, ratio 2, weeks 1). */
+export function formatLocal(lang: Language, value: number, unit: string): string {
+  const digits = unit === 'ratio' || unit === '' ? 2 : unit === 'weeks' ? 1 : unit.startsWith('px') ? 0 : 1;
+  return `${value.toFixed(digits)}${unit && unit !== 'ratio' ? ` ${unitText(lang, unit)}` : ''}`;
+}
+
+const MODE_ZH: Record<string, string> = { automatic: '自动', box: '框选', clicks: '点击', 'box+clicks': '框选 + 点击', batch: '批处理', 'several objects': '多个目标', none: '无' };
+
+/** The prompt mode an answer came from (`batch · automatic`…), word by word. */
+export function modeText(lang: Language, mode: string): string {
+  if (lang !== 'zh') return mode;
+  return mode
+    .split(' · ')
+    .map((m) => MODE_ZH[m] ?? m)
+    .join(' · ');
+}
+
+const CALIBRATION_ZH: Record<string, string> = {
+  'dicom-ultrasound-region': 'DICOM 超声区域',
+  'dicom-pixel-spacing': 'DICOM 像素间距',
+  'sidecar-csv': '校准 CSV 文件',
+  'user-drawn': '用户画线校准',
+  uncalibrated: '未校准',
+};
+
+export function calibrationSourceText(lang: Language, source: string): string {
+  return lang === 'zh' ? (CALIBRATION_ZH[source] ?? source) : source;
+}
+
+// ---------- sentences the app builds (errors, next steps, measurement warnings) ----------
+
+/**
+ * The app's own sentences in Chinese, by their English text. A sentence that quotes main's
+ * message ends with ": detail"; its known start is translated and the detail kept as main said it.
+ */
+export const SENTENCES_ZH: Record<string, string> = {
+  // next steps (stores/workspace.ts nextStep)
+  'The file has moved or been deleted. Reopen the folder.': '文件已被移动或删除。请重新打开文件夹。',
+  'The file may be damaged or in an unsupported format. Skip it with ↓ and open the next image.': '文件可能已损坏或格式不受支持。按 ↓ 跳过并打开下一张图像。',
+  'Click or draw inside the image, with an anatomy preset chosen (keys 1–8).': '请选择解剖预设（按键 1–8），然后在图像内点击或画框。',
+  'Check the model folder and provider in Settings, then try again.': '请在设置中检查模型文件夹和执行后端，然后重试。',
+  'Draw the line between two marks of the depth scale and type their distance, e.g. 10.': '在深度标尺两个刻度之间画线，并输入其距离，例如 10。',
+  'Open the image’s folder again (Ctrl+O).': '请重新打开该图像所在的文件夹 (Ctrl+O)。',
+  'Choose another results folder (not the image folder itself) and open the folder again.': '请选择另一个结果文件夹（不要是图像文件夹本身），然后重新打开文件夹。',
+  'Choose the folder with “Open folder…” (or drop it on the window) first.': '请先用“打开文件夹…”选择文件夹（或将其拖到窗口中）。',
+  'Segment the image again, or measure by hand with the ruler (L).': '请重新分割图像，或使用标尺 (L) 手动测量。',
+  'Try again; if it keeps failing, clear the prompt (Esc) and start over.': '请重试；如仍失败，请清除提示 (Esc) 后重新开始。',
+  'Open Settings to choose the model folder again.': '请打开设置重新选择模型文件夹。',
+  'Open Settings and check the model folder and execution provider.': '请打开设置，检查模型文件夹和执行后端。',
+  'The dropped items have no path on disk.': '拖放的项目在磁盘上没有路径。',
+  'Use “Open folder…” instead.': '请改用“打开文件夹…”。',
+  'Choose a folder with PNG, JPEG, BMP, TIFF, WebP or DICOM files.': '请选择包含 PNG、JPEG、BMP、TIFF、WebP 或 DICOM 文件的文件夹。',
+  'Check that the results folder is writable; the next change saves again.': '请检查结果文件夹是否可写；下次修改时会再次保存。',
+  'Segment the image again; the next change replaces the saved result.': '请重新分割图像；下次修改将替换已保存的结果。',
+  'The calibration length must be a positive number of millimetres.': '校准长度必须是正的毫米数。',
+  'Type the distance between the two scale marks, e.g. 10.': '请输入两个刻度之间的距离，例如 10。',
+  // stores/pairing.ts
+  'The selected object has no lesion measurements yet.': '所选目标尚无病灶测量值。',
+  'Segment it with a lesion preset (thyroid nodule, breast lesion, ovarian tumour) first.': '请先用病灶预设（甲状腺结节、乳腺病灶、卵巢肿瘤）分割它。',
+  'Check both views and set them again.': '请检查两个切面并重新设置。',
+  // stores/batch.ts
+  'Choose an input folder and an output folder first.': '请先选择输入文件夹和输出文件夹。',
+  'Use the two “Choose…” buttons or type the paths.': '请使用两个“选择…”按钮或直接输入路径。',
+  'Wait for the running batch or cancel it.': '请等待正在运行的批处理完成，或将其取消。',
+  'Choose another, empty output folder (not the input folder).': '请选择另一个空的输出文件夹（不要是输入文件夹）。',
+  'Pick the folders with the “Choose…” buttons (or open the folder in Review) first.': '请先用“选择…”按钮选择文件夹（或在阅片中打开该文件夹）。',
+  'Choose a folder that contains images.': '请选择包含图像的文件夹。',
+  'Check that the output folder is still there and writable.': '请检查输出文件夹是否仍然存在且可写。',
+  'Check the folders and the model in Settings, then start again.': '请在设置中检查文件夹和模型，然后重新开始。',
+  // stores/pacs.ts
+  'Check the server address, the network and the credentials (Settings → PACS), then try again.': '请检查服务器地址、网络和登录凭据（设置 → PACS），然后重试。',
+  'Try again; if it keeps failing, test the connection in Settings.': '请重试；如仍失败，请在设置中测试连接。',
+  'Give it a name and its DICOMweb address, e.g. https://pacs.hospital/dicom-web.': '请填写名称和 DICOMweb 地址，例如 https://pacs.hospital/dicom-web。',
+  'The others are open; try again later for the rest.': '其余已打开；稍后再重试剩余部分。',
+  // measurement warnings (electron/measurement)
+  'uncalibrated: values in pixels': '未校准：数值单位为像素',
+  'no structure in the mask: nothing to measure': '掩膜中没有结构：无可测量内容',
+  'gestational age needs a calibrated image (HC in mm); not computed': '孕周需要已校准的图像（头围以毫米计）；未计算',
+  'the infrapubic line does not meet the fetal head: no head–symphysis distance': '耻骨下缘线未与胎头相交：无胎头–耻骨联合距离',
+  'the angle is right on square pixels; distances are in pixels until the image is calibrated': '角度在方形像素上准确；图像校准前距离以像素为单位',
+};
+
+/** Starts of sentences that quote main's message or a name after them. */
+const PREFIXES_ZH: Array<[string, string]> = [
+  ['The model could not be loaded: ', '模型无法加载：'],
+  ['The result is on screen but was not saved: ', '结果已显示但未保存：'],
+  ['The saved result could not be shown: ', '无法显示已保存的结果：'],
+  ['Measuring failed: ', '测量失败：'],
+  ['Segmentation failed: ', '分割失败：'],
+  ['Export failed: ', '导出失败：'],
+  ['The volume could not be computed: ', '无法计算体积：'],
+  ['The batch could not run: ', '批处理无法运行：'],
+  ['The review could not be saved: ', '无法保存审核结果：'],
+  ['The PACS servers could not be read: ', '无法读取 PACS 服务器：'],
+  ['The server was not saved: ', '服务器未保存：'],
+  ['The search failed: ', '搜索失败：'],
+  ['The study could not be fetched: ', '无法获取检查：'],
+  ['Sending failed: ', '发送失败：'],
+  ['The dropped items: ', '拖放的项目：'],
+  ['angle of progression not measured: ', '未测量胎头进展角：'],
+];
+
+/** Sentences with numbers or names in them. */
+const PATTERNS_ZH: Array<[RegExp, (...m: string[]) => string]> = [
+  [/^(.+) cannot be opened: (.*)$/s, (_, f, d) => `${f} 无法打开：${d}`],
+  [/^(\d+) instance\(s\) could not be fetched: (.*)$/s, (_, n, d) => `${n} 个实例无法获取：${d}`],
+  [/^object (\d+) reaches the image edge: the ellipse is fitted to the visible outline only$/, (_, n) => `目标 ${n} 触及图像边缘：椭圆仅拟合可见轮廓`],
+  [/^object (\d+) reaches the image edge and may be cut off: its sizes may be underestimated$/, (_, n) => `目标 ${n} 触及图像边缘，可能被截断：其尺寸可能被低估`],
+  [/^object (\d+): no ellipse could be fitted to the outline; fetal head not measured$/, (_, n) => `目标 ${n}：无法对轮廓拟合椭圆；未测量胎头`],
+  [/^object (\d+): the outline is not elliptical \(area (\d+)% of the fitted ellipse\); check the segmentation$/, (_, n, p) => `目标 ${n}：轮廓不呈椭圆形（面积为拟合椭圆的 ${p}%）；请检查分割`],
+  [/^object (\d+): GA outside the range of Hadlock 1984 after the edit \(HC ([\d.]+) mm\); GA not reported$/, (_, n, hc) => `目标 ${n}：编辑后孕周超出 Hadlock 1984 适用范围（头围 ${hc} mm）；未报告孕周`],
+  [/^calibration from (\S+) has no usable mm per pixel \((.*)\); treated as uncalibrated$/, (_, src, v) => `来自 ${src} 的校准没有可用的每像素毫米数（${v}）；按未校准处理`],
+  [/^(\d+) fragments? smaller than ([\d.]+)% of the largest object ignored$/, (_, n, p) => `已忽略 ${n} 个小于最大目标 ${p}% 的碎片`],
+  [/^fetal head: (\d+) separate objects in the mask; only the largest is measured$/, (_, n) => `胎头：掩膜中有 ${n} 个分离目标；仅测量最大者`],
+  [/^GA outside the range of Hadlock 1984: HC ([\d.]+) mm gives ([\d.]+) weeks, outside (\d+)–(\d+) weeks \(HC (\d+)–(\d+) mm\); GA not reported$/, (_, hc, w, a, b, lo, hi) => `孕周超出 Hadlock 1984 适用范围：头围 ${hc} mm 对应 ${w} 周，超出 ${a}–${b} 周（头围 ${lo}–${hi} mm）；未报告孕周`],
+  [/^angle of progression needs both outlines: (.*) was segmented$/, (_, what) => `胎头进展角需要两个轮廓：${what === 'no pubic symphysis' ? '未分割出耻骨联合' : what === 'no fetal head' ? '未分割出胎头' : '缺少一个轮廓'}`],
+  [/^AoP (\d+)° is outside the (\d+)–(\d+)° that labour studies report: check both outlines$/, (_, a, lo, hi) => `胎头进展角 ${a}° 超出产程研究报告的 ${lo}–${hi}°：请检查两个轮廓`],
+];
+
+/** One of the app's sentences in the interface language; a sentence it does not know stays as it is. */
+export function translateText(lang: Language, text: string): string {
+  if (lang !== 'zh') return text;
+  const whole = SENTENCES_ZH[text];
+  if (whole) return whole;
+  for (const [re, f] of PATTERNS_ZH) {
+    const m = re.exec(text);
+    if (m) return f(...m);
+  }
+  for (const [en, zh] of PREFIXES_ZH) if (text.startsWith(en)) return zh + text.slice(en.length);
+  return text;
 }

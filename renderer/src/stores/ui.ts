@@ -1,7 +1,7 @@
 /** Interface preferences (language, theme, overlay look, output defaults) and which view is showing. */
 import { defineStore } from 'pinia';
 import { presetFor } from '../../../electron/shared/presets';
-import { type Language, type MessageKey, PRESET_ZH, translate } from '../i18n';
+import { calibrationSourceText, formatLocal, type Language, type MessageKey, modeText, PRESET_ZH, translate, translateText, VALUE_ZH } from '../i18n';
 
 export type View = 'review' | 'batch' | 'pacs' | 'settings';
 export type Theme = 'dark' | 'light';
@@ -48,6 +48,28 @@ export const useUi = defineStore('ui', {
   actions: {
     t(key: MessageKey): string {
       return translate(this.language, key);
+    },
+    /** One of the app's sentences (an error, a next step, a measurement warning) in the interface language. */
+    tx(text: string): string {
+      return translateText(this.language, text);
+    },
+    /** A measured value's name: families.ts's English, or its Chinese. */
+    valueLabel(key: string, english: string): string {
+      return (this.language === 'zh' ? VALUE_ZH[key]?.label : undefined) ?? english;
+    },
+    /** A caliper's short label on the image. */
+    valueShort(key: string, english: string): string {
+      return (this.language === 'zh' ? VALUE_ZH[key]?.short : undefined) ?? english;
+    },
+    /** A value and its unit, the unit's words translated (mm stays mm). */
+    fmt(value: number, unit: string): string {
+      return formatLocal(this.language, value, unit);
+    },
+    mode(mode: string): string {
+      return modeText(this.language, mode);
+    },
+    calibrationSource(source: string): string {
+      return calibrationSourceText(this.language, source);
     },
     presetLabel(key: string): string {
       return (this.language === 'zh' ? PRESET_ZH[key] : undefined) ?? presetFor(key).label;
