@@ -153,7 +153,7 @@ export async function runBatch(
         const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
         const seg = await engine.segment({ key: lf.key, image: lf.image }, prompt);
         const calibration = await resolver.resolve(work.source, work.source.regions.length ? structurePoint(seg.mask, seg.width) : null);
-        const measurement = measureMask(seg.mask, seg.width, seg.height, preset.family, calibration);
+        const measurement = measureMask(seg.mask, seg.width, seg.height, preset.family, calibration, seg.polygons);
         const stem = outputStem(input, lf.frame, o.frame === 'all' ? work.source.frameCount : 1);
         const record: ImageRecord = {
           file: input.path,

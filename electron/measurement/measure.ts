@@ -7,7 +7,7 @@
  * image pixels. Image pixel coordinates follow the outline tracer: pixel (i, j) covers
  * [i, i+1] × [j, j+1], so its centre is at (i + 0.5, j + 0.5).
  */
-import { foregroundBox, labelComponents } from '../engine/cleaning';
+import { type ComponentRuns, componentRuns, foregroundBox } from '../engine/cleaning';
 import { maskToPolygons } from '../engine/contours';
 import type { Calibration, CalibrationSource } from '../imaging/types';
 import type { MeasurementFamily } from '../shared/presets';
@@ -149,7 +149,8 @@ interface Outline {
 /**
  * Measures every object in `mask` (1 = structure, row-major width × height) for `family`.
  * Throws only when the mask and its stated size disagree; an empty mask gives no objects and a
- * warning.
+ * warning. `outline` is this mask's outline as the engine traced it (its answer's polygons): when
+ * the mask is one object it is measured as given instead of being traced again (the same rings).
  */
 export function measureMask(
   mask: Uint8Array,
@@ -157,13 +158,14 @@ export function measureMask(
   height: number,
   family: MeasurementFamily,
   calibration: Calibration,
+  outline?: ReadonlyArray<ReadonlyArray<readonly [number, number]>>,
 ): MeasurementResult {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0 || mask.length !== width * height)
     throw new RangeError(`measureMask: mask has ${mask.length} values, expected ${width} × ${height}`);
   const { result, scale, units } = measuringFrame(family, calibration);
   const warnings = result.warnings;
 
-  const { labels, components } = findComponents(mask, width, height);
+  const { runs, components } = findComponents(mask, width, height);
   if (components.length === 0) {
     warnings.push('no structure in the mask: nothing to measure');
     return result;
@@ -185,9 +187,10 @@ export function measureMask(
   const area = (key: string, value: number): Measurement => valueOf(family, key, value, units.area);
   const ratio = (key: string, value: number): Measurement => valueOf(family, key, value, 'ratio');
 
+  const given = outline?.length ? outline : undefined;
   kept.forEach((comp, index) => {
     const id = index + 1;
-    const outline = traceOutline(labels, width, comp, scale);
+    const outline = traceOutline(runs!, comp, scale, components.length === 1 ? given : undefined);
     const obj: MeasuredObject = {
       id,
       pixelCount: comp.size,
@@ -316,30 +319,30 @@ export function measureMask(
   return result;
 }
 
-/** 8-connected components with their sizes and pixel boxes. */
-function findComponents(mask: Uint8Array, width: number, height: number): { labels: Int32Array; components: Component[] } {
-  // anything non-zero is structure, whatever value the mask uses for it
+/** 8-connected components with their sizes and pixel boxes, as runs (see engine/cleaning.ts). */
+function findComponents(mask: Uint8Array, width: number, height: number): { runs: ComponentRuns | null; components: Component[] } {
+  // anything non-zero is structure, whatever value the mask uses for it; only its box can hold any
+  const box = foregroundBox(mask, width, height);
+  if (!box) return { runs: null, components: [] };
   let binaryAlready = true;
-  for (let i = 0; i < mask.length; i++)
-    if (mask[i]! > 1) {
-      binaryAlready = false;
-      break;
-    }
+  for (let y = box[1]; y <= box[3] && binaryAlready; y++)
+    for (let i = y * width + box[0]; i <= y * width + box[2]; i++)
+      if (mask[i]! > 1) {
+        binaryAlready = false;
+        break;
+      }
   const binary = binaryAlready ? mask : mask.map((v) => (v ? 1 : 0));
-  const { labels, sizes } = labelComponents(binary, width, height, 1);
-  const components: Component[] = sizes.slice(1).map((size, i) => ({ label: i + 1, size, x0: Infinity, y0: Infinity, x1: -1, y1: -1 }));
-  const box = foregroundBox(binary, width, height) ?? [0, 0, -1, -1];
-  for (let y = box[1]; y <= box[3]; y++)
-    for (let x = box[0]; x <= box[2]; x++) {
-      const l = labels[y * width + x]!;
-      if (l === 0) continue;
-      const c = components[l - 1]!;
-      if (x < c.x0) c.x0 = x;
-      if (x > c.x1) c.x1 = x;
-      if (y < c.y0) c.y0 = y;
-      if (y > c.y1) c.y1 = y;
-    }
-  return { labels, components };
+  const runs = componentRuns(binary, width, box, 1, true);
+  const components: Component[] = runs.sizes.slice(1).map((size, i) => ({ label: i + 1, size, x0: Infinity, y0: Infinity, x1: -1, y1: -1 }));
+  for (let r = 0; r < runs.count; r++) {
+    const c = components[runs.label[r]! - 1]!;
+    const y = runs.rowOf[r]!;
+    if (runs.starts[r]! < c.x0) c.x0 = runs.starts[r]!;
+    if (runs.ends[r]! - 1 > c.x1) c.x1 = runs.ends[r]! - 1;
+    if (y < c.y0) c.y0 = y;
+    if (y > c.y1) c.y1 = y;
+  }
+  return { runs, components };
 }
 
 /**
@@ -354,14 +357,18 @@ function outlineLength(ringPx: Ring, scale: { x: number; y: number }): number {
   return polygonPerimeter(scalePoints(smooth, scale.x, scale.y));
 }
 
-/** Traces one component's outline in its box and converts it to measuring units. */
-function traceOutline(labels: Int32Array, width: number, comp: Component, scale: { x: number; y: number }): Outline {
-  const w = comp.x1 - comp.x0 + 1;
-  const h = comp.y1 - comp.y0 + 1;
-  const sub = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) if (labels[(y + comp.y0) * width + x + comp.x0] === comp.label) sub[y * w + x] = 1;
-  const ringsPx: Ring[] = maskToPolygons(sub, w, h).map((r) => r.map(([x, y]) => [x + comp.x0, y + comp.y0] as const));
+/** Traces one component's outline in its box (unless given) and converts it to measuring units. */
+function traceOutline(runs: ComponentRuns, comp: Component, scale: { x: number; y: number }, given?: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Outline {
+  let ringsPx: Ring[];
+  if (given) ringsPx = [...given];
+  else {
+    const w = comp.x1 - comp.x0 + 1;
+    const h = comp.y1 - comp.y0 + 1;
+    const sub = new Uint8Array(w * h);
+    for (let r = 0; r < runs.count; r++)
+      if (runs.label[r] === comp.label) sub.fill(1, (runs.rowOf[r]! - comp.y0) * w + runs.starts[r]! - comp.x0, (runs.rowOf[r]! - comp.y0) * w + runs.ends[r]! - comp.x0);
+    ringsPx = maskToPolygons(sub, w, h).map((r) => r.map(([x, y]) => [x + comp.x0, y + comp.y0] as const));
+  }
   const rings = ringsPx.map((r) => scalePoints(r, scale.x, scale.y));
   // Outer outlines and holes run opposite ways; the largest ring is always an outer one.
   let outerSign = 1;
