@@ -18,10 +18,11 @@ import { SegmentationEngine } from '../engine/engine';
 import { ModelLoadError } from '../engine/model';
 import { defaultDatasetsDir } from '../evaluation/datasets';
 import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
+import { evaluateAop } from '../evaluation/aop';
 import { evaluateHc } from '../evaluation/hc';
 import { runBatch } from '../batch/batch';
 import { PromptsCsvError } from '../batch/prompts-csv';
-import { PRESETS, resolveAnatomy } from '../shared/presets';
+import { PRESETS, PRESET_GROUPS, presetGroupFor, resolveAnatomy } from '../shared/presets';
 import { UserCalibrationStore } from '../calibration/store';
 import { FileError } from '../files/errors';
 import { CliError, EXIT } from './exit-codes';
@@ -58,6 +59,7 @@ Usage:
                                                   writes masks, overlays, JSON, results.csv, coco.json
   medus eval --data <datasets dir> [options]      Dice / IoU / HD95 on the test split of each dataset
   medus eval --hc --data <datasets dir>           head-circumference error on the HC18 test split
+  medus eval --aop --data <datasets dir>          angle-of-progression error on the PSFHS test split
   medus info                                      model, anatomies and execution provider in use
   medus pacs find --server URL [options]          list studies on a PACS (DICOMweb QIDO-RS)
   medus pacs pull --server URL --study UID --out <dir>
@@ -74,7 +76,9 @@ Usage:
 Options for segment:
   --anatomy <preset>     anatomy preset (required for automatic mode); one of:
                          ${PRESETS.map((p) => p.key).join(', ')}
-                         (aliases: nodule, thyroid, breast, head, ovary, carotid, nerve, vessel)
+                         (aliases: nodule, thyroid, breast, head, ovary, carotid, nerve, vessel, symphysis)
+                         or a group segmented in one go: ${PRESET_GROUPS.map((g) => `${g.key} (${g.anatomies.join(' + ')})`).join('; ')};
+                         intrapartum also measures the angle of progression (automatic mode only)
   --box x0,y0,x1,y1      a box around the structure, in original-image pixels
   --point x,y[,label]    a click in original-image pixels; label 1 = positive (default), 0 = negative;
                          repeat for several clicks. No --box and no --point = automatic mode.
@@ -107,6 +111,9 @@ Options for eval:
   --json <file>          write the report as JSON
   --hc                   head circumference instead of Dice: mean/median/95th-percentile absolute
                          error in mm against the sonographers' HC18 reference (--prompt auto|box)
+  --aop                  angle of progression instead of Dice: AoP from the model's symphysis and
+                         head masks against AoP from the expert masks, PSFHS test split, in degrees
+                         (--prompt auto|box)
 
 Options for pacs and send:
   --server <url>         the PACS's DICOMweb root, e.g. http://pacs:8042/dicom-web (default: $MEDUS_PACS_URL)
@@ -162,6 +169,7 @@ const OPTIONS = {
   'no-overlays': { type: 'boolean' },
   report: { type: 'boolean' },
   hc: { type: 'boolean' },
+  aop: { type: 'boolean' },
   data: { type: 'string' },
   prompt: { type: 'string' },
   dataset: { type: 'string' },
@@ -212,8 +220,11 @@ function cudaInfo(): { ready: boolean; missing: Array<{ file: string; from: stri
 function anatomyFor(engine: SegmentationEngine, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
   const key = resolveAnatomy(name);
-  if (engine.anatomies.length && !engine.anatomies.includes(key)) {
-    throw new CliError(`unknown anatomy "${name}"; choose one of: ${engine.anatomies.join(', ')}`, EXIT.USAGE);
+  const group = presetGroupFor(key);
+  const missing = (group ? group.anatomies : [key]).filter((a) => engine.anatomies.length && !engine.anatomies.includes(a));
+  if (missing.length) {
+    const groups = PRESET_GROUPS.filter((g) => g.anatomies.every((a) => engine.anatomies.includes(a))).map((g) => g.key);
+    throw new CliError(`unknown anatomy "${name}" for ${engine.model.manifest.name} ${engine.model.manifest.version}; choose one of: ${[...engine.anatomies, ...groups].join(', ')}`, EXIT.USAGE);
   }
   return key;
 }
@@ -328,6 +339,29 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         await engine.dispose();
       }
     }
+    if (command === 'eval' && v.aop) {
+      const data = resolve(v.data ?? defaultDatasetsDir());
+      const prompt = (v.prompt ?? 'auto') as 'auto' | 'box';
+      if (prompt !== 'auto' && prompt !== 'box') throw new CliError('--aop takes --prompt auto or box', EXIT.USAGE);
+      const limit = v.limit === undefined ? undefined : Number(v.limit);
+      const engine = await openEngine(v);
+      try {
+        let progress: Progress | undefined;
+        const r = await evaluateAop(engine, data, prompt, limit, (d, t) => {
+          progress ??= new Progress(t, 'aop');
+          progress.tick(d, '');
+        });
+        progress?.end();
+        const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+        io.out(`PSFHS test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
+        io.out(`AoP absolute error against the expert masks: mean ${r.aop_mae_deg.toFixed(2)}°, median ${r.aop_median_deg.toFixed(2)}°, 95th percentile ${r.aop_p95_deg.toFixed(2)}°; mean signed ${sign(r.aop_mean_signed_deg)}°; no angle in ${r.not_found}`);
+        io.out(`Dice: pubic symphysis ${r.dice.symphysis.toFixed(4)}, fetal head ${r.dice.head.toFixed(4)}; expert masks with no angle (left out): ${r.expert_unmeasurable}`);
+        if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
+        return EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
     if (command === 'eval' && v.hc) {
       const data = resolve(v.data ?? defaultDatasetsDir());
       const prompt = (v.prompt ?? 'auto') as 'auto' | 'box';
@@ -379,7 +413,8 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
           io.out(`\nprompt: ${r.prompt}   (${r.model}, ${r.provider}, test split)`);
           io.out(`${'dataset'.padEnd(10)} ${'n'.padStart(5)} ${'Dice'.padStart(7)} ${'IoU'.padStart(7)} ${'HD95px'.padStart(8)}`);
           for (const [name, d] of Object.entries(r.datasets)) {
-            const nt = d.no_target ? `   no-target empty ${(100 * d.no_target.empty_rate).toFixed(0)}% of ${d.no_target.n}` : '';
+            const fe = d.false_empty_rate !== undefined ? `   false-empty ${(100 * d.false_empty_rate).toFixed(1)}%` : '';
+            const nt = `${fe}${d.no_target ? `   no-target empty ${(100 * d.no_target.empty_rate).toFixed(0)}% of ${d.no_target.n}` : ''}`;
             io.out(`${name.padEnd(10)} ${String(d.n).padStart(5)} ${d.dice.toFixed(4).padStart(7)} ${d.iou.toFixed(4).padStart(7)} ${d.hd95.toFixed(2).padStart(8)}${nt}`);
           }
           io.out(`${'mean'.padEnd(10)} ${''.padStart(5)} ${r.mean.dice.toFixed(4).padStart(7)} ${r.mean.iou.toFixed(4).padStart(7)} ${r.mean.hd95.toFixed(2).padStart(8)}`);

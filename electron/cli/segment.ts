@@ -10,6 +10,8 @@ import { writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { collectInputs, outputStem, prepareOutputDir } from '../files/inputs';
 import { maskPng } from '../export/mask';
+import { measureIntrapartum } from '../measurement/intrapartum';
+import { presetGroupFor } from '../shared/presets';
 import { Progress } from './progress';
 
 export interface SegmentArgs {
@@ -54,6 +56,8 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
   const summary: SegmentSummary = { processed: 0, failed: [] };
   const m = engine.model.manifest;
   const resolver = new CalibrationResolver();
+  const group = a.anatomy ? presetGroupFor(a.anatomy) : undefined;
+  if (group && (a.box || a.clicks.length)) throw new CliError(`--anatomy ${group.key} segments ${group.anatomies.join(' and ')} in automatic mode: give no --box or --point (segment each anatomy on its own to prompt it)`, EXIT.USAGE);
   for (const [i, input] of inputs.entries()) {
     if (isCancelled()) break;
     progress.tick(i, basename(input.path));
@@ -62,9 +66,13 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
       const frames = a.frame === 'all' ? [...Array(source.frameCount).keys()] : [a.frame];
       for (const f of frames) {
         const loaded = await loadFrame(input.bytes ?? input.path, f, source);
+        const stem = outputStem(input, f, frames.length > 1 ? source.frameCount : 1);
+        if (group) {
+          await writeGroup(engine, group.anatomies, { key: loaded.key, image: loaded.image }, { file: input.path, frame: f, frames: source.frameCount, stem, outDir, overwrite: a.overwrite, calibration: await resolver.resolve(source, null) });
+          continue;
+        }
         const prompt: Prompt = { clicks: a.clicks, ...(a.box ? { box: a.box } : {}), ...(a.anatomy ? { anatomy: a.anatomy } : {}) };
         const seg = await engine.segment({ key: loaded.key, image: loaded.image }, prompt);
-        const stem = outputStem(input, f, frames.length > 1 ? source.frameCount : 1);
         const maskFile = `${stem}_mask.png`;
         const record = {
           file: input.path,
@@ -97,4 +105,42 @@ export async function runSegment(engine: SegmentationEngine, a: SegmentArgs, log
   }
   progress.end();
   return summary;
+}
+
+/**
+ * A preset group (the intrapartum view): each anatomy in automatic mode, a mask per anatomy, and one
+ * record with the measurement made between them (the angle of progression and head–symphysis distance).
+ */
+async function writeGroup(
+  engine: SegmentationEngine,
+  anatomies: readonly string[],
+  input: { key: string; image: { width: number; height: number; data: Uint8Array } },
+  o: { file: string; frame: number; frames: number; stem: string; outDir: string; overwrite: boolean; calibration: Awaited<ReturnType<CalibrationResolver['resolve']>> },
+): Promise<void> {
+  const m = engine.model.manifest;
+  const parts = [];
+  const masks: Uint8Array[] = [];
+  for (const anatomy of anatomies) {
+    const seg = await engine.segment(input, { clicks: [], anatomy });
+    const maskFile = `${o.stem}_${anatomy}_mask.png`;
+    await writeAtomic(`${o.outDir}/${maskFile}`, await maskPng(seg.mask, seg.width, seg.height), { overwrite: o.overwrite });
+    masks.push(seg.mask);
+    parts.push({ anatomy, score: seg.score, presence: seg.presence ?? null, empty: seg.empty, zoomed_to: seg.zoomedTo, area_pixels: seg.areaPixels, mask: maskFile, timings_ms: seg.timings });
+  }
+  const { width, height } = input.image;
+  const measurement = masks.length === 2 ? measureIntrapartum({ symphysis: masks[0]!, head: masks[1]!, width, height }, o.calibration) : null;
+  const record = {
+    file: o.file,
+    frame: o.frame,
+    frames: o.frames,
+    width,
+    height,
+    model: { name: m.name, version: m.version },
+    provider: engine.provider.active,
+    prompt: { mode: 'automatic', anatomy: anatomies.join('+'), box: null, points: [] },
+    structures: parts,
+    calibration: o.calibration,
+    measurement,
+  };
+  await writeAtomic(`${o.outDir}/${o.stem}.json`, JSON.stringify(record, null, 2) + '\n', { overwrite: o.overwrite });
 }

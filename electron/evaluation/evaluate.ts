@@ -20,6 +20,8 @@ export interface DatasetScore {
   hd95: number;
   /** Automatic mode only: images without a target, and the share that came back empty. */
   no_target?: { n: number; empty_rate: number };
+  /** Automatic mode only: the share of images with a target that came back empty ("nothing here" when something was). */
+  false_empty_rate?: number;
 }
 
 export interface EvalReport {
@@ -30,6 +32,8 @@ export interface EvalReport {
   datasets: Record<string, DatasetScore>;
   mean: { dice: number; iou: number; hd95: number };
   no_target?: { n: number; empty_rate: number };
+  /** Automatic mode: the worst dataset's false-empty rate (the model card's target is every dataset's). */
+  max_false_empty_rate?: number;
 }
 
 export interface EvalOptions {
@@ -78,7 +82,7 @@ export async function evaluate(engine: SegmentationEngine, opts: EvalOptions): P
   }
   const unknown = [...new Set(items.map((i) => i.anatomy))].filter((a) => !engine.anatomies.includes(a));
   if (unknown.length) throw new Error(`the model does not know the anatomy ${unknown.join(', ')} (it knows ${engine.anatomies.join(', ')})`);
-  type Acc = { dice: number[]; iou: number[]; hd95: number[]; noTarget: number; emptyOk: number };
+  type Acc = { dice: number[]; iou: number[]; hd95: number[]; noTarget: number; emptyOk: number; falseEmpty: number };
   const acc = new Map<string, Acc>();
   const key = (p: EvalPrompt, d: string) => `${p}/${d}`;
   let done = 0;
@@ -91,13 +95,14 @@ export async function evaluate(engine: SegmentationEngine, opts: EvalOptions): P
     for (const mode of opts.prompts) {
       const seg = await runPrompt(engine, input, truth, item, mode);
       if (!seg) continue;
-      const a = acc.get(key(mode, item.dataset)) ?? { dice: [], iou: [], hd95: [], noTarget: 0, emptyOk: 0 };
+      const a = acc.get(key(mode, item.dataset)) ?? { dice: [], iou: [], hd95: [], noTarget: 0, emptyOk: 0, falseEmpty: 0 };
       acc.set(key(mode, item.dataset), a);
       if (!item.hasTarget) {
         a.noTarget++;
         if (seg.empty) a.emptyOk++;
         continue;
       }
+      if (seg.empty) a.falseEmpty++;
       a.dice.push(dice(seg.mask, truth));
       a.iou.push(iou(seg.mask, truth));
       // an empty answer has no boundary: count it as the image diagonal, the worst possible
@@ -115,6 +120,7 @@ export async function evaluate(engine: SegmentationEngine, opts: EvalOptions): P
       if (!a) continue;
       datasets[n] = { n: a.dice.length, dice: mean(a.dice), iou: mean(a.iou), hd95: mean(a.hd95) };
       if (mode === 'auto' && a.noTarget) datasets[n]!.no_target = { n: a.noTarget, empty_rate: a.emptyOk / a.noTarget };
+      if (mode === 'auto' && a.dice.length) datasets[n]!.false_empty_rate = a.falseEmpty / a.dice.length;
       nt += a.noTarget;
       ok += a.emptyOk;
     }
@@ -127,6 +133,7 @@ export async function evaluate(engine: SegmentationEngine, opts: EvalOptions): P
       datasets,
       mean: { dice: mean(vals.map((d) => d.dice)), iou: mean(vals.map((d) => d.iou)), hd95: mean(vals.map((d) => d.hd95)) },
       ...(mode === 'auto' && nt ? { no_target: { n: nt, empty_rate: ok / nt } } : {}),
+      ...(mode === 'auto' && vals.length ? { max_false_empty_rate: Math.max(...vals.map((d) => d.false_empty_rate ?? 0)) } : {}),
     });
   }
   return reports;
