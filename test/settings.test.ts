@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { HostCall } from '../electron/engine/client';
+import { createHandlers } from '../electron/main/handlers';
 import { createSettingsStore } from '../electron/main/settings';
-import type { Settings } from '../electron/shared/ipc-contract';
+import type { EngineInfo, Settings } from '../electron/shared/ipc-contract';
 import { tempDir } from './helpers/synth';
 
 const defaults: Settings = { provider: 'auto', threads: 2, modelDir: '/models/medus-s-v1', zoom: true };
@@ -57,5 +59,28 @@ describe('settings file', () => {
     const store = await createSettingsStore(odd, defaults);
     expect(store.get()).toEqual(defaults);
     expect(JSON.parse(readFileSync(odd, 'utf8')).provider).toBe('tpu'); // the file is only rewritten on a change
+  });
+
+  it('on start, a chosen model folder that has gone loads the bundled model and the page is told why', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'settings.json');
+    writeFileSync(file, JSON.stringify({ ...defaults, modelDir: join(dir, 'usb-stick', 'medus-m') }));
+    const store = await createSettingsStore(file, defaults);
+    const inits: string[] = [];
+    const engine = {
+      call: async <T,>(req: HostCall): Promise<T> => {
+        if (req.type !== 'init') throw new Error(`unexpected ${req.type}`);
+        inits.push(req.modelDir);
+        const info: EngineInfo = { model: { name: 'MedUS-S', version: '1', dir: req.modelDir, license: null }, provider: { requested: 'auto', active: 'cpu', attempts: [] }, threads: 2, anatomies: [] };
+        return info as T;
+      },
+    };
+    const handlers = createHandlers({ engine, settings: store, chooseFolder: async () => null, dataDir: dir });
+    const reply = (await handlers.dispatch('engine:info', {})) as { ok: boolean; value: EngineInfo };
+    expect(reply.ok).toBe(true);
+    expect(inits).toEqual([defaults.modelDir]);
+    expect(reply.value.notice).toMatch(/usb-stick\/medus-m\) is gone; the bundled model is used until you choose another/);
+    // the choice stays in the file until the user chooses again: the stick may come back
+    expect(JSON.parse(readFileSync(file, 'utf8')).modelDir).toBe(join(dir, 'usb-stick', 'medus-m'));
   });
 });
