@@ -369,7 +369,8 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
     expect(cmd.split('\n').every((l) => l === '' || l.endsWith('\r'))).toBe(true); // cmd.exe's labels want CRLF
   });
 
-  it.skipIf(!bashOk)('the .deb scripts are electron-builder\'s own (verbatim) plus the medus link, and are valid shell', () => {
+  it.skipIf(!bashOk)('the .deb (and .rpm) scripts are electron-builder\'s own (verbatim) plus the medus link, and are valid shell', () => {
+    expect((config as unknown as { rpm: unknown }).rpm).toEqual(config.deb);
     for (const [ours, theirs] of [[config.deb.afterInstall, 'after-install.tpl'], [config.deb.afterRemove, 'after-remove.tpl']] as const) {
       const original = readFileSync(join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'linux', theirs), 'utf8');
       const text = readFileSync(join(ROOT, ours), 'utf8');
@@ -475,17 +476,18 @@ interface WorkflowJob { 'runs-on': string; env?: Record<string, string>; steps: 
 describe('the installers workflow (.github/workflows/installers.yml; runs on GitHub, not here)', () => {
   const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
   const workflow = yaml.load(readFileSync(join(ROOT, '.github', 'workflows', 'installers.yml'), 'utf8')) as { jobs: Record<string, WorkflowJob> };
-  const config = builderConfig() as ReturnType<typeof builderConfig> & { directories: { output: string }; win: { target: string }; mac: { target: string }; linux: { target: string[] } };
+  const config = builderConfig() as ReturnType<typeof builderConfig> & { directories: { output: string }; win: { target: string }; mac: { target: Array<{ target: string; arch: string[] }> }; linux: { target: string[] } };
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const out = config.directories.output;
   const expected = {
-    linux: { runner: /^ubuntu-/, flags: ['--linux', '--x64'], targets: config.linux.target, launcher: `${out}/linux-unpacked/resources/bin/medus`, artifacts: [`${out}/*.AppImage`, `${out}/*.deb`] },
+    linux: { runner: /^ubuntu-/, flags: ['--linux', '--x64'], targets: config.linux.target, launcher: `${out}/linux-unpacked/resources/bin/medus`, artifacts: [`${out}/*.AppImage`, `${out}/*.deb`, `${out}/*.rpm`] },
     windows: { runner: /^windows-/, flags: ['--win', '--x64'], targets: [config.win.target], launcher: `${out}/win-unpacked/resources/bin/medus.cmd`, artifacts: [`${out}/*.exe`] },
     // Apple silicon runners only (macos-13 is Intel): onnxruntime-node ships macOS arm64 alone
-    macos: { runner: /^macos-(1[4-9]|2\d|latest)/, flags: ['--mac', '--arm64'], targets: [config.mac.target], launcher: `${out}/mac-arm64/${config.productName}.app/Contents/Resources/bin/medus`, artifacts: [`${out}/*.dmg`] },
+    macos: { runner: /^macos-(1[4-9]|2\d|latest)/, flags: ['--mac', '--arm64'], targets: config.mac.target.map((t) => t.target), launcher: `${out}/mac-arm64/${config.productName}.app/Contents/Resources/bin/medus`, artifacts: [`${out}/*.dmg`] },
   };
 
   it('has a job per platform on the right kind of machine', () => {
+    expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['arm64'] }]); // never an x64 DMG (README: Intel Macs)
     expect(Object.keys(workflow.jobs).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, e] of Object.entries(expected)) expect(workflow.jobs[name]!['runs-on'], name).toMatch(e.runner);
   });
@@ -504,6 +506,8 @@ describe('the installers workflow (.github/workflows/installers.yml; runs on Git
             const config = words.indexOf('--config');
             if (config > 0) expect(existsSync(join(ROOT, words[config + 1]!)), `${name}: ${line}`).toBe(true);
           } else if (words[0] === 'node') expect(existsSync(join(ROOT, words[1]!)), `${name}: ${line}`).toBe(true);
+          // the build tools electron-builder and this test look for: rpmbuild (package rpm) and makensis
+          else if (words.slice(0, 4).join(' ') === 'sudo apt-get install -y') expect(words.slice(4).sort(), `${name}: ${line}`).toEqual(['nsis', 'rpm']);
           else throw new Error(`${name}: a command this test does not know: ${line}`);
         }
       }
