@@ -97,6 +97,27 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     expect(await page.locator('[data-test=status-cursor]').textContent()).toMatch(/mm · value \d+/);
     await page.screenshot({ path: join(SHOTS, 'fetal-head-hc.png') });
 
+    // the obstetric worksheet, dated by an LMP 98 days (14+0 weeks) before the scan: this head
+    // (about 13 weeks by HC) lies below the published INTERGROWTH-21st 3rd centile at 14 weeks,
+    // 87.1 mm (median 97.9 mm; Papageorghiou et al., Lancet 2014)
+    const hcMm = Number(first.replace(/[^\d.].*$/, ''));
+    await page.locator('[data-test=ob-scan-date]').fill('2026-05-21');
+    await page.locator('[data-test=ob-scan-date]').dispatchEvent('change');
+    await page.locator('[data-test=ob-dating]').selectOption('lmp');
+    await page.locator('[data-test=ob-lmp]').fill('2026-02-12');
+    await page.locator('[data-test=ob-lmp]').dispatchEvent('change');
+    await expect.poll(() => page.locator('[data-test=ob-ga-dates] td.num').textContent(), { timeout: 10_000 }).toBe('14 w 0 d');
+    const centile = Number(await page.locator('[data-test=hc-centile-value]').textContent());
+    const z = Number(await page.locator('[data-test=hc-z-value]').textContent());
+    expect(hcMm).toBeLessThan(87.1);
+    expect(centile).toBeLessThan(3);
+    // z against the published median, with the standard's SD at 14 weeks (5.58 mm; the published 3rd–97th span is 108.4 − 87.1 = 2 × 1.881 SD)
+    expect(z).toBeCloseTo((hcMm - 97.9) / ((108.4 - 87.1) / (2 * 1.8808)), 0);
+    const record = JSON.parse(readFileSync(join(out, `${names()[0]!.replace('.jpg', '')}.json`), 'utf8')) as { worksheets: { obstetric: { result: { centile: { z: number } } } } };
+    expect(record.worksheets.obstetric.result.centile.z).toBeCloseTo(z, 2);
+    await page.locator('[data-test=ob-clear]').click();
+    await expect.poll(() => page.locator('[data-test=ob-results]').count()).toBe(0);
+
     // a negative click in the skull's centre changes the answer; undo brings the first one back
     await page.keyboard.press('n');
     const [cx, cy] = await imageToScreen(page, 400, 270, 800, 540);
@@ -199,6 +220,27 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await calibrate(page, n.w, n.h);
     await expect.poll(() => page.locator('[data-object-measure="1:longest-diameter"] td.num').textContent(), { timeout: 30_000 }).toMatch(/mm/);
     await page.locator('[data-object="1"] .swatch').click();
+
+    // TI-RADS for nodule 1: the measured shape comes pre-filled and flagged; the clinician's picks add up
+    await page.locator('[data-test=tirads]').waitFor();
+    expect(await page.locator('[data-test=tirads-shape-measured]').count()).toBe(1);
+    const shape = await page.locator('[data-tirads=shape]').inputValue();
+    expect(['taller-than-wide', 'wider-than-tall']).toContain(shape);
+    await page.locator('[data-tirads=composition]').selectOption('solid');
+    await page.locator('[data-tirads=echogenicity]').selectOption('hypoechoic');
+    await page.locator('[data-tirads=margin]').selectOption('smooth');
+    await page.locator('[data-focus=punctate]').check();
+    // solid 2 + hypoechoic 2 + shape (3 if taller than wide) + smooth 0 + punctate 3 (ACR TI-RADS chart)
+    const points = 2 + 2 + (shape === 'taller-than-wide' ? 3 : 0) + 0 + 3;
+    await expect.poll(() => page.locator('[data-test=tirads-points]').textContent(), { timeout: 10_000 }).toBe(String(points));
+    const level = points >= 7 ? 5 : 4;
+    expect(await page.locator('[data-test=tirads-level]').textContent()).toBe(`TR${level}`);
+    expect(await page.locator('[data-test=tirads-missing]').count()).toBe(0);
+    const longestMm = Number((await page.locator('[data-object-measure="1:longest-diameter"] td.num').textContent())!.replace(/[^\d.].*$/, ''));
+    const [fna, follow] = level === 5 ? [10, 5] : [15, 10];
+    expect(await page.locator('[data-test=tirads-recommendation]').getAttribute('data-action')).toBe(longestMm >= fna ? 'fna' : longestMm >= follow ? 'follow-up' : 'none');
+    await page.locator('[data-test=tirads]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'tirads-worksheet.png') });
     await page.locator('[data-test=use-transverse]').click();
     await expect.poll(() => page.locator('[data-test=pair-transverse]').textContent()).toMatch(/100_1_1\.jpg · Nodule 1/);
     expect(await page.locator('[data-test=volume]').count()).toBe(0); // never from one view
@@ -216,6 +258,106 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     expect(await page.locator('[data-test=volume]').getAttribute('title')).toMatch(/0\.524/);
     await page.screenshot({ path: join(SHOTS, 'thyroid-volume.png') });
   }, 90_000);
+
+  it('keeps every visible text at WCAG AA contrast in both themes, measured from computed styles', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      await page.locator('[data-tab=settings]').click();
+      await page.locator('[data-test=theme]').selectOption(theme);
+      for (const tab of ['review', 'batch', 'pacs', 'settings']) {
+        await page.locator(`[data-tab=${tab}]`).click();
+        const low = await lowContrast(page);
+        expect(low, `${theme} theme, ${tab} view`).toEqual([]);
+      }
+      await page.locator('[data-tab=review]').click();
+      if (theme === 'light') await page.screenshot({ path: join(SHOTS, 'light-theme.png') });
+    }
+  }, 60_000);
+
+  it('shows the Review screen in Chinese: tabs, measurement names, units, worksheet', async () => {
+    await page.locator('[data-tab=settings]').click();
+    await page.locator('[data-test=language]').selectOption('zh');
+    await page.locator('[data-tab=review]').click();
+    expect(await page.locator('[data-tab=review]').textContent()).toBe('阅片');
+    expect(await page.locator('[data-measure=longest-diameter] td').first().textContent()).toBe('最长径');
+    expect(await page.locator('[data-test=tirads] label[for=tirads-composition]').textContent()).toMatch(/^成分/);
+    expect(await page.locator('[data-test=tirads-recommendation]').textContent()).toMatch(/[\u3400-\u9fff]/);
+    // the panel's visible text is Chinese apart from names, abbreviations, numbers and units
+    // (the results folder's path is the file system's, not the interface's)
+    const path = (await page.locator('[data-test=results-folder] .path').textContent()) ?? '';
+    const panel = (await page.locator('aside.panel').innerText()).replace(path, '').replace(/\s+/g, ' ');
+    const words = (panel.match(/[A-Za-z]{4,}/g) ?? []).filter((w) => !['MedUS', 'PACS', 'DICOM', 'JSON', 'COCO', 'Ctrl', 'Shift', 'Delete', 'Esc', 'Hadlock', 'INTERGROWTH', 'TIRADS', 'RADS', 'Tessler', 'Radiol', 'Coll', 'Papageorghiou', 'Lancet', 'medus', 'nodules', 'jpg'].includes(w) && !panel.includes(`/${w}`));
+    expect(words, panel).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'chinese.png') });
+    await page.locator('[data-tab=settings]').click();
+    await page.locator('[data-test=language]').selectOption('en');
+    await page.locator('[data-tab=review]').click();
+  }, 30_000);
+
+  it('at 1280×720: refits on resize, keeps labels off each other and the outline, reaches the calibration field, leaves calibration on Esc, shows one tool', async () => {
+    const n = await noduleBox('100_1_2');
+    const fitted = async () => {
+      const box = (await page.locator('[data-test=image]').boundingBox())!;
+      const shown = Number((await page.locator('.overlay-tools .muted').first().textContent())!.replace('%', ''));
+      return shown === Math.round(Math.min((box.width - 16) / n.w, (box.height - 16) / n.h) * 100);
+    };
+    expect(await fitted()).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await expect.poll(fitted, { timeout: 5_000 }).toBe(true);
+
+    // labels: none over another, none over an outline or a caliper line (dataset written by the viewer at each draw)
+    const placed = JSON.parse((await page.locator('[data-test=image]').getAttribute('data-labels'))!) as {
+      labels: Array<{ x: number; y: number; w: number; h: number; text: string }>;
+      rings: Array<Array<[number, number]>>;
+      segments: Array<[[number, number], [number, number]]>;
+    };
+    expect(placed.labels.length).toBeGreaterThanOrEqual(4);
+    const overlap = (a: { x: number; y: number; w: number; h: number }, b: typeof a) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    const cut = (p: [number, number], q: [number, number], r: { x: number; y: number; w: number; h: number }) => {
+      // sampled along the segment: any sample inside the label is a hit
+      const steps = Math.max(2, Math.ceil(Math.hypot(q[0] - p[0], q[1] - p[1]) / 2));
+      for (let i = 0; i <= steps; i++) {
+        const x = p[0] + ((q[0] - p[0]) * i) / steps;
+        const y = p[1] + ((q[1] - p[1]) * i) / steps;
+        if (x > r.x && x < r.x + r.w && y > r.y && y < r.y + r.h) return true;
+      }
+      return false;
+    };
+    for (const [i, a] of placed.labels.entries()) {
+      for (const b of placed.labels.slice(i + 1)) expect(overlap(a, b), `"${a.text}" over "${b.text}"`).toBe(false);
+      for (const ring of placed.rings) for (const [k, p] of ring.entries()) expect(cut(p, ring[(k + 1) % ring.length]!, a), `"${a.text}" over an outline`).toBe(false);
+      for (const [p, q] of placed.segments) expect(cut(p, q, a), `"${a.text}" over a line`).toBe(false);
+    }
+    await page.screenshot({ path: join(SHOTS, 'labels-1280x720.png') });
+
+    // one active tool, shown on the viewer too
+    await page.keyboard.press('b');
+    expect(await page.locator('[data-tool].on').count()).toBe(1);
+    expect(await page.locator('[data-test=active-tool]').getAttribute('data-active')).toBe('box');
+
+    // calibration: the length field comes into view and takes the keyboard; Esc leaves calibration
+    await page.keyboard.press('c');
+    await drag(page, 12, n.h * 0.3, 12, n.h * 0.5, n.w, n.h);
+    const field = page.locator('[data-test=calibration-mm]');
+    await field.waitFor();
+    const fb = (await field.boundingBox())!;
+    expect(fb.y).toBeGreaterThanOrEqual(0);
+    expect(fb.y + fb.height).toBeLessThanOrEqual(720);
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Escape');
+    await field.waitFor({ state: 'detached' });
+    expect(await page.locator('[data-test=active-tool]').getAttribute('data-active')).toBe('positive');
+    expect(await page.locator('[data-tool].on').count()).toBe(1);
+
+    // the measurement table scrolls into the panel
+    const table = page.locator('[data-test=measurements]');
+    await table.scrollIntoViewIfNeeded();
+    const tb = (await table.boundingBox())!;
+    expect(tb.y).toBeLessThan(720);
+
+    // back to the larger window: fitted again
+    await page.setViewportSize({ width: 1400, height: 860 });
+    await expect.poll(fitted, { timeout: 5_000 }).toBe(true);
+  }, 60_000);
 
   it('runs a batch with a visible progress bar, then exports and checks the CSV', async () => {
     await page.locator('[data-tab=batch]').click();
@@ -302,6 +444,73 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     }
   }, 120_000);
 });
+
+/**
+ * Visible text whose contrast against what lies behind it is under WCAG 2.1 AA (4.5:1, 3:1 for
+ * large text): colours from computed styles, backgrounds composited up the ancestors (their
+ * opacity too). Disabled controls are exempt (WCAG 1.4.3, inactive components). One line per failure.
+ */
+async function lowContrast(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    type RGBA = [number, number, number, number];
+    const parse = (c: string): RGBA => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return [0, 0, 0, 0];
+      const v = m[1]!.split(/[\s,/]+/).filter(Boolean).map(Number);
+      return [v[0]!, v[1]!, v[2]!, v[3] ?? 1];
+    };
+    const over = (top: RGBA, below: RGBA): RGBA => {
+      const a = top[3] + below[3] * (1 - top[3]);
+      if (a === 0) return [0, 0, 0, 0];
+      const ch = (i: number) => (top[i]! * top[3] + below[i]! * below[3] * (1 - top[3])) / a;
+      return [ch(0), ch(1), ch(2), a];
+    };
+    const lum = (c: RGBA) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+    };
+    const background = (el: Element): RGBA => {
+      const layers: RGBA[] = [];
+      for (let e: Element | null = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0) layers.push(c);
+        if (c[3] >= 1) break;
+      }
+      return layers.reduceRight<RGBA>((acc, c) => over(c, acc), [255, 255, 255, 1]);
+    };
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      if (!(el instanceof HTMLElement) || el.tagName === 'OPTION' || el.tagName === 'SCRIPT' || el.tagName === 'STYLE') continue;
+      const text =
+        el instanceof HTMLInputElement
+          ? ['checkbox', 'radio', 'range', 'hidden'].includes(el.type)
+            ? ''
+            : el.value
+          : el instanceof HTMLSelectElement
+            ? (el.selectedOptions[0]?.text ?? '')
+            : Array.from(el.childNodes)
+                .filter((n) => n.nodeType === Node.TEXT_NODE)
+                .map((n) => n.textContent ?? '')
+                .join('')
+                .trim();
+      if (!text) continue;
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (!r.width || !r.height || cs.visibility === 'hidden' || el.closest(':disabled, [disabled]')) continue;
+      let opacity = 1;
+      for (let e: Element | null = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+      const fg = parse(cs.color);
+      const bg = background(el);
+      const shown = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+      const [hi, lo] = [lum(shown), lum(bg)].sort((a, b) => b - a) as [number, number];
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${ratio.toFixed(2)}:1 "${text.slice(0, 40)}" <${el.tagName.toLowerCase()} class="${el.className}"> ${cs.color} on rgb(${bg.slice(0, 3).map(Math.round).join(', ')})`);
+    }
+    return out;
+  });
+}
 
 /** The DDTI ground-truth nodule's bounding box, to draw box prompts around it. */
 async function noduleBox(id: string): Promise<{ x0: number; y0: number; x1: number; y1: number; w: number; h: number }> {

@@ -261,13 +261,24 @@ describe('keyboard', () => {
     expect(ui.shortcuts).toBe(true);
     handleKey(key('Escape'), ctx);
     expect(ui.shortcuts).toBe(false);
-    // Esc leaves the calibration tool (a drawn line first)
+    // one Esc leaves calibration: the line waiting for its length and the tool
     handleKey(key('c'), ctx);
     ws.calLine = { p0: [0, 0], p1: [0, 5] };
     handleKey(key('Escape'), ctx);
-    expect([ws.calLine, ws.tool]).toEqual([null, 'calibrate']);
-    handleKey(key('Escape'), ctx);
-    expect(ws.tool).toBe('positive');
+    expect([ws.calLine, ws.tool]).toEqual([null, 'positive']);
+    // even from the length field, where other keys are typed into it
+    handleKey(key('c'), ctx);
+    ws.calLine = { p0: [0, 0], p1: [0, 5] };
+    const field = document.createElement('input');
+    field.type = 'number';
+    document.body.append(field);
+    const inField = new KeyboardEvent('keydown', { key: 'Escape' });
+    Object.defineProperty(inField, 'target', { value: field });
+    expect(handleKey(inField, ctx)).toBe(true);
+    expect([ws.calLine, ws.tool]).toEqual([null, 'positive']);
+    const typed = new KeyboardEvent('keydown', { key: 'c' });
+    Object.defineProperty(typed, 'target', { value: field });
+    expect(handleKey(typed, ctx)).toBe(false);
     ui.language = 'zh';
     expect(ui.t('tab.batch')).toBe('批处理');
   });

@@ -29,6 +29,11 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     return true;
   };
   if (key === 'Escape' && ui.shortcuts) return (ui.shortcuts = false), done();
+  // Esc leaves calibration even from the length field (where other keys are typing)
+  if (key === 'Escape' && ui.view === 'review' && (ws.calLine || ws.tool === 'calibrate')) {
+    (e.target as { blur?: () => void } | null)?.blur?.();
+    return ws.leaveCalibration(), done();
+  }
   if (typing(e.target)) return false;
   if (mod) {
     if (lower === 'z') return void (e.shiftKey ? ws.redoLast() : ws.undoLast()), done();
@@ -92,8 +97,8 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     case 'Delete':
       if (key === 'Delete' && e.shiftKey) return ws.deleteObject(ws.active), done();
       if (ws.calLine) return (ws.calLine = null), done();
-      // Esc leaves the measuring tools before it clears a prompt
-      if (key === 'Escape' && (ws.tool === 'calibrate' || ws.tool === 'ruler')) return (ws.tool = 'positive'), done();
+      // Esc leaves the ruler before it clears a prompt (calibration is left above)
+      if (key === 'Escape' && ws.tool === 'ruler') return (ws.tool = 'positive'), done();
       return ws.clear(), done();
   }
   const preset = presets.find((k) => presetFor(k).shortcut === key);

@@ -18,6 +18,8 @@ export interface PairedView extends VolumeView {
   file: string;
   objectId: number;
   objectName: string;
+  /** The user's own name for the object, or null when it has the preset's (named in the interface language when shown). */
+  userName: string | null;
   unit: string;
 }
 
@@ -57,6 +59,7 @@ export const usePairing = defineStore('pairing', {
         file: ws.image.path.split(/[\\/]/).pop() ?? ws.image.path,
         objectId: ws.active,
         objectName: ws.objectName(ws.active),
+        userName: ws.objects.find((o) => o.id === ws.active)?.name ?? null,
         unit: longest.unit,
       };
     },

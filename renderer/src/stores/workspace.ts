@@ -101,6 +101,8 @@ export const useWorkspace = defineStore('workspace', {
     /** A caliper being dragged (shown at once; sent to main when the mouse is released). */
     dragging: null as { objectId: number; componentId: number; key: string; p0: Pt; p1: Pt } | null,
     view: null as ViewTransform | null,
+    /** The view is the fitted one (not zoomed or panned by the user): a resized window fits the image again. */
+    fitted: true,
     viewport: { w: 0, h: 0 },
     wl: { ...DEFAULT_WL } as WindowLevel,
     cursor: null as { x: number; y: number; value: number } | null,
@@ -231,6 +233,7 @@ export const useWorkspace = defineStore('workspace', {
         if (!this.state?.objects.some((o) => o.id === this.active)) this.active = this.state?.objects[0]?.id ?? 1;
         if (!sameImage) {
           this.view = null; // the viewer fits the new image
+          this.fitted = true;
           this.wl = { ...DEFAULT_WL };
         }
       } catch (e) {
@@ -354,12 +357,20 @@ export const useWorkspace = defineStore('workspace', {
     },
     fit() {
       if (this.image && this.viewport.w > 0) this.view = fitView(this.image.width, this.image.height, this.viewport.w, this.viewport.h);
+      this.fitted = true;
     },
     actualSize() {
       if (this.image && this.viewport.w > 0) this.view = actualSize(this.image.width, this.image.height, this.viewport.w, this.viewport.h);
+      this.fitted = false;
     },
     zoom(factor: number) {
       if (this.view) this.view = zoomAt(this.view, factor, this.viewport.w / 2, this.viewport.h / 2);
+      this.fitted = false;
+    },
+    /** Leaves calibration (Esc): the line not yet given a length is dropped and the click tool comes back. */
+    leaveCalibration() {
+      this.calLine = null;
+      if (this.tool === 'calibrate') this.tool = 'positive';
     },
     resetEdits() {
       return this.send({ type: 'reset-edits', object: this.active });
