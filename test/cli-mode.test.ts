@@ -56,6 +56,14 @@ describe('command-line starts of the app binary', () => {
     });
     expect(calls).toEqual(['disableHardwareAcceleration', 'hideDock', 'load', 'exit 4']);
   });
+  it('a Dock that cannot be hidden does not stop the command', async () => {
+    const { host } = fakeHost();
+    host.hideDock = () => {
+      throw new Error('not ready');
+    };
+    await runCliInApp([], host, async () => ({ cliEntry: async () => 0 }));
+    expect(host.code).toBe(0);
+  });
   it('a missing bundle (a broken installation) says so and exits 1 rather than opening the app', async () => {
     const { host } = fakeHost();
     const err = fakeStream();

@@ -53,10 +53,15 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
  * else in main, so no window, tray, protocol or IPC is set up; the GPU is not used (nothing is drawn).
  */
 export async function runCliInApp(args: string[], host: CliHost, load: () => Promise<CliModule>, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Promise<void> {
-  host.disableHardwareAcceleration();
-  host.hideDock?.();
   let code: number;
+  // whatever goes wrong, the process must still exit: Electron's main process does not end by itself
   try {
+    host.disableHardwareAcceleration();
+    try {
+      host.hideDock?.();
+    } catch {
+      // cosmetic (a Dock icon during the run); never a reason to fail the command
+    }
     const cli = await load();
     code = await cli.cliEntry(args);
   } catch (err) {
