@@ -2,7 +2,8 @@
  * Batch segmentation of a folder: decode, encode and write overlap (the next image is decoded
  * while this one runs the model, and writes are not waited on); progress with rate and ETA;
  * cancel at any point; resume from the journal; one bad file is reported and the rest go on.
- * Memory stays flat: no result is kept after it is written; CSV and COCO are assembled at the
+ * Memory stays flat: no result is kept after it is written; CSV and COCO are appended as images
+ * finish (tables.ts), or, when the folder holds results from before this batch, assembled at the
  * end by streaming through the per-image records.
  */
 import { existsSync } from 'node:fs';
@@ -28,6 +29,7 @@ import type { ImageSource } from '../imaging/types';
 import { measureMask } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
 import { Journal } from './journal';
+import { LiveTables } from './tables';
 import { type FilePrompt, promptFor, readPromptsCsv } from './prompts-csv';
 import { readRecord, recordCandidates, recordsIn } from '../study/results-folder';
 
@@ -97,6 +99,10 @@ export async function runBatch(
   const fileDone = (f: InputFile) => journal.done.get(`${f.relative}#*`)?.status === 'ok';
   const todo = inputs.filter((f) => !fileDone(f));
   if (!o.overwrite) await refuseForeignFiles(out, todo, journal, o.frame === 'all');
+  // a fresh batch appends its tables as it goes; one that resumes reads its earlier records at the end
+  const fresh = ![...journal.done.values()].some((e) => e.status === 'ok');
+  const live = fresh ? new LiveTables(out, o.anatomy, preset.family) : null;
+  const written = new Set<string>();
   const summary: BatchSummary = { total: inputs.length, processed: 0, skipped: inputs.length - todo.length, failed: [], cancelled: false, keptFromReview: 0, outputs: { csv: join(out, 'results.csv'), coco: join(out, 'coco.json'), journal: join(out, 'medus-batch.jsonl') } };
   // places the walk could not read are reported like failed files, and the rest goes on
   for (const n of notes) {
@@ -168,6 +174,7 @@ export async function runBatch(
           model: { name: m.name, version: m.version },
           provider: engine.provider.active,
           score: seg.score,
+          ...(seg.presence !== undefined ? { presence: seg.presence } : {}),
           empty: seg.empty,
           calibration,
           measurement,
@@ -196,6 +203,8 @@ export async function runBatch(
           if (record.outputs.report) await atomic(join(out, record.outputs.report), await buildImageReport(record, new Uint8Array(picture!), { generatedAt: new Date(), patientLine: '' }));
           await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
           await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
+          written.add(record.outputs.json!);
+          live?.add(record);
         })();
         track(write);
         // bound the writes in flight so a slow disk cannot make memory grow
@@ -207,13 +216,17 @@ export async function runBatch(
     } catch (err) {
       await Promise.allSettled(pendingWrites);
       // the disk is full or the folder went read-only: every further image would fail the same way
-      if (isOutputFailure(err, out)) throw stopped(err, out, done, todo.length - done);
+      if (isOutputFailure(err, out)) {
+        await live?.discard();
+        throw stopped(err, out, done, todo.length - done);
+      }
       const msg = err instanceof Error ? err.message : String(err);
       summary.failed.push({ file: input.path, error: msg });
       onError(input.path, msg);
       try {
         await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
       } catch (e) {
+        await live?.discard();
         throw stopped(e, out, done, todo.length - done);
       }
     }
@@ -221,10 +234,25 @@ export async function runBatch(
     report(input.relative);
   }
   await Promise.all(pendingWrites);
-  await assembleTables(out, journal, o.anatomy).catch((err: unknown) => {
+  await writeTables(out, journal, o.anatomy, live, written).catch((err: unknown) => {
     throw isOutputFailure(err, out) ? stopped(err, out, done, 0) : err;
   });
   return summary;
+}
+
+/** The live tables when nothing but this batch's records is in the folder, else assembled from the folder. */
+async function writeTables(out: string, journal: Journal, anatomy: string, live: LiveTables | null, ours: ReadonlySet<string>): Promise<void> {
+  if (live) {
+    let fromReview = false;
+    for await (const { record } of recordsIn(out, (f) => ours.has(f)))
+      if (record.study) {
+        fromReview = true;
+        break;
+      }
+    if (!fromReview) return live.commit();
+    await live.discard();
+  }
+  return assembleTables(out, journal, anatomy);
 }
 
 /** Errors of writing into the output folder itself (not of one input file): the batch cannot go on. */
