@@ -2,6 +2,7 @@
 import sharp from 'sharp';
 import type { GreyImage } from '../imaging/greyscale';
 import { describeValue, FAMILIES } from '../measurement/families';
+import { FAST_PNG_LEVEL } from './mask';
 import type { MeasurementResult } from '../measurement/measure';
 
 
@@ -41,6 +42,6 @@ export async function overlayPng(image: GreyImage, polygons: Array<Array<[number
   return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 1 } })
     .toColourspace('srgb')
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .png({ compressionLevel: 6 })
+    .png({ compressionLevel: FAST_PNG_LEVEL })
     .toBuffer();
 }
