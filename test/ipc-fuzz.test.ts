@@ -44,7 +44,7 @@ beforeAll(async () => {
 });
 afterAll(() => host.dispose());
 
-const CODES: ErrorCode[] = ['invalid-request', 'unknown-channel', 'image', 'file-missing', 'prompt', 'model', 'calibration', 'no-study', 'results-folder', 'not-chosen', 'busy', 'not-found', 'internal'];
+const CODES: ErrorCode[] = ['invalid-request', 'unknown-channel', 'image', 'file-missing', 'prompt', 'model', 'calibration', 'no-study', 'results-folder', 'not-chosen', 'site', 'busy', 'not-found', 'internal'];
 const deep = (n: number): unknown => (n ? { a: deep(n - 1) } : 1);
 const HOSTILE: unknown[] = [
   null,

@@ -174,6 +174,7 @@ export async function runBatch(
           model: { name: m.name, version: m.version },
           provider: engine.provider.active,
           score: seg.score,
+          ...(seg.presence !== undefined ? { presence: seg.presence } : {}),
           empty: seg.empty,
           calibration,
           measurement,

@@ -12,7 +12,8 @@ import { PromptError } from './prompt';
 import type { Prompt } from './types';
 
 export type HostRequest =
-  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean }
+  /** siteThresholds: a site's presence thresholds per model ("name version"), applied to the model that loads. */
+  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean; siteThresholds?: Record<string, Record<string, number>> }
   | { id: number; type: 'open'; path: string; frame: number }
   | { id: number; type: 'segment'; path: string; frame: number; prompt: Prompt }
   | { id: number; type: 'prefetch'; path: string; frame: number };
@@ -82,6 +83,7 @@ export function createEngineHost() {
             else await old.dispose();
           }
           const m = next.model.manifest;
+          next.siteThresholds = req.siteThresholds?.[`${m.name} ${m.version}`] ?? {};
           const info: EngineInfo = {
             model: { name: m.name, version: m.version, dir: next.model.dir, license: m.license ?? null },
             provider: next.provider,
@@ -117,6 +119,7 @@ export function createEngineHost() {
             polygons: s.polygons,
             score: s.score,
             mode: s.mode,
+            ...(s.presence !== undefined ? { presence: s.presence } : {}),
             empty: s.empty,
             areaPixels: s.areaPixels,
             zoomedTo: s.zoomedTo,

@@ -24,6 +24,8 @@ export interface RecordedObject {
   mode: string;
   empty: boolean;
   zoomedTo: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** The presence score of this object's last automatic answer (kept through later corrections), for site adaptation. */
+  autoPresence?: number;
   /** Its measurement, with the edits applied. */
   measurement: MeasurementResult | null;
 }
@@ -46,6 +48,9 @@ export interface HistoryEntry {
   promptMode: string;
   model: { name: string; version: string };
   score: number;
+  /** Automatic mode: the answer's presence score and whether it was "nothing here" (site adaptation reads these). */
+  presence?: number;
+  empty?: boolean;
   calibration: Calibration;
   measurement: MeasurementResult;
   study?: StudySection;
@@ -67,6 +72,8 @@ export interface ImageRecord {
   provider: string;
   /** The model's own estimate of mask quality (predicted IoU). */
   score: number;
+  /** Automatic mode: the model's "target present" score (engine/presence.ts). */
+  presence?: number;
   empty: boolean;
   calibration: Calibration;
   measurement: MeasurementResult;

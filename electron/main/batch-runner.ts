@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { finishedRecords, runBatch } from '../batch/batch';
 import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
+import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
 import { SegmentationEngine } from '../engine/engine';
 import { FAMILIES } from '../measurement/families';
 import type { BatchReply, BatchRow, MeasurementValue, Settings } from '../shared/ipc-contract';
@@ -31,6 +32,8 @@ export function createBatchRunner(settings: { get(): Settings }, dataDir: () => 
       const e = await engineFor();
       const out = resolve(o.out);
       const dir = dataDir();
+      // the site's presence thresholds (Settings → site adaptation) apply to batches as to Review
+      e.siteThresholds = dir ? (await SiteThresholdStore.open(siteThresholdsFile(dir))).thresholds(e.model.manifest) : {};
       const userCalibrations = dir ? await UserCalibrationStore.open(userCalibrationsFile(dir)) : null;
       const summary = await runBatch(
         e,

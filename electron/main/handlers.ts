@@ -17,6 +17,8 @@ import {
   type EventMap,
   type EventName,
   type EngineInfo,
+  type SiteProposal,
+  type SiteState,
   type IpcResult,
   isChannel,
   type OpenedImage,
@@ -30,6 +32,10 @@ import { exportResults } from '../study/export';
 import { studyFiles } from '../study/files';
 import { chooseResultsFolder } from '../study/results-folder';
 import { ResultsWriter } from '../study/save';
+import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
+import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
+import { loadModelFolder } from '../engine/model';
+import { presenceRule } from '../engine/presence';
 import { Study, type StudyEngine } from '../study/study';
 import { CodedError, errorCode } from './error-codes';
 import { Grants } from './grants';
@@ -77,7 +83,7 @@ export function createHandlers(deps: HandlerDeps) {
   const ensureEngine = (): Promise<EngineInfo> => {
     if (info) return info;
     const s = deps.settings.get();
-    const loading = deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads, zoom: s.zoom });
+    const loading = siteStore().then((site) => deps.engine.call<EngineInfo>({ type: 'init', modelDir: s.modelDir, provider: s.provider, threads: s.threads, zoom: s.zoom, siteThresholds: site.all() }));
     info = loading;
     loading.catch(() => {
       if (info === loading) info = null; // the next request tries again
@@ -93,6 +99,30 @@ export function createHandlers(deps: HandlerDeps) {
   const allowedOutput = (path: string, what: string): string => {
     if (!grants.allowsOutput(path)) throw new CodedError('not-chosen', `${what} ${path} is not a folder chosen in this session, nor beside one: choose it with the folder dialog first`);
     return path;
+  };
+  let siteFile: Promise<SiteThresholdStore> | null = null;
+  const siteStore = () => (siteFile ??= SiteThresholdStore.open(siteThresholdsFile(deps.dataDir)));
+  /** The site's thresholds beside the loaded model's, per anatomy it knows. */
+  const siteState = async (): Promise<SiteState> => {
+    const i = await ensureEngine();
+    const manifest = (await loadModelFolder(i.model.dir)).manifest;
+    const entries = (await siteStore()).entries(i.model);
+    return {
+      model: { name: i.model.name, version: i.model.version },
+      anatomies: i.anatomies.map((anatomy) => {
+        const e = entries[anatomy];
+        return { anatomy, modelThreshold: presenceRule(manifest, anatomy).threshold, site: e ? { threshold: e.threshold, positives: e.positives, negatives: e.negatives, reason: e.reason, chosenAt: e.chosenAt, falseEmptyBefore: e.falseEmptyBefore, falseEmptyAfter: e.falseEmptyAfter } : null };
+      }),
+    };
+  };
+  const siteProposals = async (): Promise<SiteProposal[]> => {
+    if (!study) throw new CodedError('no-study', 'open a folder whose results you reviewed first: the proposal comes from those reviews');
+    const i = await ensureEngine();
+    const manifest = (await loadModelFolder(i.model.dir)).manifest;
+    return proposeSiteThresholds(await siteReviewsIn([study.info().resultsFolder], i.model), manifest).map((p) => ({
+      anatomy: p.anatomy, modelThreshold: p.modelThreshold, threshold: p.threshold, changed: p.changed, reason: p.reason, positives: p.positives, negatives: p.negatives,
+      before: { falseEmpty: p.before.falseEmpty, trueEmpty: p.before.trueEmpty }, after: { falseEmpty: p.after.falseEmpty, trueEmpty: p.after.trueEmpty },
+    }));
   };
   let store: Promise<UserCalibrationStore> | null = null;
   const userCalibrations = () => (store ??= UserCalibrationStore.open(userCalibrationsFile(deps.dataDir)));
@@ -247,6 +277,23 @@ export function createHandlers(deps: HandlerDeps) {
       if (!study) throw new CodedError('no-study', 'open a folder (or a PACS study) first');
       const s = study;
       return reachPacs(async () => sendResults(await (await pacs()).server(id), s.records(), s.info().resultsFolder, (done, total) => deps.emit?.('pacs:progress', { done, total, what: 'send' }), { deidentify }));
+    },
+    'site:get': () => siteState(),
+    'site:propose': () => siteProposals(),
+    'site:apply': async ({ anatomy }) => {
+      const p = (await siteProposals()).find((x) => x.anatomy === anatomy);
+      if (!p) throw new CodedError('site', `no reviewed automatic results for ${anatomy} in this folder's results`);
+      if (!p.changed) throw new CodedError('site', `${anatomy}: nothing to change (${p.reason})`);
+      const i = await ensureEngine();
+      await (await siteStore()).set(i.model, anatomy, { threshold: p.threshold, modelThreshold: p.modelThreshold, positives: p.positives, negatives: p.negatives, reason: p.reason, chosenAt: new Date().toISOString(), falseEmptyBefore: p.before.falseEmpty, falseEmptyAfter: p.after.falseEmpty });
+      info = null; // the engine restarts with the site's thresholds on next use
+      return siteState();
+    },
+    'site:reset': async ({ anatomy }) => {
+      const i = await ensureEngine();
+      await (await siteStore()).reset(i.model, anatomy);
+      info = null;
+      return siteState();
     },
     'settings:get': async () => deps.settings.get(),
     'settings:set': async (s) => {

@@ -117,6 +117,14 @@ export const requestSchemas = {
     modelDir: path.optional(),
     zoom: z.boolean().optional(),
   }),
+  /**
+   * Site adaptation of automatic mode: the presence thresholds this site uses (per anatomy, for the
+   * loaded model), a proposal from the reviews in the open folder's results, applying one, resetting.
+   */
+  'site:get': z.object({}),
+  'site:propose': z.object({}),
+  'site:apply': z.object({ anatomy: z.string().min(1).max(64) }),
+  'site:reset': z.object({ anatomy: z.string().min(1).max(64).optional() }),
   /** PACS servers (DICOMweb): set up, test, search, open a study, send the folder's results. */
   'pacs:servers': z.object({}),
   'pacs:save-server': z.object({
@@ -284,6 +292,8 @@ export interface SegmentReply {
   polygons: Array<Array<[number, number]>>;
   score: number;
   mode: string;
+  /** Automatic mode's "target present" score (engine/presence.ts), for site adaptation. */
+  presence?: number;
   empty: boolean;
   areaPixels: number;
   /** The crop of the model's zoomed second pass, or null when there was none. */
@@ -399,6 +409,10 @@ export interface ResponseMap {
   'study:export': ExportReply;
   'settings:get': Settings;
   'settings:set': Settings;
+  'site:get': SiteState;
+  'site:propose': SiteProposal[];
+  'site:apply': SiteState;
+  'site:reset': SiteState;
   'measure:volume': VolumeReply;
   'batch:start': BatchReply;
   'batch:cancel': boolean;
@@ -410,6 +424,34 @@ export interface ResponseMap {
   'pacs:find': PacsStudy[];
   'pacs:open': { folder: string; paths: string[]; files: number; failed: Array<{ sopInstanceUid: string; message: string }> };
   'pacs:send': PacsSendReply;
+}
+
+/** A site's presence threshold for one anatomy, beside the model's own (engine/presence.ts). */
+export interface SiteAnatomyState {
+  anatomy: string;
+  /** The model's threshold for this anatomy (null: the model has no "nothing here" rule). */
+  modelThreshold: number | null;
+  /** The site's, with what it rests on; null while the model's own is used. */
+  site: { threshold: number; positives: number; negatives: number; reason: string; chosenAt: string; falseEmptyBefore: number; falseEmptyAfter: number } | null;
+}
+
+export interface SiteState {
+  model: { name: string; version: string };
+  anatomies: SiteAnatomyState[];
+}
+
+/** What the reviews in the open folder's results say for one anatomy. */
+export interface SiteProposal {
+  anatomy: string;
+  modelThreshold: number;
+  threshold: number;
+  changed: boolean;
+  reason: string;
+  positives: number;
+  negatives: number;
+  /** Shares on the reviews: images with a target called empty, images without one kept empty (null: none reviewed). */
+  before: { falseEmpty: number; trueEmpty: number | null };
+  after: { falseEmpty: number; trueEmpty: number | null };
 }
 
 /** Events main sends to the page without being asked. */
@@ -429,7 +471,7 @@ export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progre
  * `not-chosen` a path the user did not choose in this session (dialog, drop), `pacs` the PACS cannot be
  * reached or refused.
  */
-export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'pacs' | 'busy' | 'not-found' | 'internal';
+export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'pacs' | 'site' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
 

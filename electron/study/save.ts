@@ -26,6 +26,8 @@ export interface SavedObject {
   prompts: RecordedPrompt[];
   edits: CaliperEdits;
   answer: Omit<SegmentReply, 'lowRes'> | null;
+  /** The presence score of the object's last automatic answer (site adaptation). */
+  autoPresence?: number;
   measurement: MeasurementResult | null;
   calibration: Calibration | null;
 }
@@ -167,6 +169,7 @@ export class ResultsWriter {
             mode: o.answer?.mode ?? 'none',
             empty: o.answer?.empty ?? true,
             zoomedTo: o.answer?.zoomedTo ?? null,
+            ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}),
             measurement: o.measurement,
           }),
         ),

@@ -60,6 +60,8 @@ interface ObjectEntry extends Snapshot {
   prompts: RecordedPrompt[];
   undo: Snapshot[];
   redo: Snapshot[];
+  /** The presence score of the last automatic answer, kept through later corrections (site adaptation). */
+  autoPresence?: number;
   /** The last measurement and what it was made from: measuring a head takes tens of milliseconds, so it is done once per change. */
   measuredFrom?: { answer: Answer; edits: CaliperEdits; family: string; calibration: string; value: Measured };
 }
@@ -288,7 +290,7 @@ export class Study {
         if (r.study.userCalibration) e.userLine = r.study.userCalibration;
         const objects: ObjectEntry[] = [];
         for (const o of r.study.objects) {
-          objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [] });
+          objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [], ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}) });
         }
         e.objects = objects.length ? objects : [newObject(1)];
       } else {
@@ -322,6 +324,7 @@ export class Study {
       o.prompts.push(next);
       o.answer = answer;
       o.edits = {};
+      if (answer.mode === 'automatic' && answer.presence !== undefined) o.autoPresence = answer.presence;
       e.anatomy = anatomy;
     };
     switch (intent.type) {
@@ -494,7 +497,7 @@ export class Study {
     // a batch's result (or an earlier one) that this correction replaces stays in the record's history
     if (e.onDisk && !e.onDisk.study) {
       const r = e.onDisk;
-      e.history = [...e.history, { replacedAt: new Date().toISOString(), promptMode: r.promptMode, model: r.model, score: r.score, calibration: r.calibration, measurement: r.measurement }];
+      e.history = [...e.history, { replacedAt: new Date().toISOString(), promptMode: r.promptMode, model: r.model, score: r.score, ...(r.presence !== undefined ? { presence: r.presence } : {}), empty: r.empty, calibration: r.calibration, measurement: r.measurement }];
     }
     const image: SavedImage = {
       path: e.path,
@@ -522,6 +525,7 @@ export class Study {
         prompts: o.prompts,
         edits: o.edits,
         answer: o.answer,
+        ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}),
         measurement: m?.result ?? null,
         calibration: m?.calibration ?? null,
       })),
