@@ -1,4 +1,5 @@
 /** Pure mask → outline polygons by marching squares (pixel-centre lattice), for drawing. */
+import { foregroundBox } from './cleaning';
 import type { Polygon } from './types';
 
 /**
@@ -6,22 +7,38 @@ import type { Polygon } from './types';
  * boundary between pixels of value 1 and 0; outer boundaries and holes both appear as rings.
  */
 export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[] {
-  // Edge endpoints keyed as integers on a doubled lattice to stitch segments without float keys.
-  const W = 2 * w + 8;
-  const key = (x2: number, y2: number) => (y2 + 2) * W + (x2 + 2);
-  const next = new Map<number, number>();
   // Scan the cells with plain index arithmetic: only cells on a boundary (a few thousand of the
-  // image's hundreds of thousands) do any work, and nothing is allocated per cell.
+  // image's hundreds of thousands) do any work, and nothing is allocated per cell. Only cells
+  // touching the structure's box can be on a boundary; they are met in the same order as in a
+  // scan of the whole image, so the rings are the same.
+  const box = foregroundBox(mask, w, h);
+  if (!box) return [];
+  const [bx0, by0, bx1, by1] = box;
+  // Edge endpoints keyed as integers on a doubled lattice over the box, to stitch segments in
+  // typed arrays: next[from] = to + 1 (0 = none), and the order segments were found in.
+  const W = 2 * (bx1 - bx0 + 1) + 8;
+  const H2 = 2 * (by1 - by0 + 1) + 8;
+  const ox = 2 * bx0 - 2;
+  const oy = 2 * by0 - 2;
+  const key = (x2: number, y2: number) => (y2 - oy) * W + (x2 - ox);
+  const nextOf = new Int32Array(W * H2);
+  const order: number[] = [];
+  const next = {
+    set(from: number, to: number): void {
+      nextOf[from] = to + 1;
+      order.push(from);
+    },
+  };
   let above = new Uint8Array(w + 2); // row y of the mask, padded with 0 at x = -1 and x = w
   let below = new Uint8Array(w + 2); // row y + 1
-  for (let y = -1; y < h; y++) {
+  for (let y = by0 - 1; y <= by1; y++) {
     const tmp = above;
     above = below;
     below = tmp;
-    if (y === -1) above.fill(0);
-    if (y + 1 < h) below.set(mask.subarray((y + 1) * w, (y + 2) * w), 1);
+    if (y === by0 - 1) above.fill(0);
+    if (y + 1 <= by1) below.set(mask.subarray((y + 1) * w + bx0, (y + 1) * w + bx1 + 1), bx0 + 1);
     else below.fill(0);
-    for (let x = -1; x < w; x++) {
+    for (let x = bx0 - 1; x <= bx1; x++) {
       // cell corners (x,y) tl, (x+1,y) tr, (x+1,y+1) br, (x,y+1) bl
       const c = (above[x + 1]! << 3) | (above[x + 2]! << 2) | (below[x + 2]! << 1) | below[x + 1]!;
       if (c === 0 || c === 15) continue;
@@ -50,15 +67,15 @@ export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[
     }
   }
   const rings: Polygon[] = [];
-  const visited = new Set<number>();
-  for (const start of next.keys()) {
-    if (visited.has(start)) continue;
+  const visited = new Uint8Array(W * H2);
+  for (const start of order) {
+    if (visited[start]) continue;
     const ring: Polygon = [];
-    let k: number | undefined = start;
-    while (k !== undefined && !visited.has(k)) {
-      visited.add(k);
-      ring.push([((k % W) - 2 + 1) / 2, (Math.floor(k / W) - 2 + 1) / 2]);
-      k = next.get(k);
+    let k = start;
+    while (k >= 0 && !visited[k]) {
+      visited[k] = 1;
+      ring.push([((k % W) + ox + 1) / 2, (Math.floor(k / W) + oy + 1) / 2]);
+      k = nextOf[k]! - 1;
     }
     if (ring.length >= 3) rings.push(simplify(ring));
   }
