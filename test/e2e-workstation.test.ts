@@ -359,6 +359,44 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await expect.poll(fitted, { timeout: 5_000 }).toBe(true);
   }, 60_000);
 
+  it('window/level presets, invert and the magnifier loupe change what is drawn', async () => {
+    const n = await noduleBox('100_1_2');
+    // a point of the image away from every outline, label and line: its bottom-right corner
+    const at = await imageToScreen(page, n.w - 4, n.h - 4, n.w, n.h);
+    const canvas = (await page.locator('[data-test=image]').boundingBox())!;
+    const pixel = (x: number, y: number) =>
+      page.locator('[data-test=image]').evaluate(
+        (c: HTMLCanvasElement, [px, py]) => {
+          const d = c.getContext('2d')!.getImageData(Math.round(px * devicePixelRatio), Math.round(py * devicePixelRatio), 1, 1).data;
+          return d[0]!;
+        },
+        [x, y] as [number, number],
+      );
+    const local: [number, number] = [at[0] - canvas.x, at[1] - canvas.y];
+    await page.locator('[data-test=wl-preset]').selectOption('full');
+    const before = await pixel(...local);
+    await page.locator('[data-test=wl-preset]').selectOption('contrast');
+    await expect.poll(() => page.locator('.overlay-tools .muted').nth(1).textContent()).toBe('W 160 L 110');
+    await page.locator('[data-test=wl-preset]').selectOption('full');
+    await page.keyboard.press('i');
+    await expect.poll(() => pixel(...local)).toBe(255 - before);
+    expect(await page.locator('[data-test=invert]').getAttribute('aria-pressed')).toBe('true');
+    await page.keyboard.press('i');
+    await expect.poll(() => pixel(...local)).toBe(before);
+
+    // the loupe: beside the cursor, its centre shows the cursor's pixel, magnified (no smoothing at these scales)
+    const mid = await imageToScreen(page, Math.floor(n.w * 0.2) + 0.5, Math.floor(n.h * 0.92) + 0.5, n.w, n.h);
+    const underCursor = await pixel(mid[0] - canvas.x, mid[1] - canvas.y);
+    await page.locator('[data-test=loupe]').click();
+    await page.mouse.move(mid[0], mid[1]);
+    await expect.poll(async () => (await page.locator('[data-test=image]').getAttribute('data-loupe')) !== null).toBe(true);
+    const centre = JSON.parse((await page.locator('[data-test=image]').getAttribute('data-loupe'))!) as { x: number; y: number };
+    expect(Math.hypot(centre.x - (mid[0] - canvas.x), centre.y - (mid[1] - canvas.y))).toBeGreaterThan(70);
+    expect(Math.abs((await pixel(centre.x, centre.y)) - underCursor)).toBeLessThanOrEqual(2);
+    await page.locator('[data-test=loupe]').click();
+    await expect.poll(() => page.locator('[data-test=image]').getAttribute('data-loupe')).toBeNull();
+  }, 30_000);
+
   it('runs a batch with a visible progress bar, then exports and checks the CSV', async () => {
     await page.locator('[data-tab=batch]').click();
     await page.locator('[data-test=batch-folder]').fill(heads);

@@ -279,6 +279,14 @@ describe('keyboard', () => {
     const typed = new KeyboardEvent('keydown', { key: 'c' });
     Object.defineProperty(typed, 'target', { value: field });
     expect(handleKey(typed, ctx)).toBe(false);
+    // I inverts the greys, Z the loupe; presets set window/level
+    handleKey(key('i'), ctx);
+    handleKey(key('z'), ctx);
+    expect([ws.invert, ws.loupe]).toEqual([true, true]);
+    handleKey(key('i'), ctx);
+    expect(ws.invert).toBe(false);
+    ws.setWlPreset('contrast');
+    expect(ws.wl).toEqual({ window: 160, level: 110 });
     ui.language = 'zh';
     expect(ui.t('tab.batch')).toBe('批处理');
   });

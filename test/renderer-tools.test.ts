@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 /// <reference lib="dom" />
 import { describe, expect, it } from 'vitest';
-import { actualSize, distance, dragWindowLevel, fitView, formatDuration, formatValue, hitEndpoint, toImage, toScreen, windowLevelLut, zoomAt } from '../renderer/src/tools/view';
+import { actualSize, distance, dragWindowLevel, fitView, formatDuration, formatValue, hitEndpoint, toImage, toScreen, windowLevelLut, WL_PRESETS, wlPresetOf, zoomAt } from '../renderer/src/tools/view';
 
 describe('viewer geometry', () => {
   it('fits, maps both ways, zooms about the cursor and shows 1:1', () => {
@@ -18,6 +18,20 @@ describe('viewer geometry', () => {
     const lut = windowLevelLut({ window: 100, level: 100 });
     expect([lut[50], lut[100], lut[150], lut[255]]).toEqual([0, 128, 255, 255]);
     expect(dragWindowLevel({ window: 255, level: 127.5 }, -55, 20)).toEqual({ window: 200, level: 107.5 });
+  });
+  it('inverts greys after window/level, and names the presets', () => {
+    const plain = windowLevelLut({ window: 100, level: 100 });
+    const inverted = windowLevelLut({ window: 100, level: 100 }, true);
+    for (let v = 0; v < 256; v++) expect(inverted[v]).toBe(255 - plain[v]!);
+    // the full-range preset is the identity; the others raise contrast where they say
+    const full = windowLevelLut(WL_PRESETS.find((p) => p.key === 'full')!);
+    expect([full[0], full[128], full[255]]).toEqual([0, 128, 255]);
+    const dark = windowLevelLut(WL_PRESETS.find((p) => p.key === 'dark-detail')!);
+    expect(dark[40]! - dark[20]!).toBeGreaterThan(full[40]! - full[20]!);
+    const bright = windowLevelLut(WL_PRESETS.find((p) => p.key === 'bright-detail')!);
+    expect(bright[230]! - bright[200]!).toBeGreaterThan(full[230]! - full[200]!);
+    expect(wlPresetOf({ window: 160, level: 110 })).toBe('contrast');
+    expect(wlPresetOf({ window: 161, level: 110 })).toBeNull();
   });
   it('measures the ruler in mm when calibrated and in px otherwise (HC from edited calipers is computed on main, see families.ts)', () => {
     expect(distance([0, 0], [30, 40], null)).toEqual({ value: 50, unit: 'px' });

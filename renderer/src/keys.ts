@@ -93,6 +93,10 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
       return (ui.outlineOnly = !ui.outlineOnly), ui.save(), done();
     case 'm':
       return ws.addObject(), done();
+    case 'i':
+      return (ws.invert = !ws.invert), done();
+    case 'z':
+      return (ws.loupe = !ws.loupe), done();
     case 'Escape':
     case 'Delete':
       if (key === 'Delete' && e.shiftKey) return ws.deleteObject(ws.active), done();

@@ -10,7 +10,7 @@ import type { EngineInfo, ErrorCode, FileState, FolderEntry, ImageState, Intent,
 import { presetFor } from '../../../electron/shared/presets';
 import { call, IpcError } from '../api';
 import { type Language, objectNoun } from '../i18n';
-import { actualSize, DEFAULT_WL, fitView, zoomAt, type Pt, type Spacing, type ViewTransform, type WindowLevel } from '../tools/view';
+import { actualSize, DEFAULT_WL, fitView, type Pt, type Spacing, type ViewTransform, type WindowLevel, WL_PRESETS, type WlPresetKey, zoomAt } from '../tools/view';
 
 export type TiradsFindingsInput = Extract<Intent, { type: 'set-tirads' }>['findings'];
 export type ObstetricInputValue = NonNullable<Extract<Intent, { type: 'set-obstetric' }>['obstetric']>;
@@ -105,6 +105,10 @@ export const useWorkspace = defineStore('workspace', {
     fitted: true,
     viewport: { w: 0, h: 0 },
     wl: { ...DEFAULT_WL } as WindowLevel,
+    /** Display only: greys inverted (I). */
+    invert: false,
+    /** Display only: a magnifier beside the cursor (Z). */
+    loupe: false,
     cursor: null as { x: number; y: number; value: number } | null,
     /** Intents in flight. */
     pending: 0,
@@ -366,6 +370,10 @@ export const useWorkspace = defineStore('workspace', {
     zoom(factor: number) {
       if (this.view) this.view = zoomAt(this.view, factor, this.viewport.w / 2, this.viewport.h / 2);
       this.fitted = false;
+    },
+    setWlPreset(key: WlPresetKey) {
+      const p = WL_PRESETS.find((x) => x.key === key);
+      if (p) this.wl = { window: p.window, level: p.level };
     },
     /** Leaves calibration (Esc): the line not yet given a length is dropped and the click tool comes back. */
     leaveCalibration() {

@@ -44,12 +44,33 @@ export interface WindowLevel {
 
 export const DEFAULT_WL: WindowLevel = { window: 255, level: 127.5 };
 
-/** Lookup table from stored grey value to displayed grey value. */
-export function windowLevelLut(wl: WindowLevel): Uint8Array {
+/**
+ * Window/level presets for 8-bit ultrasound greyscale, named by what they bring out: the scanner's
+ * own mapping; more contrast in the mid greys (soft tissue, nodule margins); dark (hypoechoic)
+ * detail lifted; bright (hyperechoic) structures and calcifications tamed.
+ */
+export const WL_PRESETS = [
+  { key: 'full', window: 255, level: 127.5 },
+  { key: 'contrast', window: 160, level: 110 },
+  { key: 'dark-detail', window: 180, level: 80 },
+  { key: 'bright-detail', window: 180, level: 170 },
+] as const;
+export type WlPresetKey = (typeof WL_PRESETS)[number]['key'];
+
+/** The preset a window/level is (to the grey level), or null for the user's own. */
+export function wlPresetOf(wl: WindowLevel): WlPresetKey | null {
+  return WL_PRESETS.find((p) => Math.abs(p.window - wl.window) < 0.5 && Math.abs(p.level - wl.level) < 0.5)?.key ?? null;
+}
+
+/** Lookup table from stored grey value to displayed grey value; `invert` shows black as white. */
+export function windowLevelLut(wl: WindowLevel, invert = false): Uint8Array {
   const lut = new Uint8Array(256);
   const w = Math.max(1, wl.window);
   const lo = wl.level - w / 2;
-  for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round(((v - lo) / w) * 255)));
+  for (let v = 0; v < 256; v++) {
+    const shown = Math.max(0, Math.min(255, Math.round(((v - lo) / w) * 255)));
+    lut[v] = invert ? 255 - shown : shown;
+  }
   return lut;
 }
 
