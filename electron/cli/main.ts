@@ -19,6 +19,8 @@ import { ModelLoadError } from '../engine/model';
 import { defaultDatasetsDir } from '../evaluation/datasets';
 import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
 import { evaluateAop } from '../evaluation/aop';
+import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
+import { SiteThresholdStore } from '../study/site-store';
 import { evaluateHc } from '../evaluation/hc';
 import { runBatch } from '../batch/batch';
 import { PromptsCsvError } from '../batch/prompts-csv';
@@ -61,6 +63,10 @@ Usage:
   medus eval --hc --data <datasets dir>           head-circumference error on the HC18 test split
   medus eval --aop --data <datasets dir>          angle-of-progression error on the PSFHS test split
   medus info                                      model, anatomies and execution provider in use
+  medus site-thresholds <results folders>... [--write FILE] [--json FILE]
+                                                  what reviewed automatic results say about automatic
+                                                  mode's "nothing here" threshold at this site, per
+                                                  anatomy; --write keeps the changed ones in FILE
   medus pacs find --server URL [options]          list studies on a PACS (DICOMweb QIDO-RS)
   medus pacs pull --server URL --study UID --out <dir>
                                                   download a study (WADO-RS) as <dir>/<SeriesUID>/<SOPInstanceUID>.dcm
@@ -148,6 +154,9 @@ Common options:
   --threads <n>          onnxruntime threads (default 2; also $MEDUS_THREADS)
   --no-zoom              skip the model's zoomed second pass (automatic and box prompts): about
                          twice as fast, coarser outlines on small structures
+  --site-thresholds <f>  automatic mode's presence thresholds this site chose from its reviews
+                         (a site-thresholds.json: the app's, in its data folder, or one written by
+                         medus site-thresholds --write); entries for other model versions are ignored
 
 Exit codes:
   0 success · 1 some inputs failed (each reported, the rest processed) · 2 bad command line
@@ -170,6 +179,8 @@ const OPTIONS = {
   report: { type: 'boolean' },
   hc: { type: 'boolean' },
   aop: { type: 'boolean' },
+  'site-thresholds': { type: 'string' },
+  write: { type: 'string' },
   data: { type: 'string' },
   prompt: { type: 'string' },
   dataset: { type: 'string' },
@@ -198,12 +209,15 @@ export interface Io {
   err: (s: string) => void;
 }
 
-async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined; 'no-zoom'?: boolean | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
+async function openEngine(v: { model?: string | undefined; provider?: string | undefined; threads?: string | undefined; 'no-zoom'?: boolean | undefined; 'site-thresholds'?: string | undefined }, cacheBytes?: number): Promise<SegmentationEngine> {
   const { dir } = chosenModel(v.model);
   const threads = v.threads === undefined ? undefined : Number(v.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new CliError(`--threads needs a positive whole number, got "${v.threads}"`, EXIT.USAGE);
+  if (v['site-thresholds'] && !existsSync(v['site-thresholds'])) throw new CliError(`--site-thresholds: ${v['site-thresholds']} does not exist`, EXIT.USAGE);
   try {
-    return await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}), ...(cacheBytes ? { cacheBytes } : {}), zoom: !v['no-zoom'] });
+    const engine = await SegmentationEngine.create(dir, { ...(v.provider ? { provider: v.provider } : {}), ...(threads ? { threads } : {}), ...(cacheBytes ? { cacheBytes } : {}), zoom: !v['no-zoom'] });
+    if (v['site-thresholds']) engine.siteThresholds = (await SiteThresholdStore.open(resolve(v['site-thresholds']))).thresholds(engine.model.manifest);
+    return engine;
   } catch (err) {
     if (err instanceof ModelLoadError) throw new CliError(err.message, EXIT.MODEL);
     const msg = err instanceof Error ? err.message : String(err);
@@ -437,6 +451,30 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
       throw new CliError(`pacs needs "find" or "pull"${sub ? `, not "${sub}"` : ''}; run "medus --help"`, EXIT.USAGE);
     }
     if (command === 'send') return await pacsSend(rest, v, io);
+    if (command === 'site-thresholds') {
+      if (!rest.length) throw new CliError('site-thresholds needs at least one results folder (a batch --out folder, or the <folder>-medus folder the app saves Review results in)', EXIT.USAGE);
+      const engine = await openEngine(v);
+      try {
+        const m = engine.model.manifest;
+        const reviews = await siteReviewsIn(rest.map((f) => resolve(f)), m);
+        const proposals = proposeSiteThresholds(reviews, m);
+        io.out(`${reviews.length} reviewed automatic answers for ${m.name} ${m.version} in ${rest.join(', ')}`);
+        for (const p of proposals) {
+          const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
+          io.out(`${p.anatomy}: ${p.changed ? `${p.modelThreshold.toFixed(2)} -> ${p.threshold.toFixed(2)}` : `stays ${p.modelThreshold.toFixed(2)}`} (${p.positives} with a target, ${p.negatives} without; targets called empty ${pct(p.before.falseEmpty)} -> ${pct(p.after.falseEmpty)}, empties kept empty ${pct(p.before.trueEmpty)} -> ${pct(p.after.trueEmpty)}): ${p.reason}`);
+        }
+        if (v.write) {
+          const store = await SiteThresholdStore.open(resolve(v.write));
+          for (const p of proposals.filter((x) => x.changed))
+            await store.set(m, p.anatomy, { threshold: p.threshold, modelThreshold: p.modelThreshold, positives: p.positives, negatives: p.negatives, reason: p.reason, chosenAt: new Date().toISOString(), falseEmptyBefore: p.before.falseEmpty, falseEmptyAfter: p.after.falseEmpty });
+          io.out(`written to ${resolve(v.write)} (use with --site-thresholds, or copy over the app's site-thresholds.json)`);
+        }
+        if (v.json) await writeFile(resolve(v.json), JSON.stringify({ model: { name: m.name, version: m.version }, reviews: reviews.length, proposals }, null, 2) + '\n');
+        return EXIT.OK;
+      } finally {
+        await engine.dispose();
+      }
+    }
     if (command === 'info') {
       const engine = await openEngine(v);
       const m = engine.model.manifest;
