@@ -108,6 +108,8 @@ export class SegmentationEngine {
   private readonly cache: LruBytesCache<Embedding>;
   private readonly queue = new JobQueue();
   private readonly pending = new Map<string, Promise<Embedding>>();
+  /** Decoder inputs that never change (no previous mask): made once, not on every click. */
+  private readonly constantFeeds = new Map<string, ort.Tensor>();
   /** Replaced when the user changes them in Settings; read on every automatic answer. */
   siteThresholds: SiteThresholds = {};
 
@@ -291,8 +293,8 @@ export class SegmentationEngine {
       ...embedding,
       point_coords: new ort.Tensor('float32', coords, [1, labels.length, 2]),
       point_labels: new ort.Tensor('float32', labels, [1, labels.length]),
-      mask_input: new ort.Tensor('float32', prompt.previousMask ?? new Float32Array(lowH * lowW), [1, 1, lowH, lowW]),
-      has_mask_input: new ort.Tensor('float32', new Float32Array([prompt.previousMask ? 1 : 0]), [1]),
+      mask_input: prompt.previousMask ? new ort.Tensor('float32', prompt.previousMask, [1, 1, lowH, lowW]) : this.constant(`no mask ${lowH}x${lowW}`, () => new ort.Tensor('float32', new Float32Array(lowH * lowW), [1, 1, lowH, lowW])),
+      has_mask_input: this.constant(`has mask ${prompt.previousMask ? 1 : 0}`, () => new ort.Tensor('float32', new Float32Array([prompt.previousMask ? 1 : 0]), [1])),
     };
     if (prompt.previousMask && prompt.previousMask.length !== lowH * lowW) {
       throw new Error(`previous mask has ${prompt.previousMask.length} values, the model expects ${lowH}×${lowW}`);
@@ -351,6 +353,12 @@ export class SegmentationEngine {
       outlined: trace,
       timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1, upsampleMs, cleanMs: t3 - t2, ...(trace ? { contourMs: performance.now() - t3 } : {}) },
     };
+  }
+
+  private constant(key: string, make: () => ort.Tensor): ort.Tensor {
+    let t = this.constantFeeds.get(key);
+    if (!t) this.constantFeeds.set(key, (t = make()));
+    return t;
   }
 
   async dispose(): Promise<void> {

@@ -6,6 +6,7 @@
  * put the crop's mask back.
  */
 import type { GreyImage } from '../imaging/greyscale';
+import { foregroundBox } from './cleaning';
 import type { Box, Polygon } from './types';
 
 export interface ZoomRule {
@@ -22,21 +23,9 @@ export type CropRect = Box;
 
 /** Bounding box of the set pixels (x1, y1 exclusive), or null for an empty mask. */
 export function maskBounds(mask: Uint8Array, width: number, height: number): Box | null {
-  let x0 = width;
-  let y0 = height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (!mask[row + x]) continue;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
-  }
-  return x1 < 0 ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
+  // row by row from both ends, so the structure's inside is never scanned
+  const b = foregroundBox(mask, width, height);
+  return b ? { x0: b[0], y0: b[1], x1: b[2] + 1, y1: b[3] + 1 } : null;
 }
 
 /**
