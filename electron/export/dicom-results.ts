@@ -6,6 +6,7 @@
  */
 import type { Calibration } from '../imaging/types';
 import type { MeasurementResult } from '../measurement/measure';
+import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 import { presetFor } from '../shared/presets';
 import { buildSegmentation } from './dicom-seg';
 import { buildMeasurementReport, segmentationIdentity } from './dicom-sr';
@@ -22,6 +23,8 @@ export interface DicomResultInput {
   measurement: MeasurementResult;
   calibration: Calibration;
   model: { name: string; version: string };
+  /** The clinician's worksheets, when the result was made in the app. */
+  worksheets?: WorksheetResults;
 }
 
 export function dicomResults(r: DicomResultInput): { seg: Uint8Array | null; sr: Uint8Array | null; warnings: string[] } {
@@ -40,7 +43,7 @@ export function dicomResults(r: DicomResultInput): { seg: Uint8Array | null; sr:
   let sr: Uint8Array | null = null;
   if (r.measurement.objects.length) {
     try {
-      sr = buildMeasurementReport({ details: r.details, frame: r.frame, multiFrame }, { anatomy: r.anatomy, measurement: r.measurement, calibration: c, model: r.model, segmentation: seg ? segmentationIdentity(seg) : null });
+      sr = buildMeasurementReport({ details: r.details, frame: r.frame, multiFrame }, { anatomy: r.anatomy, measurement: r.measurement, calibration: c, model: r.model, segmentation: seg ? segmentationIdentity(seg) : null, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
     } catch (err) {
       warnings.push(`no DICOM measurement report written: ${err instanceof Error ? err.message : String(err)}`);
     }

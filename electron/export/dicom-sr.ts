@@ -11,6 +11,8 @@ import { parseDataSet } from '../imaging/dicom/parse';
 import type { Calibration } from '../imaging/types';
 import { describeValue } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
+import { TIRADS_LABELS, TIRADS_REFERENCE } from '../measurement/worksheets/tirads';
+import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 import { presetFor } from '../shared/presets';
 import { decimal, newUid, now, ownText, requiredDetail, sourceIdentity, srDocument, writePart10 } from './dicom-common';
 
@@ -69,6 +71,7 @@ const UNITS: Record<string, Code> = {
   weeks: code('wk', 'UCUM', 'week'),
   ratio: code('1', 'UCUM', 'no units'),
   '': code('1', 'UCUM', 'no units'),
+  '%': code('%', 'UCUM', 'percent'),
 };
 
 export interface SrSource {
@@ -87,6 +90,8 @@ export interface SrContent {
   model: { name: string; version: string };
   /** The Segmentation the values were measured on (segment 1 of its one frame), when one was written. */
   segmentation: { sopInstanceUid: string; seriesInstanceUid: string } | null;
+  /** The clinician's worksheets (TI-RADS per nodule, obstetric dating), written into the groups they belong to. */
+  worksheets?: WorksheetResults;
 }
 
 type Item = Record<string, unknown>;
@@ -130,6 +135,52 @@ export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array 
   const findings = FINDINGS[c.anatomy];
   const family = presetFor(c.anatomy).family;
 
+  /**
+   * The worksheets, with our private codes (no standard term covers TI-RADS categories or an
+   * INTERGROWTH-21st centile): a nodule's TI-RADS in the group of its first measured region, the
+   * obstetric dating and HC centile in the first fetal head's group.
+   */
+  const num = (concept: Code, value: number, unit: Code, derivation?: string): Item => ({
+    RelationshipType: 'CONTAINS',
+    ValueType: 'NUM',
+    ConceptNameCodeSequence: [concept],
+    MeasuredValueSequence: [{ NumericValue: decimal(value), MeasurementUnitsCodeSequence: [unit] }],
+    ...(derivation ? { ContentSequence: [text('HAS CONCEPT MOD', code('121401', 'DCM', 'Derivation'), derivation)] } : {}),
+  });
+  const worksheetItems = (region: number): Item[] => {
+    const w = c.worksheets;
+    if (!w) return [];
+    const items: Item[] = [];
+    const t = w.tirads.find((x) => x.components?.[0] === region);
+    if (t) {
+      const r = t.result;
+      const f = t.findings;
+      const chosen = (v: string | undefined, labels: Record<string, string>) => (v ? labels[v]! : 'not chosen');
+      items.push(
+        text('CONTAINS', privateCode('TIRADS-COMP', 'ACR TI-RADS composition'), chosen(f.composition, TIRADS_LABELS.composition)),
+        text('CONTAINS', privateCode('TIRADS-ECHO', 'ACR TI-RADS echogenicity'), chosen(f.echogenicity, TIRADS_LABELS.echogenicity)),
+        text('CONTAINS', privateCode('TIRADS-SHAPE', 'ACR TI-RADS shape'), `${chosen(r.shape ?? undefined, TIRADS_LABELS.shape)}${r.shapeSource === 'measured' ? ' (from the measured AP/T)' : ''}`),
+        text('CONTAINS', privateCode('TIRADS-MARGIN', 'ACR TI-RADS margin'), chosen(f.margin, TIRADS_LABELS.margin)),
+        text('CONTAINS', privateCode('TIRADS-FOCI', 'ACR TI-RADS echogenic foci'), f.foci.length ? f.foci.map((x) => TIRADS_LABELS.foci[x]).join('; ') : 'not chosen'),
+        num(privateCode('TIRADS-POINTS', 'ACR TI-RADS points'), r.points, UNITS['']!, TIRADS_REFERENCE),
+        text('CONTAINS', privateCode('TIRADS-LEVEL', 'ACR TI-RADS level'), `TR${r.level} (${r.levelName})${r.complete ? '' : ', provisional'}`),
+        text('CONTAINS', privateCode('TIRADS-REC', 'ACR TI-RADS recommendation'), `${r.recommendation.text}${r.maxDiameterMm !== null ? `; maximum diameter ${decimal(r.maxDiameterMm)} mm (${r.diameterSource})` : ''}`),
+      );
+    }
+    const o = w.obstetric;
+    if (o && family === 'fetal-head' && region === c.measurement.objects[0]?.id) {
+      const d = o.input.dating;
+      if (d) items.push(text('CONTAINS', privateCode('DATING', 'Dating'), d.kind === 'lmp' ? `LMP ${d.lmp}; scan ${o.input.scanDate ?? ''}` : `earlier scan ${d.scanDate} at ${d.weeks} w ${d.days} d; scan ${o.input.scanDate ?? ''}`));
+      if (o.result.gaByDates) items.push(num(privateCode('GA-DATES', 'Gestational age by dates'), o.result.gaByDates.weeks, UNITS.weeks!));
+      if (o.result.gaByHc && o.input.formula === 'intergrowth-21st') items.push(num(privateCode('GA-HC-IG21', 'Gestational age from HC, INTERGROWTH-21st'), o.result.gaByHc.weeks, UNITS.weeks!, o.result.gaByHc.formula));
+      if (o.result.centile) {
+        items.push(num(privateCode('HC-Z', 'HC z-score for GA by dates'), o.result.centile.z, UNITS['']!, o.result.centile.standard));
+        items.push(num(privateCode('HC-CENTILE', 'HC centile for GA by dates'), o.result.centile.centile, UNITS['%']!, o.result.centile.standard));
+      }
+    }
+    return items;
+  };
+
   const groups: Item[] = c.measurement.objects.map((o) => {
     const values: Item[] = o.measurements.map((m) => {
       const concept = conceptFor(m.key, describeValue(family, m.key).label);
@@ -153,6 +204,7 @@ export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array 
       { RelationshipType: 'CONTAINS', ValueType: 'IMAGE', ConceptNameCodeSequence: [code('121233', 'DCM', 'Source image for segmentation')], ReferencedSOPSequence: [sourceRef] },
       text('HAS CONCEPT MOD', privateCode('CALIBRATION', 'Calibration source'), calibrationText),
       ...values,
+      ...worksheetItems(o.id),
     ];
     return { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('125007', 'DCM', 'Measurement Group')], ContinuityOfContent: 'SEPARATE', ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1410' }], ContentSequence: group };
   });

@@ -67,7 +67,7 @@ export async function exportResults(
         const source = await openImage(r.file);
         if (source.format !== 'dicom') continue;
         const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-        const made = dicomResults({ details: deid ? deid.details(source.details) : source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
+        const made = dicomResults({ details: deid ? deid.details(source.details) : source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
         warnings.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
         const stem = r.outputs.json!.replace(/\.json$/, '');
         for (const [format, bytes, name] of [['dicom-seg', made.seg, `${stem}_seg.dcm`], ['dicom-sr', made.sr, `${stem}_sr.dcm`]] as const) {

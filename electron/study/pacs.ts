@@ -90,7 +90,7 @@ export async function sendResults(
     const details = deid ? deid.details(source.details) : source.details;
     if (deid) objects.push({ file: r.relative, kind: 'IMAGE', bytes: deidentifyDicom(new Uint8Array(await readFile(r.file)), deid) });
     const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-    const made = dicomResults({ details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model });
+    const made = dicomResults({ details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
     skipped.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
     if (made.seg) objects.push({ file: r.relative, kind: 'SEG', bytes: made.seg });
     if (made.sr) objects.push({ file: r.relative, kind: 'SR', bytes: made.sr });
