@@ -65,16 +65,22 @@
   FunctionEnd
 !macroend
 
-; $R0 = the machine PATH on return; the error flag is set when it could not be read whole.
+; $R0 = the machine PATH; $R6 = "1" when it was read whole, else "0". The answer is a register, not
+; the error flag, because testing the flag (IfErrors, LogicLib's ${Errors}) also clears it.
+; A value longer than NSIS_MAX_STRLEN reads as "" with the error flag set (tried with NSIS 3.08
+; under Wine): writing "" plus our folder back would wipe every other entry. A machine PATH is
+; never really empty, so "" counts as unreadable too.
 !macro MEDUS_READ_PATH
+  StrCpy $R6 "0"
   ClearErrors
   ReadRegStr $R0 HKLM "${MEDUS_ENVIRONMENT_KEY}" "Path"
   ${IfNot} ${Errors}
+  ${AndIf} $R0 != ""
     StrLen $R4 $R0
     ; a value of NSIS_MAX_STRLEN - 1 characters may be one that did not fit
     IntOp $R5 ${NSIS_MAX_STRLEN} - 1
-    ${If} $R4 >= $R5
-      SetErrors
+    ${If} $R4 < $R5
+      StrCpy $R6 "1"
     ${EndIf}
   ${EndIf}
 !macroend
@@ -95,6 +101,7 @@
     Push $R3
     Push $R4
     Push $R5
+    Push $R6
     StrCpy $R1 "$INSTDIR\resources\bin"
     ${GetParameters} $R0
     ClearErrors
@@ -104,7 +111,7 @@
       Goto medus_offer_end
     ${EndIf}
     !insertmacro MEDUS_READ_PATH
-    ${If} ${Errors}
+    ${If} $R6 != "1"
       DetailPrint "medus: the machine PATH is too long for this installer to change safely; it was left as it was. To use medus from any console, add $R1 to PATH in System Properties > Environment Variables."
       Goto medus_offer_end
     ${EndIf}
@@ -125,11 +132,7 @@
       DetailPrint "medus: PATH would become too long for this installer to write safely; it was left as it was. Add $R1 to PATH by hand to use medus from any console."
       Goto medus_offer_end
     ${EndIf}
-    ${If} $R0 == ""
-      StrCpy $R2 $R1
-    ${Else}
-      StrCpy $R2 "$R0;$R1"
-    ${EndIf}
+    StrCpy $R2 "$R0;$R1"
     ClearErrors
     WriteRegExpandStr HKLM "${MEDUS_ENVIRONMENT_KEY}" "Path" $R2
     ${If} ${Errors}
@@ -139,6 +142,7 @@
       !insertmacro MEDUS_PATH_CHANGED
     ${EndIf}
     medus_offer_end:
+    Pop $R6
     Pop $R5
     Pop $R4
     Pop $R3
@@ -161,9 +165,10 @@
     Push $R3
     Push $R4
     Push $R5
+    Push $R6
     StrCpy $R1 "$INSTDIR\resources\bin"
     !insertmacro MEDUS_READ_PATH
-    ${If} ${Errors}
+    ${If} $R6 != "1"
       DetailPrint "medus: the machine PATH could not be read whole; if it lists $R1, remove that entry by hand"
       Goto medus_remove_end
     ${EndIf}
@@ -177,6 +182,7 @@
       ${EndIf}
     ${EndIf}
     medus_remove_end:
+    Pop $R6
     Pop $R5
     Pop $R4
     Pop $R3

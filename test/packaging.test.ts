@@ -354,6 +354,46 @@ function medusBlock(script: string, root: string): string {
 
 const bashOk = spawnSync('bash', ['--version']).status === 0;
 const makensis = process.env.MAKENSIS ?? (spawnSync('makensis', ['-VERSION']).status === 0 ? 'makensis' : null);
+/** Wine, to run a compiled installer (Debian's wine64 package puts it in /usr/lib/wine, off the PATH). */
+const wine = makensis ? (process.env.WINE ?? ['/usr/lib/wine/wine64', 'wine64', 'wine'].find((w) => spawnSync(w, ['--version']).status === 0) ?? null) : null;
+
+/** A test installer around build/installer.nsh, with stand-ins for what electron-builder's templates provide. */
+function nsisHarness(dir: string, include: string, target: 'x86-unicode' | 'amd64-unicode'): string {
+  const file = join(dir, `harness-${target}.nsi`);
+  writeFileSync(file, [
+    `Target ${target}`,
+    `!addincludedir "${join(ROOT, 'build')}"`,
+    'Name "medus"',
+    'InstallDir "C:\\medus"',
+    'RequestExecutionLevel user',
+    '!include "LogicLib.nsh"',
+    '!macro _isUpdated _a _b _t _f',
+    '  StrCmp "1" "0" `${_t}` `${_f}`',
+    '!macroend',
+    '!define isUpdated `"" isUpdated ""`',
+    `!include "${include}"`,
+    '!ifdef BUILD_UNINSTALLER',
+    `  OutFile "${join(dir, `make-remover-${target}.exe`)}"`,
+    '!else',
+    `  OutFile "${join(dir, `medus-add-${target}.exe`)}"`,
+    '!endif',
+    'Section "install"',
+    '  SetOutPath $INSTDIR',
+    '  !ifdef BUILD_UNINSTALLER',
+    '    WriteUninstaller "$INSTDIR\\medus-remove.exe"',
+    '  !else',
+    '    !insertmacro customInstall',
+    '  !endif',
+    'SectionEnd',
+    '!ifdef BUILD_UNINSTALLER',
+    '  Section "un.Uninstall"',
+    '    !insertmacro customUnInstall',
+    '  SectionEnd',
+    '!endif',
+    '',
+  ].join('\n'));
+  return file;
+}
 
 describe('the installers\' own scripts (not built here: no fpm or NSIS download)', () => {
   const config = builderConfig();
@@ -433,41 +473,69 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
   it.skipIf(!makensis)('NSIS: the include compiles, warnings as errors, for the installer and for the uninstaller (makensis)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medus-nsis-'));
     try {
-      // the two passes electron-builder makes, around stand-ins for what its templates provide
-      writeFileSync(join(dir, 'harness.nsi'), [
-        'Unicode true',
-        `!addincludedir "${join(ROOT, 'build')}"`,
-        'Name "medus"',
-        `OutFile "${join(dir, 'medus-harness.exe')}"`,
-        'RequestExecutionLevel user',
-        '!include "LogicLib.nsh"',
-        '!macro _isUpdated _a _b _t _f',
-        '  StrCmp "1" "0" `${_t}` `${_f}`',
-        '!macroend',
-        '!define isUpdated `"" isUpdated ""`',
-        `!include "${basename(config.nsis.include)}"`,
-        'Section "install"',
-        '  !ifdef BUILD_UNINSTALLER',
-        `    WriteUninstaller "${join(dir, 'medus-remove.exe')}"`,
-        '  !else',
-        '    !insertmacro customInstall',
-        '  !endif',
-        'SectionEnd',
-        '!ifdef BUILD_UNINSTALLER',
-        '  Section "un.Uninstall"',
-        '    !insertmacro customUnInstall',
-        '  SectionEnd',
-        '!endif',
-        '',
-      ].join('\n'));
+      // the two passes electron-builder makes (its installers are 32-bit x86-unicode)
+      const harness = nsisHarness(dir, basename(config.nsis.include), 'x86-unicode');
       for (const pass of [[], ['-DBUILD_UNINSTALLER']]) {
-        const r = spawnSync(makensis!, ['-V2', '-WX', ...pass, join(dir, 'harness.nsi')], { encoding: 'utf8', timeout: 60_000 });
+        const r = spawnSync(makensis!, ['-V2', '-WX', ...pass, harness], { encoding: 'utf8', timeout: 60_000 });
         expect(r.status, `${pass.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!wine)('NSIS under Wine: adds the folder once, removes every copy and nothing else, honours /NOMEDUSPATH, never touches a PATH too long to read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medus-nsis-wine-'));
+    const env = { ...process.env, WINEPREFIX: join(dir, 'prefix'), WINEDEBUG: '-all' };
+    const key = 'HKLM\\System\\CurrentControlSet\\Control\\Session Manager\\Environment';
+    const w = (...args: string[]) => spawnSync(wine!, args, { encoding: 'utf8', env, timeout: 120_000 });
+    const setPath = (value: string) => expect(w('reg', 'add', key, '/v', 'Path', '/t', 'REG_EXPAND_SZ', '/d', value, '/f').status).toBe(0);
+    const getPath = () => /REG_EXPAND_SZ\s{4}(.*)/.exec(w('reg', 'query', key, '/v', 'Path').stdout)![1]!.replace(/\r$/, '');
+    try {
+      // 64-bit here (a plain wine64 runs no 32-bit programs); the string handling is the same code
+      const harness = nsisHarness(dir, basename(config.nsis.include), 'amd64-unicode');
+      for (const pass of [[], ['-DBUILD_UNINSTALLER']]) expect(spawnSync(makensis!, ['-V1', '-WX', ...pass, harness]).status).toBe(0);
+      const install = (...args: string[]) => w(join(dir, 'medus-add-amd64-unicode.exe'), '/S', ...args);
+      const uninstall = () => w('C:\\medus\\medus-remove.exe', '/S', '_?=C:\\medus');
+      expect(w(join(dir, 'make-remover-amd64-unicode.exe'), '/S').status).toBe(0);
+
+      const ours = 'C:\\medus\\resources\\bin';
+      const original = '%SystemRoot%\\system32;;C:\\Tools;%SystemRoot%';
+      setPath(original);
+      install();
+      expect(getPath()).toBe(`${original};${ours}`);
+      install(); // again (a repair, an update): not twice
+      expect(getPath()).toBe(`${original};${ours}`);
+      uninstall();
+      expect(getPath()).toBe(original); // the empty entry and the order kept
+
+      setPath(`C:\\A;c:\\MEDUS\\resources\\bin\\;C:\\B;${ours}`);
+      uninstall();
+      expect(getPath()).toBe('C:\\A;C:\\B');
+
+      setPath('C:\\A;C:\\B');
+      install('/NOMEDUSPATH');
+      expect(getPath()).toBe('C:\\A;C:\\B');
+
+      // longer than NSIS can hold (1024 characters in a standard build): it reads as "", and
+      // writing that back with our folder would wipe the machine's PATH
+      const long = Array.from({ length: 45 }, (_, i) => `C:\\Program Files\\Tool${String(i).padStart(3, '0')}\\bin`).join(';');
+      setPath(long);
+      install();
+      expect(getPath()).toBe(long);
+      setPath(`${long};${ours}`);
+      uninstall();
+      expect(getPath()).toBe(`${long};${ours}`);
+      // readable, but adding the folder would pass the limit
+      const near = 'C:\\x;'.repeat(202).slice(0, 1010);
+      setPath(near);
+      install();
+      expect(getPath()).toBe(near);
+    } finally {
+      spawnSync(wine!.replace(/wine(64)?$/, 'wineserver'), ['-k'], { env });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 interface WorkflowStep { uses?: string; run?: string; with?: Record<string, string>; env?: Record<string, string> }
