@@ -9,8 +9,10 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   const fx = w / outW;
   const fy = h / outH;
   if (fx >= 1 && fy >= 1) {
-    // each output column's source columns and their weights are the same on every row: computed
-    // once (the products and their order are unchanged, so the result is too)
+    // Separable: each source row is first averaged across into the output's columns, then rows
+    // are averaged down. The weights are products (wx·wy), so this is the same average as one
+    // pass over each output pixel's whole footprint (to float64 rounding, far below what float32
+    // keeps), with each source pixel read once instead of once per footprint it falls in.
     const colFrom = new Int32Array(outW);
     const colTo = new Int32Array(outW);
     const colOff = new Int32Array(outW + 1);
@@ -24,10 +26,28 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
     }
     colOff[outW] = total;
     const wxs = new Float64Array(total);
+    const colSum = new Float64Array(outW);
     for (let ox = 0; ox < outW; ox++) {
       const x0 = ox * fx;
       const x1 = x0 + fx;
-      for (let x = colFrom[ox]!; x < colTo[ox]!; x++) wxs[colOff[ox]! + x - colFrom[ox]!] = Math.min(x + 1, x1) - Math.max(x, x0);
+      for (let x = colFrom[ox]!; x < colTo[ox]!; x++) {
+        const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+        wxs[colOff[ox]! + x - colFrom[ox]!] = wx;
+        colSum[ox]! += wx;
+      }
+    }
+    const across = new Float64Array(h * outW);
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      const o = y * outW;
+      for (let ox = 0; ox < outW; ox++) {
+        const from = colFrom[ox]!;
+        const to = colTo[ox]!;
+        const off = colOff[ox]! - from;
+        let acc = 0;
+        for (let x = from; x < to; x++) acc += src[row + x]! * wxs[off + x]!;
+        across[o + ox] = acc;
+      }
     }
     for (let oy = 0; oy < outH; oy++) {
       const y0 = oy * fy;
@@ -35,22 +55,14 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
       const yFrom = Math.floor(y0);
       const yTo = Math.min(h, Math.ceil(y1));
       const ws = rowWeights(yFrom, yTo, y0, y1);
+      let rowSum = 0;
+      for (let y = yFrom; y < yTo; y++) rowSum += ws[y - yFrom]!;
+      const o = oy * outW;
       for (let ox = 0; ox < outW; ox++) {
-        const from = colFrom[ox]!;
-        const to = colTo[ox]!;
-        const off = colOff[ox]! - from;
         let acc = 0;
-        let wsum = 0;
-        for (let y = yFrom; y < yTo; y++) {
-          const wy = ws[y - yFrom]!;
-          const row = y * w;
-          for (let x = from; x < to; x++) {
-            const wx = wxs[off + x]!;
-            acc += src[row + x]! * wx * wy;
-            wsum += wx * wy;
-          }
-        }
-        out[oy * outW + ox] = wsum > 0 ? acc / wsum : 0;
+        for (let y = yFrom; y < yTo; y++) acc += across[y * outW + ox]! * ws[y - yFrom]!;
+        const wsum = rowSum * colSum[ox]!;
+        out[o + ox] = wsum > 0 ? acc / wsum : 0;
       }
     }
     return out;
