@@ -69,6 +69,7 @@ const UNITS: Record<string, Code> = {
   px: code('{px}', 'UCUM', 'pixel'),
   'px²': code('{px2}', 'UCUM', 'square pixel'),
   weeks: code('wk', 'UCUM', 'week'),
+  '°': code('deg', 'UCUM', 'degree'),
   ratio: code('1', 'UCUM', 'no units'),
   '': code('1', 'UCUM', 'no units'),
   '%': code('%', 'UCUM', 'percent'),

@@ -40,6 +40,7 @@ export interface ReportImage {
 /** A value as the app's panel prints it (renderer/src/tools/view.ts formatValue): mm and mm² 1 decimal, px 0, ratio 2. */
 export function formatReportValue(value: number, unit: string): string {
   if (unit === 'weeks') return formatGestationalAge(value);
+  if (unit === '°') return `${value.toFixed(1)}°`;
   const digits = unit === 'ratio' || unit === '' ? 2 : unit.startsWith('px') ? 0 : 1;
   return `${value.toFixed(digits)}${unit && unit !== 'ratio' ? ` ${unit}` : ''}`;
 }

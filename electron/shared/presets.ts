@@ -13,6 +13,11 @@ export interface AnatomyPreset {
   colour: string;
   shortcut: string;
   cleaning: { minIslandFraction: number; fillHoles: boolean; singleObject: boolean };
+  /**
+   * A preset that segments several anatomies in one action, for a measurement made between them:
+   * object k of the image is members[k - 1] (the intrapartum view: symphysis, then head).
+   */
+  members?: readonly string[];
 }
 
 export const PRESETS: readonly AnatomyPreset[] = [
@@ -27,6 +32,15 @@ export const PRESETS: readonly AnatomyPreset[] = [
   // Intrapartum (transperineal) view: the two structures the angle of progression is measured between.
   { key: 'intrapartum-pubic-symphysis', label: 'Pubic symphysis (labour)', family: 'intrapartum', colour: '#f6a5ff', shortcut: '9', cleaning: { minIslandFraction: 1, fillHoles: true, singleObject: true } },
   { key: 'intrapartum-fetal-head', label: 'Fetal head (labour)', family: 'intrapartum', colour: '#7fd8ff', shortcut: '0', cleaning: { minIslandFraction: 1, fillHoles: true, singleObject: true } },
+  {
+    key: 'intrapartum',
+    label: 'Intrapartum: symphysis + head (AoP)',
+    family: 'intrapartum',
+    colour: '#c9a0ff',
+    shortcut: 'g',
+    cleaning: { minIslandFraction: 1, fillHoles: true, singleObject: true },
+    members: ['intrapartum-pubic-symphysis', 'intrapartum-fetal-head'],
+  },
 ];
 
 /**
@@ -40,9 +54,19 @@ export interface PresetGroup {
   anatomies: readonly string[];
 }
 
-export const PRESET_GROUPS: readonly PresetGroup[] = [
-  { key: 'intrapartum', label: 'Intrapartum (symphysis and head: angle of progression)', anatomies: ['intrapartum-pubic-symphysis', 'intrapartum-fetal-head'] },
-];
+export const PRESET_GROUPS: readonly PresetGroup[] = PRESETS.filter((p) => p.members).map((p) => ({ key: p.key, label: p.label, anatomies: p.members! }));
+
+/** The model anatomy object `objectId` (1-based) of an image segments under `preset`: a group's member, else the preset itself. */
+export function anatomyOfObject(preset: string, objectId: number): string {
+  const g = presetGroupFor(preset);
+  return g ? g.anatomies[(objectId - 1) % g.anatomies.length]! : preset;
+}
+
+/** Whether a model that knows `anatomies` can run `preset` (a group: all its members). */
+export function presetRuns(preset: string, anatomies: readonly string[]): boolean {
+  const g = presetGroupFor(preset);
+  return (g ? g.anatomies : [preset]).every((a) => anatomies.includes(a));
+}
 
 export function presetGroupFor(key: string): PresetGroup | undefined {
   return PRESET_GROUPS.find((g) => g.key === key);

@@ -19,7 +19,8 @@ import { applyCaliperEdits, type CaliperEdits } from '../measurement/families';
 import { measureMask, type MeasurementResult } from '../measurement/measure';
 import { fromDicomDate } from '../measurement/worksheets/obstetric';
 import { computeWorksheets, EMPTY_WORKSHEETS, type WorksheetInput } from '../measurement/worksheets/worksheet';
-import { presetFor } from '../shared/presets';
+import { anatomyOfObject, presetFor, presetGroupFor } from '../shared/presets';
+import { measureIntrapartum } from '../measurement/intrapartum';
 import type { FileState, FolderEntry, ImageState, Intent, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
 import { type ResultsWriter, type SavedImage } from './save';
 import { readRecord, recordCandidates, recordsIn } from './results-folder';
@@ -318,7 +319,8 @@ export class Study {
       o.redo = [];
     };
     const prompted = async (o: ObjectEntry, next: RecordedPrompt, anatomy: string, previous: Float32Array | null) => {
-      const answer = await this.segment(e, next, anatomy, previous);
+      // a preset group (intrapartum) segments each object as its own member anatomy
+      const answer = await this.segment(e, next, anatomyOfObject(anatomy, o.id), previous);
       step(o);
       o.prompt = next;
       o.prompts.push(next);
@@ -339,9 +341,21 @@ export class Study {
         await prompted(o, { clicks: intent.keepClicks ? o.prompt.clicks : [], box: intent.box, auto: false }, intent.anatomy, null);
         return true;
       }
-      case 'automatic':
-        await prompted(obj(intent.object), { clicks: [], box: null, auto: true }, intent.anatomy, null);
+      case 'automatic': {
+        const group = presetGroupFor(intent.anatomy);
+        if (!group) {
+          await prompted(obj(intent.object), { clicks: [], box: null, auto: true }, intent.anatomy, null);
+          return true;
+        }
+        // one action for the whole group: object k is the k-th member (created when missing)
+        for (let id = 1; id <= group.anatomies.length; id++) {
+          if (!e.objects.some((x) => x.id === id)) e.objects.push(newObject(id));
+          e.nextObjectId = Math.max(e.nextObjectId, id + 1);
+          await prompted(obj(id), { clicks: [], box: null, auto: true }, intent.anatomy, null);
+        }
+        e.objects.sort((a, b) => a.id - b.id);
         return true;
+      }
       case 'clear': {
         const o = obj(intent.object);
         if (isEmpty(o.prompt) && !o.answer) return false;
@@ -442,11 +456,17 @@ export class Study {
     if (!o.answer || o.answer.empty) return null;
     // the calibration is resolved every time (cheap): a sidecar CSV edited on disk takes effect
     const calibration = await this.calibrationFor(e, o.answer.mask);
-    const family = presetFor(e.anatomy ?? 'fetal-head').family;
+    const family = presetFor(anatomyOfObject(e.anatomy ?? 'fetal-head', o.id)).family;
+    // the intrapartum group: the head (object 2) carries the measurement between it and the symphysis (object 1)
+    const group = presetGroupFor(e.anatomy ?? '');
+    const partner = group && o.id === 2 ? e.objects.find((x) => x.id === 1)?.answer : undefined;
     const key = JSON.stringify(calibration);
     const m = o.measuredFrom;
-    if (m && m.answer === o.answer && m.edits === o.edits && m.family === family && m.calibration === key) return m.value;
-    const raw = measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
+    if (!partner && m && m.answer === o.answer && m.edits === o.edits && m.family === family && m.calibration === key) return m.value;
+    const raw =
+      partner && !partner.empty
+        ? measureIntrapartum({ symphysis: partner.mask, head: o.answer.mask, width: o.answer.width, height: o.answer.height }, calibration)
+        : measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
     const value = { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
     o.measuredFrom = { answer: o.answer, edits: o.edits, family, calibration: key, value };
     return value;

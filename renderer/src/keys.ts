@@ -1,5 +1,5 @@
 /** The workstation's keyboard: one handler for every shortcut listed in shortcuts.ts. */
-import { presetFor } from '../../electron/shared/presets';
+import { presetFor, presetRuns } from '../../electron/shared/presets';
 import type { useUi } from './stores/ui';
 import type { useWorkspace } from './stores/workspace';
 
@@ -106,6 +106,6 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
       return ws.clear(), done();
   }
   const preset = presets.find((k) => presetFor(k).shortcut === key);
-  if (preset && (!ws.info || !ws.info.anatomies.length || ws.info.anatomies.includes(preset))) return void ws.setAnatomy(preset), done();
+  if (preset && (!ws.info || !ws.info.anatomies.length || presetRuns(preset, ws.info.anatomies))) return void ws.setAnatomy(preset), done();
   return false;
 }

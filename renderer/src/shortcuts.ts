@@ -10,7 +10,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '↓ / J / PageDown', en: 'Next image', zh: '下一张' },
   { keys: '↑ / K / PageUp', en: 'Previous image', zh: '上一张' },
   { keys: '← / →', en: 'Previous / next frame (multi-frame DICOM)', zh: '上一帧 / 下一帧' },
-  { keys: '1 – 8', en: 'Anatomy preset', zh: '解剖预设' },
+  { keys: '1 – 9, 0, G', en: 'Anatomy preset (G: intrapartum, symphysis and head with the angle of progression)', zh: '解剖预设（G：产时，耻骨联合与胎头及胎头进展角）' },
   { keys: 'A', en: 'Automatic segmentation', zh: '自动分割' },
   { keys: 'P', en: 'Positive click tool (Shift+click: negative)', zh: '正向点击（Shift+点击为负向）' },
   { keys: 'N', en: 'Negative click tool', zh: '负向点击' },

@@ -118,6 +118,7 @@ export function formatDuration(seconds: number | null): string {
 }
 
 export function formatValue(value: number, unit: string): string {
+  if (unit === '°') return `${value.toFixed(1)}°`;
   const digits = unit === 'ratio' || unit === '' ? 2 : unit === 'weeks' ? 1 : unit.startsWith('px') ? 0 : 1;
   return `${value.toFixed(digits)}${unit && unit !== 'ratio' ? ` ${unit}` : ''}`;
 }
