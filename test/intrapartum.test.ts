@@ -45,7 +45,7 @@ describe('angle of progression (ISUOG 2018)', () => {
     expect(Math.abs(aop.value - expectedAop)).toBeLessThan(1);
     expect(sq.objects[0]!.measurements.find((m) => m.key === 'hsd')!.unit).toBe('px');
     // 0.5 mm wide, 0.25 mm tall pixels: the same anatomy, drawn stretched; measured in mm it must agree
-    const cal: Calibration = { source: 'dicom-region', mmPerPixelX: 0.5, mmPerPixelY: 0.25, notes: [] };
+    const cal: Calibration = { source: 'dicom-ultrasound-region', mmPerPixelX: 0.5, mmPerPixelY: 0.25, notes: [] };
     const w = 640;
     const h = 1440;
     const r = measureIntrapartum({ symphysis: raster(w, h, 0.5, 0.25, symphysis), head: raster(w, h, 0.5, 0.25, head), width: w, height: h }, cal);
