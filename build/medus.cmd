@@ -13,10 +13,11 @@ rem Electron sends nothing to the console when this is set
 set "ELECTRON_NO_ATTACH_CONSOLE="
 if defined MEDUS_NODE goto node
 set "APP=%RESOURCES%\..\MedUS Workstation.exe"
-if not exist "%APP%" (
-  echo medus: the MedUS Workstation program is not at %APP%; reinstall the app 1>&2
-  exit /b 127
-)
+rem no ( ) block: a folder chosen with /D= may hold parentheses, which would end it early
+if exist "%APP%" goto app
+echo medus: the MedUS Workstation program is not at "%APP%"; reinstall the app 1>&2
+exit /b 127
+:app
 "%APP%" --disable-gpu --medus-cli %*
 exit /b %ERRORLEVEL%
 :node

@@ -397,6 +397,18 @@ function nsisHarness(dir: string, include: string, target: 'x86-unicode' | 'amd6
 
 describe('the installers\' own scripts (not built here: no fpm or NSIS download)', () => {
   const config = builderConfig();
+  // one Wine prefix for the tests that use it (making one takes a while)
+  let wineRoot = '';
+  const wineEnv = (): NodeJS.ProcessEnv => {
+    if (!wineRoot) wineRoot = mkdtempSync(join(tmpdir(), 'medus-wine-'));
+    return { ...process.env, WINEPREFIX: join(wineRoot, 'prefix'), WINEDEBUG: '-all' };
+  };
+  const w = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(wine!, args, { encoding: 'utf8', env: { ...wineEnv(), ...env }, timeout: 120_000 });
+  afterAll(() => {
+    if (!wineRoot) return;
+    spawnSync(wine!.replace(/wine(64)?$/, 'wineserver'), ['-k'], { env: wineEnv() });
+    rmSync(wineRoot, { recursive: true, force: true });
+  });
   const macros = { executable: config.linux.executableName, sanitizedProductName: config.productName, productFilename: config.productName };
 
   it('the launchers start the binaries this configuration names', () => {
@@ -486,18 +498,16 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
 
   it.skipIf(!wine)('NSIS under Wine: adds the folder once, removes every copy and nothing else, honours /NOMEDUSPATH, never touches a PATH too long to read whole', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medus-nsis-wine-'));
-    const env = { ...process.env, WINEPREFIX: join(dir, 'prefix'), WINEDEBUG: '-all' };
     const key = 'HKLM\\System\\CurrentControlSet\\Control\\Session Manager\\Environment';
-    const w = (...args: string[]) => spawnSync(wine!, args, { encoding: 'utf8', env, timeout: 120_000 });
-    const setPath = (value: string) => expect(w('reg', 'add', key, '/v', 'Path', '/t', 'REG_EXPAND_SZ', '/d', value, '/f').status).toBe(0);
-    const getPath = () => /REG_EXPAND_SZ\s{4}(.*)/.exec(w('reg', 'query', key, '/v', 'Path').stdout)![1]!.replace(/\r$/, '');
+    const setPath = (value: string) => expect(w(['reg', 'add', key, '/v', 'Path', '/t', 'REG_EXPAND_SZ', '/d', value, '/f']).status).toBe(0);
+    const getPath = () => /REG_EXPAND_SZ\s{4}(.*)/.exec(w(['reg', 'query', key, '/v', 'Path']).stdout)![1]!.replace(/\r$/, '');
     try {
       // 64-bit here (a plain wine64 runs no 32-bit programs); the string handling is the same code
       const harness = nsisHarness(dir, basename(config.nsis.include), 'amd64-unicode');
       for (const pass of [[], ['-DBUILD_UNINSTALLER']]) expect(spawnSync(makensis!, ['-V1', '-WX', ...pass, harness]).status).toBe(0);
-      const install = (...args: string[]) => w(join(dir, 'medus-add-amd64-unicode.exe'), '/S', ...args);
-      const uninstall = () => w('C:\\medus\\medus-remove.exe', '/S', '_?=C:\\medus');
-      expect(w(join(dir, 'make-remover-amd64-unicode.exe'), '/S').status).toBe(0);
+      const install = (...args: string[]) => w([join(dir, 'medus-add-amd64-unicode.exe'), '/S', ...args]);
+      const uninstall = () => w(['C:\\medus\\medus-remove.exe', '/S', '_?=C:\\medus']);
+      expect(w([join(dir, 'make-remover-amd64-unicode.exe'), '/S']).status).toBe(0);
 
       const ours = 'C:\\medus\\resources\\bin';
       const original = '%SystemRoot%\\system32;;C:\\Tools;%SystemRoot%';
@@ -532,9 +542,43 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
       install();
       expect(getPath()).toBe(near);
     } finally {
-      spawnSync(wine!.replace(/wine(64)?$/, 'wineserver'), ['-k'], { env });
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 240_000);
+
+  it.skipIf(!wine)('medus.cmd under Wine: starts the app beside it with the flag and the arguments as typed, from a folder with parentheses, console output on', () => {
+    const drive = join(wineEnv().WINEPREFIX!, 'drive_c');
+    // a stand-in "MedUS Workstation.exe" (a GUI-subsystem program, as Electron's is): it writes what
+    // it was given and whether ELECTRON_NO_ATTACH_CONSOLE reached it
+    const fake = join(wineRoot, 'fake.nsi');
+    writeFileSync(fake, [
+      'Target amd64-unicode', 'Name "fake"', `OutFile "${join(wineRoot, 'fake.exe')}"`, 'SilentInstall silent', 'RequestExecutionLevel user', '!include "FileFunc.nsh"',
+      'Section', '  ${GetParameters} $0', '  ReadEnvStr $2 ELECTRON_NO_ATTACH_CONSOLE', '  FileOpen $1 "$EXEDIR\\args.txt" w', '  FileWrite $1 "$0|$2"', '  FileClose $1', 'SectionEnd', '',
+    ].join('\n'));
+    expect(spawnSync(makensis!, ['-V1', fake]).status).toBe(0);
+    const app = join(drive, 'Apps (x86 test)', config.productName);
+    mkdirSync(join(app, 'resources', 'bin'), { recursive: true });
+    mkdirSync(join(drive, 'node'), { recursive: true });
+    writeFileSync(join(app, `${config.productName}.exe`), readFileSync(join(wineRoot, 'fake.exe')));
+    writeFileSync(join(drive, 'node', 'node.exe'), readFileSync(join(wineRoot, 'fake.exe')));
+    writeFileSync(join(app, 'resources', 'bin', 'medus.cmd'), readFileSync(join(ROOT, 'build', 'medus.cmd')));
+    const cmd = `C:\\Apps (x86 test)\\${config.productName}\\resources\\bin\\medus.cmd`;
+    // typed into a batch file, as a user or a scheduled task would; Wine's cmd loses `exit /b N`
+    // codes of a called batch (it gives 1), so the exit code is not checked here
+    const run = (line: string, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(join(drive, 'run.bat'), `@echo off\r\n${line}\r\n`);
+      return w(['cmd', '/c', 'C:\\run.bat'], env);
+    };
+    const direct = w([join(app, `${config.productName}.exe`), 'x'], { ELECTRON_NO_ATTACH_CONSOLE: '1' });
+    expect(direct.status).toBe(0);
+    expect(readFileSync(join(app, 'args.txt'), 'utf8')).toBe('x|1'); // the variable does reach a program
+    run(`call "${cmd}" segment "C:\\scans\\a b.dcm" --out "C:\\out (1)" --anatomy thyroid`, { ELECTRON_NO_ATTACH_CONSOLE: '1' });
+    expect(readFileSync(join(app, 'args.txt'), 'utf8')).toBe('--disable-gpu --medus-cli segment "C:\\scans\\a b.dcm" --out "C:\\out (1)" --anatomy thyroid|');
+    run(`set MEDUS_NODE=C:\\node\\node.exe\r\ncall "${cmd}" info`);
+    expect(readFileSync(join(drive, 'node', 'args.txt'), 'utf8')).toBe(`"C:\\Apps (x86 test)\\${config.productName}\\resources\\bin\\..\\app.asar.unpacked\\out\\cli\\medus.mjs" info|`);
+    rmSync(join(app, `${config.productName}.exe`));
+    const missing = run(`call "${cmd}" info`);
+    expect(missing.stdout + missing.stderr).toContain(`the MedUS Workstation program is not at "C:\\Apps (x86 test)\\${config.productName}\\resources\\bin\\..\\..\\${config.productName}.exe"`);
   }, 240_000);
 });
 
