@@ -287,6 +287,9 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     const panel = (await page.locator('aside.panel').innerText()).replace(path, '').replace(/\s+/g, ' ');
     const words = (panel.match(/[A-Za-z]{4,}/g) ?? []).filter((w) => !['MedUS', 'PACS', 'DICOM', 'JSON', 'COCO', 'Ctrl', 'Shift', 'Delete', 'Esc', 'Hadlock', 'INTERGROWTH', 'TIRADS', 'RADS', 'Tessler', 'Radiol', 'Coll', 'Papageorghiou', 'Lancet', 'medus', 'nodules', 'jpg'].includes(w) && !panel.includes(`/${w}`));
     expect(words, panel).toEqual([]);
+    // the measurement names and the worksheet in view, for the README
+    await page.locator('[data-test=measurements]').scrollIntoViewIfNeeded();
+    await page.locator('[data-test=tirads]').evaluate((el) => el.scrollIntoView({ block: 'end' }));
     await page.screenshot({ path: join(SHOTS, 'chinese.png') });
     await page.locator('[data-tab=settings]').click();
     await page.locator('[data-test=language]').selectOption('en');

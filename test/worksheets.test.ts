@@ -93,6 +93,7 @@ describe('ACR TI-RADS 2017 (Tessler et al., JACR 2017;14:587–595)', () => {
     expect(measured.points).toBe(7);
     expect(measured.missing).toEqual(['foci']);
     expect(measured.complete).toBe(false);
+    expect(measured.recommendation.text).toMatch(/^Provisional, not all categories chosen: /);
     const picked = scoreTirads({ composition: 'solid', echogenicity: 'hypoechoic', margin: 'smooth', shape: 'wider-than-tall', foci: ['none-comet-tail'] }, { tallerThanWide: true, longestDiameterMm: 9 });
     expect(picked).toMatchObject({ shape: 'wider-than-tall', shapeSource: 'clinician', points: 4, complete: true });
     // nothing measured, nothing picked: the shape is missing
