@@ -168,7 +168,7 @@ export function scoreTirads(findings: TiradsFindings, measured: TiradsMeasured):
   if (diameterSource === 'measured') notes.push('Maximum diameter: the longest diameter measured on this image; type the largest of the views if another is larger');
   const complete = missing.length === 0;
   if (!complete) notes.push(`Provisional: ${missing.join(', ')} not chosen yet`);
-  // a level with categories missing can only rise: its advice is never given as if final
+  // a level with categories missing may still change (usually upwards): its advice is never given as if final
   const advice = tiradsRecommendation(level, maxDiameterMm);
   const recommendation = complete ? advice : { ...advice, text: `Provisional, not all categories chosen: ${advice.text}` };
   return { points, breakdown, level, levelName: TIRADS_LEVEL_NAMES[level], shape, shapeSource, maxDiameterMm, diameterSource, recommendation, missing, complete, notes };
