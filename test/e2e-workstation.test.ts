@@ -115,6 +115,14 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     expect(z).toBeCloseTo((hcMm - 97.9) / ((108.4 - 87.1) / (2 * 1.8808)), 0);
     const record = JSON.parse(readFileSync(join(out, `${names()[0]!.replace('.jpg', '')}.json`), 'utf8')) as { worksheets: { obstetric: { result: { centile: { z: number } } } } };
     expect(record.worksheets.obstetric.result.centile.z).toBeCloseTo(z, 2);
+    // the obstetric panel's text at AA contrast in both themes too
+    for (const theme of ['light', 'dark'] as const) {
+      await page.locator('[data-tab=settings]').click();
+      await page.locator('[data-test=theme]').selectOption(theme);
+      await page.locator('[data-tab=review]').click();
+      await page.locator('[data-test=obstetric]').waitFor();
+      expect(await lowContrast(page), `${theme} theme, obstetric worksheet`).toEqual([]);
+    }
     await page.locator('[data-test=ob-clear]').click();
     await expect.poll(() => page.locator('[data-test=ob-results]').count()).toBe(0);
 
