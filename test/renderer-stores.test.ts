@@ -111,6 +111,29 @@ const key = (k: string, extra: Partial<KeyboardEventInit> = {}) => new KeyboardE
 describe('workspace store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
+  it('sends the worksheets through the contract and shows main\'s scores', async () => {
+    fakeMain();
+    const ws = useWorkspace();
+    await ws.start();
+    await ws.openFolder();
+    ws.anatomy = 'thyroid-nodule';
+    // a.png is 0.5 mm per pixel: a nodule 20 px wide and 32 px deep, taller than wide, about 16 mm long
+    await ws.setBox({ x0: 10, y0: 4, x1: 30, y1: 36 }, false);
+    const sheet = () => ws.state!.worksheets.tirads.find((t) => t.object === 1)!;
+    expect(sheet().result).toMatchObject({ shape: 'taller-than-wide', shapeSource: 'measured', complete: false });
+    await ws.setTirads(1, { composition: 'solid', echogenicity: 'hypoechoic', margin: 'smooth', foci: ['none-comet-tail'] });
+    expect(sheet().result).toMatchObject({ points: 7, level: 5, complete: true, recommendation: { action: 'fna' } });
+    // a finding the chart does not have is refused by the contract and nothing changes
+    expect(await ws.setTirads(1, { composition: 'granite' as 'solid', foci: [] })).toBe(false);
+    expect(sheet().result.points).toBe(7);
+    // the obstetric sheet only for a fetal head: the nodule image has none
+    await ws.setObstetric({ scanDate: '2026-05-21', dating: { kind: 'lmp', lmp: '2026-01-01' }, formula: 'hadlock-1984' });
+    expect(ws.state!.worksheets.obstetric).toBeNull();
+    await ws.setAnatomy('fetal-head');
+    expect(ws.state!.worksheets.obstetric!.result.gaByDates).toMatchObject({ completedWeeks: 20, days: 0 });
+    expect(ws.state!.worksheets.tirads).toEqual([]);
+  });
+
   it('opens a folder, segments automatically, measures in the same answer, and undoes/redoes every prompt', async () => {
     const m = fakeMain();
     const ws = useWorkspace();
