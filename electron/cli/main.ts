@@ -417,6 +417,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
           prompts,
           ...(v.dataset ? { only: v.dataset.split(',') } : {}),
           ...(limit ? { limit } : {}),
+          onSkip: (message) => io.err(message),
           onProgress: (done, total, item) => {
             progress ??= new Progress(total, 'eval');
             progress.tick(done, `${item.dataset}/${item.id}`);

@@ -42,6 +42,8 @@ export interface EvalOptions {
   only?: string[];
   limit?: number;
   onProgress?: (done: number, total: number, item: DatasetItem) => void;
+  /** Told which datasets were left out and why. */
+  onSkip?: (message: string) => void;
 }
 
 async function readMask(path: string): Promise<Uint8Array> {
@@ -81,7 +83,14 @@ export async function evaluate(engine: SegmentationEngine, opts: EvalOptions): P
     items.push(...(opts.limit ? test.slice(0, opts.limit) : test));
   }
   const unknown = [...new Set(items.map((i) => i.anatomy))].filter((a) => !engine.anatomies.includes(a));
-  if (unknown.length) throw new Error(`the model does not know the anatomy ${unknown.join(', ')} (it knows ${engine.anatomies.join(', ')})`);
+  // a dataset of an anatomy this model does not know (an older model, a newer dataset) is left out and named; asked for by name, it is an error
+  if (unknown.length && (opts.only || unknown.length === new Set(items.map((i) => i.anatomy)).size))
+    throw new Error(`the model does not know the anatomy ${unknown.join(', ')} (it knows ${engine.anatomies.join(', ')})`);
+  const skipped = [...new Set(items.filter((i) => unknown.includes(i.anatomy)).map((i) => i.dataset))];
+  if (skipped.length) opts.onSkip?.(`left out ${skipped.join(', ')}: the model does not know ${unknown.join(', ')}`);
+  const known = items.filter((i) => !unknown.includes(i.anatomy));
+  items.length = 0;
+  items.push(...known);
   type Acc = { dice: number[]; iou: number[]; hd95: number[]; noTarget: number; emptyOk: number; falseEmpty: number };
   const acc = new Map<string, Acc>();
   const key = (p: EvalPrompt, d: string) => `${p}/${d}`;
