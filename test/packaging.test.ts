@@ -468,6 +468,18 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
     }
   });
 
+  it('macOS: of the two identical onnxruntime dylibs in the npm package, only the one the binding loads ships', () => {
+    const { minimatch } = createRequire(import.meta.url)('minimatch') as { minimatch(path: string, pattern: string): boolean };
+    const exclusion = (config as unknown as { files: string[] }).files.find((f) => f.endsWith('.dylib'))!.slice(1);
+    const dir = join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'darwin', 'arm64');
+    const kept = readdirSync(dir).filter((f) => f.endsWith('.dylib') && !minimatch(`node_modules/onnxruntime-node/bin/napi-v6/darwin/arm64/${f}`, exclusion));
+    expect(kept).toEqual(['libonnxruntime.1.dylib']);
+    // an onnxruntime-node update that links the versioned name instead shows up here
+    const binding = readFileSync(join(dir, 'onnxruntime_binding.node')).toString('latin1');
+    expect(binding).toContain('@rpath/libonnxruntime.1.dylib');
+    expect(binding).not.toMatch(/libonnxruntime\.\d+\.\d+\.\d+\.dylib/);
+  });
+
   it('NSIS: the include is wired in and offers resources\\bin on the machine PATH, removed on uninstall', () => {
     expect(config.nsis).toMatchObject({ include: 'build/installer.nsh', perMachine: true });
     const nsh = readFileSync(join(ROOT, config.nsis.include), 'utf8');
