@@ -77,8 +77,9 @@ describe('the real bundle through the app-binary mode', () => {
   let dir = '';
   let bundle = '';
   beforeAll(() => {
-    // inside the checkout, so the bundle resolves node_modules and the model as it does in out/cli
-    dir = mkdtempSync(join(ROOT, 'out', 'cli-mode-test-'));
+    // two folders below the checkout, as out/cli is, so the bundle resolves node_modules and the
+    // model as it does there; not in out/ itself, which the packaging test packs meanwhile
+    dir = mkdtempSync(join(ROOT, 'test', '.cli-mode-'));
     bundle = join(dir, 'medus.mjs');
     const r = spawnSync(process.execPath, [join(ROOT, 'build', 'build-cli.mjs'), bundle], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`build-cli failed: ${r.stderr}`);
