@@ -18,7 +18,7 @@ import { decoderPoints, promptMode, validatePrompt } from './prompt';
 import { type ProviderName, type ProviderReport, resolveRequest, withFallback } from './providers';
 import { resizeGrey } from './resample';
 import type { Prompt, Segmentation } from './types';
-import { boxInCrop, cropGrey, cropMask, maskBounds, pasteMask, shiftPolygons, zoomRegion } from './zoom';
+import { boxInCrop, cropGrey, maskBounds, pasteMask, shiftPolygons, zoomRegion } from './zoom';
 import type { Polygon } from './types';
 
 type Embedding = Record<string, ort.Tensor>;
@@ -239,7 +239,8 @@ export class SegmentationEngine {
       const fw = frame.x1 - frame.x0;
       const fh = frame.y1 - frame.y0;
       // the target and the next crop are worked out inside the current frame, so each pass must zoom by min_gain
-      const target = best.mode === 'box' ? boxInCrop(prompt.box!, frame) : maskBounds(cropMask(best.mask, w, frame), fw, fh);
+      // bestCrop's mask is the current frame's: no copy of the whole mask to find the target
+      const target = best.mode === 'box' ? boxInCrop(prompt.box!, frame) : maskBounds(bestCrop.mask, fw, fh);
       const inner = target ? zoomRegion(target, fw, fh, zoomRule) : null;
       if (!inner) break;
       const region = { x0: frame.x0 + inner.x0, y0: frame.y0 + inner.y0, x1: frame.x0 + inner.x1, y1: frame.y0 + inner.y1 };
@@ -253,11 +254,15 @@ export class SegmentationEngine {
       timings.cleanMs = (timings.cleanMs ?? 0) + (next.timings.cleanMs ?? 0);
       // A closer look that finds nothing (below the automatic threshold) does not overrule the last answer.
       if (next.empty) break;
-      const t0 = performance.now();
-      best = { ...first, mask: pasteMask(next.mask, region, w, h), score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
+      best = { ...first, score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
       bestCrop = { mask: next.mask, region };
-      timings.postprocessMs += performance.now() - t0;
       frame = region;
+    }
+    // the closest look's mask, put into the whole image once
+    if (bestCrop.region) {
+      const t0 = performance.now();
+      best = { ...best, mask: pasteMask(bestCrop.mask, bestCrop.region, w, h) };
+      timings.postprocessMs += performance.now() - t0;
     }
     return this.outlined({ ...best, timings }, bestCrop.mask, bestCrop.region);
   }
