@@ -9,28 +9,63 @@ import { FAMILIES, FAMILY_ORDER, unitsOf } from '../measurement/families';
 import type { ImageRecord } from './record';
 import { TIRADS_LABELS } from '../measurement/worksheets/tirads';
 
-/** Which worksheets a table has columns for (only those some record of it carries). */
+/**
+ * Which optional column blocks a table has (only those some record of it carries): the worksheets,
+ * and the hand-drawn measurements (`manual`), so a table without them keeps its usual columns.
+ */
 export interface WorksheetKinds {
   tirads: boolean;
   obstetric: boolean;
+  manual?: boolean;
 }
 const NO_SHEETS: WorksheetKinds = { tirads: false, obstetric: false };
 
-export function worksheetKinds(records: Iterable<Pick<ImageRecord, 'worksheets'>>): WorksheetKinds {
-  const k = { tirads: false, obstetric: false };
+export function worksheetKinds(records: Iterable<Pick<ImageRecord, 'worksheets' | 'manual'>>): WorksheetKinds {
+  const k = { tirads: false, obstetric: false, manual: false };
   for (const r of records) {
     if (r.worksheets?.tirads.length) k.tirads = true;
     if (r.worksheets?.obstetric) k.obstetric = true;
+    if (r.manual?.length) k.manual = true;
   }
   return k;
 }
+
+/**
+ * The hand-drawn measurements' columns: English keys with units, mm and px apart as for the
+ * model's values. A manual row fills these (and not the model's columns), so a table never mixes
+ * what the clinician drew with what the model outlined.
+ */
+const MANUAL_VALUES: ReadonlyArray<{ key: string; column: string; units: readonly string[] }> = [
+  { key: 'length', column: 'manual_length', units: ['mm', 'px'] },
+  { key: 'angle', column: 'manual_angle', units: ['°'] },
+  { key: 'hc', column: 'manual_hc', units: ['mm', 'px'] },
+  { key: 'bpd', column: 'manual_bpd', units: ['mm', 'px'] },
+  { key: 'ofd', column: 'manual_ofd', units: ['mm', 'px'] },
+  { key: 'ga', column: 'manual_ga', units: ['weeks'] },
+  { key: 'area', column: 'manual_area', units: ['mm²', 'px²'] },
+  { key: 'perimeter', column: 'manual_perimeter', units: ['mm', 'px'] },
+  { key: 'longest-diameter', column: 'manual_longest_diameter', units: ['mm', 'px'] },
+];
+const MANUAL_COLUMNS = ['manual_id', 'manual_tool', 'manual_name', 'manual_from_object', ...MANUAL_VALUES.flatMap((v) => v.units.map((u) => `${v.column} (${u})`))];
 
 /** Worksheet columns: English keys, units in brackets as the measurement columns have them. */
 const TIRADS_COLUMNS = ['tirads_composition', 'tirads_echogenicity', 'tirads_shape', 'tirads_shape_source', 'tirads_margin', 'tirads_echogenic_foci', 'tirads_points', 'tirads_level', 'tirads_max_diameter (mm)', 'tirads_recommendation'];
 const OBSTETRIC_COLUMNS = ['scan_date', 'dating', 'ga_by_dates (weeks)', 'ga_by_hc (weeks)', 'ga_by_hc_formula', 'hc_for_centile (mm)', 'hc_z_score', 'hc_centile (%)'];
 
 function worksheetHeader(sheets: WorksheetKinds): string[] {
-  return [...(sheets.tirads ? TIRADS_COLUMNS : []), ...(sheets.obstetric ? OBSTETRIC_COLUMNS : [])];
+  return [...(sheets.tirads ? TIRADS_COLUMNS : []), ...(sheets.obstetric ? OBSTETRIC_COLUMNS : []), ...(sheets.manual ? MANUAL_COLUMNS : [])];
+}
+
+/** The manual cells of a row: empty for the model's rows, the shape's values for a hand-drawn one. */
+function manualCells(m: NonNullable<ImageRecord['manual']>[number] | null): Array<string | number> {
+  if (!m) return MANUAL_COLUMNS.map(() => '');
+  const cells: Array<string | number> = [m.id, m.kind, safeText(m.name ?? ''), m.fromObject ?? ''];
+  for (const v of MANUAL_VALUES)
+    for (const u of v.units) {
+      const x = m.measurements.find((y) => y.key === v.key && y.unit === u);
+      cells.push(x ? Number(x.value.toFixed(3)) : '');
+    }
+  return cells;
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -126,9 +161,21 @@ export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly M
     Number(r.score.toFixed(4)),
     note,
   ];
-  if (!r.measurement.objects.length) return [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...columns.map(() => ''), ...worksheetCells(r, '', sheets)]];
+  const manual = sheets.manual ? (r.manual ?? []) : [];
+  // one row per hand-drawn shape: the image's calibration columns are the shape's own
+  const manualRows = manual.map((m) => {
+    const row = base('', ['drawn by hand', ...m.warnings].join('; '));
+    row[3] = 'manual';
+    row[7] = m.calibration.source;
+    row[8] = m.calibration.mmPerPixelX ?? '';
+    row[9] = m.calibration.mmPerPixelY ?? '';
+    row[11] = '';
+    return [...row, ...columns.map(() => ''), ...worksheetCells(r, '', sheets), ...manualCells(m)];
+  });
+  // an image measured only by hand has its manual rows; the "no target" row is for an image with nothing
+  if (!r.measurement.objects.length) return manualRows.length ? manualRows : [[...base('', r.empty ? 'no target found' : 'no measurable object'), ...columns.map(() => ''), ...worksheetCells(r, '', sheets), ...(sheets.manual ? manualCells(null) : [])]];
   const warn = r.measurement.warnings.join('; ');
-  return r.measurement.objects.map((o) => {
+  const modelRows = r.measurement.objects.map((o) => {
     const edited = o.measurements.filter((m) => m.edited).map((m) => m.key);
     const row = base(o.id, [edited.length ? `edited by the user: ${edited.join(', ')}` : '', warn].filter(Boolean).join('; '));
     for (const c of columns) {
@@ -137,8 +184,10 @@ export function csvRows(r: ImageRecord, families: MeasurementFamily | readonly M
       row.push(m ? Number(m.value.toFixed(c.unit === 'ratio' ? 4 : 3)) : '');
     }
     row.push(...worksheetCells(r, o.id, sheets));
+    if (sheets.manual) row.push(...manualCells(null));
     return row;
   });
+  return [...modelRows, ...manualRows];
 }
 
 export function toCsv(rows: Array<Array<string | number>>, header?: string[]): string {

@@ -2,7 +2,8 @@
 import type { Calibration } from '../imaging/types';
 import type { CaliperEdits } from '../measurement/families';
 import type { PromptInfo } from '../shared/ipc-contract';
-import type { MeasurementResult } from '../measurement/measure';
+import type { Measurement, MeasurementResult } from '../measurement/measure';
+import type { ManualShape } from '../measurement/manual';
 import type { WorksheetInput, WorksheetResults } from '../measurement/worksheets/worksheet';
 
 /** A prompt as the user gave it (image pixels): the page's and the record's are one shape. */
@@ -40,6 +41,16 @@ export interface StudySection {
   objects: RecordedObject[];
   /** What the clinician entered on the worksheets (absent in records saved before worksheets existed). */
   worksheets?: WorksheetInput;
+  /** The shapes drawn by hand, as drawn (image pixels): what reopening the folder puts back. */
+  manual?: ManualShape[];
+}
+
+/** A hand-drawn shape with its measurement, as the exports read it (CSV, report, SR). */
+export interface ManualRecord extends ManualShape {
+  calibration: Calibration;
+  calibrated: boolean;
+  measurements: Measurement[];
+  warnings: string[];
 }
 
 /** An earlier result of this image that a later one replaced (a batch's, before the user corrected it). */
@@ -86,6 +97,8 @@ export interface ImageRecord {
   history?: HistoryEntry[];
   /** The worksheets' results (TI-RADS per nodule, obstetric dating and centile), as the app showed them; absent when none was filled in. */
   worksheets?: WorksheetResults;
+  /** The clinician's hand-drawn measurements (rulers, angles, ellipses, polygons, traces); absent when there are none. */
+  manual?: ManualRecord[];
   /** Set when the source was DICOM: what a Segmentation object must reference. */
   dicom?: { studyInstanceUid?: string; seriesInstanceUid?: string; sopInstanceUid?: string; sopClassUid?: string; frameOfReferenceUid?: string; patientId?: string; patientName?: string };
 }

@@ -16,7 +16,8 @@ import { FAMILIES, describeValue } from '../measurement/families';
 import type { MeasuredObject, Measurement } from '../measurement/measure';
 import { presetFor } from '../shared/presets';
 import { TIRADS_LABELS, TIRADS_REFERENCE } from '../measurement/worksheets/tirads';
-import type { ImageRecord } from './record';
+import { HADLOCK_1984_HC_FORMULA } from '../measurement/fetal';
+import type { ImageRecord, ManualRecord } from './record';
 
 /** Printed on every page; the wording is fixed by the product's intended use. */
 export const DECISION_SUPPORT_STATEMENT = 'Decision support: measurements made with software assistance and reviewed by the clinician. Not a diagnosis.';
@@ -285,8 +286,13 @@ function patientOf(record: ImageRecord, options: ReportOptions): string {
 function resultBlocks(f: Fonts, record: ImageRecord): Block[] {
   const m = record.measurement;
   const blocks: Block[] = [];
-  const cal = record.calibration;
-  if (m.calibrated && m.mmPerPixel) {
+  const manual = record.manual ?? [];
+  // an image measured only by hand is calibrated as its shapes are
+  const byHand = !m.objects.length && manual.length ? manual[0]! : null;
+  const cal = byHand ? byHand.calibration : record.calibration;
+  if (byHand?.calibrated && cal.mmPerPixelX && cal.mmPerPixelY) {
+    blocks.push(fieldRow(f, 'Calibration source', `${CALIBRATION_SOURCES[cal.source]} [${cal.source}] · ${mmPerPixelText(cal.mmPerPixelX, cal.mmPerPixelY)}`));
+  } else if (m.calibrated && m.mmPerPixel) {
     blocks.push(fieldRow(f, 'Calibration source', `${CALIBRATION_SOURCES[m.calibrationSource]} [${m.calibrationSource}] · ${mmPerPixelText(m.mmPerPixel.x, m.mmPerPixel.y)}`));
   } else {
     blocks.push(paragraph(f, 'UNCALIBRATED: values in pixels (px), not millimetres. Not for clinical measurement until calibrated.', { bold: true, colour: RED, size: 10.5 }));
@@ -295,7 +301,8 @@ function resultBlocks(f: Fonts, record: ImageRecord): Block[] {
   for (const note of cal.notes) blocks.push(paragraph(f, note, { size: SMALL, colour: GREY, indent: 112 }));
   blocks.push(spacer(6));
 
-  if (!m.objects.length) blocks.push(paragraph(f, record.empty ? 'No target found: nothing measured.' : 'No measurable object.', { bold: true, gapAfter: 6 }));
+  if (!m.objects.length && !manual.length) blocks.push(paragraph(f, record.empty ? 'No target found: nothing measured.' : 'No measurable object.', { bold: true, gapAfter: 6 }));
+  else if (!m.objects.length) blocks.push(paragraph(f, 'No outline by the model: measured by hand only.', { bold: true, gapAfter: 6 }));
   else {
     blocks.push(...measurementTables(f, record));
     if (m.objects.some((o) => o.measurements.some((x) => x.edited)))
@@ -317,12 +324,31 @@ function resultBlocks(f: Fonts, record: ImageRecord): Block[] {
   }
 
   blocks.push(...worksheetBlocks(f, record));
+  blocks.push(...manualBlocks(f, manual));
 
   const warnings = m.warnings.filter((w) => !w.startsWith('uncalibrated'));
   if (warnings.length) {
     blocks.push({ ...paragraph(f, 'Warnings', { bold: true }), keepWithNext: true });
     for (const w of warnings) blocks.push(paragraph(f, `• ${w}`, { size: SMALL, indent: 6 }));
   }
+  return blocks;
+}
+
+const MANUAL_TOOL_NAMES: Record<ManualRecord['kind'], string> = { ruler: 'Ruler', angle: 'Angle', ellipse: 'Ellipse', polygon: 'Polygon', trace: 'Trace' };
+
+/** The clinician's hand-drawn measurements, each with its values, its calibration when it differs, and its warnings. */
+function manualBlocks(f: Fonts, manual: readonly ManualRecord[]): Block[] {
+  if (!manual.length) return [];
+  const blocks: Block[] = [{ ...paragraph(f, 'Measured by hand (drawn by the clinician)', { bold: true }), keepWithNext: true }];
+  for (const s of manual) {
+    const title = `${MANUAL_TOOL_NAMES[s.kind]} ${s.id}${s.name ? ` · ${s.name}` : ''}`;
+    const values = s.measurements.map((x) => `${x.label} ${x.key === 'ga' ? formatGestationalAge(x.value) : formatReportValue(x.value, x.unit)}`);
+    const from = s.fromObject !== undefined ? ` · from the model's outline of object ${s.fromObject}, edited` : '';
+    blocks.push(fieldRow(f, title, `${values.join(' · ')}${s.calibrated ? '' : ' · uncalibrated (px)'}${from}`));
+    if (s.measurements.some((x) => x.key === 'ga')) blocks.push(paragraph(f, HADLOCK_1984_HC_FORMULA, { size: SMALL, colour: GREY, indent: 112 }));
+    for (const w of s.warnings.filter((x) => !x.startsWith('uncalibrated'))) blocks.push(paragraph(f, `• ${w}`, { size: SMALL, indent: 112 }));
+  }
+  blocks.push(spacer(6));
   return blocks;
 }
 

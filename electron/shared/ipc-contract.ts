@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { COMPOSITION_POINTS, ECHOGENICITY_POINTS, FOCUS_POINTS, MARGIN_POINTS, SHAPE_POINTS } from '../measurement/worksheets/tirads';
 import type { WorksheetResults } from '../measurement/worksheets/worksheet';
+import { MANUAL_POINTS, type ManualKind } from '../measurement/manual';
 
 const finite = z.number().finite();
 
@@ -51,6 +52,16 @@ export const ObstetricInputSchema = z.object({
     .nullable(),
   formula: z.enum(['hadlock-1984', 'intergrowth-21st']).default('hadlock-1984'),
 });
+/** Hand-drawn shapes (measurement/manual.ts), image pixels; point counts per kind as MANUAL_POINTS says. */
+const manualName = z.string().max(80).nullable().default(null);
+export const ManualShapeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ruler'), points: z.array(PointSchema).length(MANUAL_POINTS.ruler.max) }),
+  z.object({ kind: z.literal('angle'), points: z.array(PointSchema).length(MANUAL_POINTS.angle.max) }),
+  z.object({ kind: z.literal('ellipse'), points: z.array(PointSchema).length(MANUAL_POINTS.ellipse.max) }),
+  z.object({ kind: z.literal('polygon'), points: z.array(PointSchema).min(MANUAL_POINTS.polygon.min).max(MANUAL_POINTS.polygon.max) }),
+  z.object({ kind: z.literal('trace'), points: z.array(PointSchema).min(MANUAL_POINTS.trace.min).max(MANUAL_POINTS.trace.max) }),
+]);
+const manualId = z.number().int().min(1).max(100_000);
 /** What the user did, in the clinician's terms; prompts go to one object (1 when absent). */
 export const IntentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('add-click'), object: objectId, anatomy, x: finite, y: finite, label: z.enum(['positive', 'negative']) }),
@@ -73,6 +84,17 @@ export const IntentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set-tirads'), object: objectId, findings: TiradsFindingsSchema }),
   /** The obstetric worksheet's dating (null clears it). */
   z.object({ type: z.literal('set-obstetric'), obstetric: ObstetricInputSchema.nullable() }),
+  /** A shape drawn by hand (ruler, angle, ellipse, polygon, trace), measured on main. */
+  z.object({ type: z.literal('add-manual'), shape: ManualShapeSchema, name: manualName }),
+  /** A hand-drawn shape's points after the user dragged one (the whole set, as many as it had). */
+  z.object({ type: z.literal('edit-manual'), id: manualId, points: z.array(PointSchema).min(2).max(MANUAL_POINTS.trace.max) }),
+  z.object({ type: z.literal('rename-manual'), id: manualId, name: z.string().max(80) }),
+  z.object({ type: z.literal('delete-manual'), id: manualId }),
+  /** The model's outline of an object becomes an editable polygon (the object itself stays). */
+  z.object({ type: z.literal('outline-to-contour'), object: objectId }),
+  /** Undo and redo of the hand-drawn shapes: one history per image, apart from each object's prompts. */
+  z.object({ type: z.literal('undo-manual') }),
+  z.object({ type: z.literal('redo-manual') }),
 ]);
 export type Intent = z.output<typeof IntentSchema>;
 
@@ -239,6 +261,27 @@ export interface ImageState {
   worksheets: WorksheetResults;
   /** The image's own date (DICOM study or content date, 'YYYY-MM-DD'), to date the scan; null when it has none. */
   imageDate: string | null;
+  /** The shapes drawn by hand, measured, and whether their last change can be undone or redone. */
+  manual: ManualState;
+}
+
+/** One hand-drawn shape as the page shows it (image pixels) with its measurement. */
+export interface ManualShapeState {
+  id: number;
+  kind: ManualKind;
+  name: string | null;
+  points: Array<[number, number]>;
+  /** Set when the shape began as the model's outline of this object. */
+  fromObject?: number;
+  calibrated: boolean;
+  measurements: MeasurementValue[];
+  warnings: string[];
+}
+
+export interface ManualState {
+  shapes: ManualShapeState[];
+  canUndo: boolean;
+  canRedo: boolean;
 }
 
 /** A PACS server as the page sees it: never its password or token. */

@@ -9,7 +9,8 @@ import type { DrawnLine } from '../calibration/resolve';
 import { csvHeader, csvRows, toCsv, worksheetKinds } from '../export/csv';
 import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
-import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
+import type { HistoryEntry, ImageRecord, ManualRecord, RecordedObject, RecordedPrompt } from '../export/record';
+import type { ManualMeasured, ManualShape } from '../measurement/manual';
 import { writeAtomic } from '../files/atomic';
 import { outputStem } from '../files/inputs';
 import type { Calibration } from '../imaging/types';
@@ -55,6 +56,8 @@ export interface SavedImage {
   objects: SavedObject[];
   /** What the clinician entered on the worksheets. */
   worksheets: WorksheetInput;
+  /** The shapes drawn by hand, each measured with the calibration at its place. */
+  manual: Array<{ shape: ManualShape; measured: ManualMeasured; calibration: Calibration }>;
 }
 
 /** The worksheets as saved: only the nodules the clinician scored, and the obstetric sheet once dated. */
@@ -65,7 +68,7 @@ export function savedWorksheets(input: WorksheetInput, family: MeasurementFamily
 }
 
 /** A record without what the table does not need (outlines, history), kept per image for results.csv. */
-type TableRow = Pick<ImageRecord, 'relative' | 'frame' | 'anatomy' | 'promptMode' | 'model' | 'provider' | 'calibration' | 'score' | 'empty' | 'measurement' | 'worksheets'> & { polygons: []; file: string; frames: number; width: number; height: number; zoomedTo: null; outputs: Record<string, never> };
+type TableRow = Pick<ImageRecord, 'relative' | 'frame' | 'anatomy' | 'promptMode' | 'model' | 'provider' | 'calibration' | 'score' | 'empty' | 'measurement' | 'worksheets' | 'manual'> & { polygons: []; file: string; frames: number; width: number; height: number; zoomedTo: null; outputs: Record<string, never> };
 
 export class ResultsWriter {
   private readonly rows = new Map<string, TableRow>();
@@ -75,7 +78,7 @@ export class ResultsWriter {
 
   /** Keeps a record's table rows (records already on disk, read when the study opens). */
   rememberRows(key: string, r: ImageRecord): void {
-    this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, ...(r.worksheets ? { worksheets: r.worksheets } : {}), polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
+    this.rows.set(key, { relative: r.relative, frame: r.frame, anatomy: r.anatomy, promptMode: r.promptMode, model: r.model, provider: r.provider, calibration: r.calibration, score: r.score, empty: r.empty, measurement: r.measurement, ...(r.worksheets ? { worksheets: r.worksheets } : {}), ...(r.manual?.length ? { manual: r.manual } : {}), polygons: [], file: r.file, frames: r.frames, width: r.width, height: r.height, zoomedTo: null, outputs: {} });
   }
 
   /**
@@ -132,6 +135,7 @@ export class ResultsWriter {
       }
       for (const t of worksheets.tirads) t.components = rowsOf.get(t.object) ?? [];
     }
+    const manual: ManualRecord[] = img.manual.map(({ shape, measured, calibration: c }) => ({ ...shape, calibration: c, calibrated: measured.calibrated, measurements: measured.measurements, warnings: measured.warnings }));
     const now = new Date().toISOString();
     const mode = answered.length === 1 ? answered[0]!.answer!.mode : answered.length ? 'several objects' : 'none';
     const record: ImageRecord = {
@@ -174,9 +178,11 @@ export class ResultsWriter {
           }),
         ),
         ...(Object.keys(img.worksheets.tirads).length || img.worksheets.obstetric ? { worksheets: img.worksheets } : {}),
+        ...(img.manual.length ? { manual: img.manual.map(({ shape }) => shape) } : {}),
       },
       ...(img.history.length ? { history: img.history } : {}),
       ...(worksheets ? { worksheets } : {}),
+      ...(manual.length ? { manual } : {}),
     };
     const title = `${preset.label} · ${img.model.name} ${img.model.version}${Object.values(img.objects).some((o) => Object.keys(o.edits).length) ? ' · * edited by the user' : ''}`;
     this.rememberRows(`${img.relative}#${img.frame}`, record);

@@ -21,7 +21,8 @@ import { fromDicomDate } from '../measurement/worksheets/obstetric';
 import { computeWorksheets, EMPTY_WORKSHEETS, type WorksheetInput } from '../measurement/worksheets/worksheet';
 import { anatomyOfObject, presetFor, presetGroupFor } from '../shared/presets';
 import { measureIntrapartum } from '../measurement/intrapartum';
-import type { FileState, FolderEntry, ImageState, Intent, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
+import { contourFromOutline, type ManualMeasured, type ManualShape, manualAnchor, manualPointsProblem, measureManual } from '../measurement/manual';
+import type { FileState, FolderEntry, ImageState, Intent, ManualState, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
 import { type ResultsWriter, type SavedImage } from './save';
 import { readRecord, recordCandidates, recordsIn } from './results-folder';
 
@@ -93,6 +94,18 @@ export interface ImageEntry {
   touched: boolean;
   /** What the clinician entered on the image's worksheets (TI-RADS per nodule, obstetric dating). */
   worksheets: WorksheetInput;
+  /** The shapes drawn by hand (rulers, angles, ellipses, polygons, traces), with one undo history for them all. */
+  manual: ManualShape[];
+  manualUndo: ManualShape[][];
+  manualRedo: ManualShape[][];
+  nextManualId: number;
+}
+
+/** A hand-drawn shape with its measurement and the calibration it was made with. */
+export interface MeasuredShape {
+  shape: ManualShape;
+  measured: ManualMeasured;
+  calibration: Calibration;
 }
 
 const UNDO_DEPTH = 50;
@@ -136,7 +149,7 @@ export class Study {
     const s = new Study(o);
     for await (const { file, record } of recordsIn(o.writer.folder)) {
       const key = `${record.relative}#${record.frame}`;
-      s.index.set(key, { file, state: record.study?.review === 'reviewed' ? 'reviewed' : record.study && !record.study.objects.some((x) => x.mask) ? 'new' : 'segmented' });
+      s.index.set(key, { file, state: record.study?.review === 'reviewed' ? 'reviewed' : record.study && !record.study.objects.some((x) => x.mask) && !record.study.manual?.length ? 'new' : 'segmented' });
       o.writer.rememberRows(key, record);
     }
     return s;
@@ -248,7 +261,7 @@ export class Study {
     if (known && !untouched) return known;
     const image = await this.o.engine.open(path, frame);
     const { relative, stem } = this.fileOf(path);
-    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restoreError: null, restored: false, touched: false, worksheets: EMPTY_WORKSHEETS };
+    const e: ImageEntry = { path, frame, relative, stem, image, anatomy: null, objects: [newObject(1)], nextObjectId: 2, reviewed: false, userLine: await this.o.resolver.drawnLine(path), onDisk: null, recordFile: null, history: [], saved: null, saveError: null, restoreError: null, restored: false, touched: false, worksheets: EMPTY_WORKSHEETS, manual: [], manualUndo: [], manualRedo: [], nextManualId: 1 };
     const at = this.index.get(`${relative}#${frame}`)?.file ?? null;
     const found = at ? { file: at, record: await readRecord(join(this.o.writer.folder, at)) } : await this.findRecord(relative, stem, frame);
     if (found?.record) await this.restore(e, found.record, found.file);
@@ -289,6 +302,11 @@ export class Study {
         e.reviewed = r.study.review === 'reviewed';
         if (r.study.worksheets) e.worksheets = r.study.worksheets;
         if (r.study.userCalibration) e.userLine = r.study.userCalibration;
+        // hand-drawn shapes come back as they were drawn; their measurements are made again (calibration may have changed)
+        if (r.study.manual?.length) {
+          e.manual = r.study.manual.filter((m) => !manualPointsProblem(m.kind, m.points));
+          e.nextManualId = Math.max(0, ...e.manual.map((m) => m.id)) + 1;
+        }
         const objects: ObjectEntry[] = [];
         for (const o of r.study.objects) {
           objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [], ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}) });
@@ -438,7 +456,89 @@ export class Study {
       case 'set-obstetric':
         e.worksheets = { ...e.worksheets, obstetric: intent.obstetric };
         return true;
+      case 'add-manual': {
+        const points = this.insideImage(e, intent.shape.points);
+        manualStep(e);
+        e.manual = [...e.manual, { id: e.nextManualId++, kind: intent.shape.kind, name: intent.name?.trim().slice(0, 80) || null, points }];
+        return true;
+      }
+      case 'edit-manual': {
+        const shape = this.manualShape(e, intent.id);
+        const points = this.insideImage(e, intent.points);
+        const problem = manualPointsProblem(shape.kind, points);
+        if (problem) throw new StudyError('prompt', problem);
+        manualStep(e);
+        e.manual = e.manual.map((m) => (m.id === intent.id ? { ...m, points } : m));
+        return true;
+      }
+      case 'rename-manual': {
+        this.manualShape(e, intent.id);
+        manualStep(e);
+        e.manual = e.manual.map((m) => (m.id === intent.id ? { ...m, name: intent.name.trim().slice(0, 80) || null } : m));
+        return true;
+      }
+      case 'delete-manual': {
+        this.manualShape(e, intent.id);
+        manualStep(e);
+        e.manual = e.manual.filter((m) => m.id !== intent.id);
+        return true;
+      }
+      case 'outline-to-contour': {
+        const o = obj(intent.object);
+        const contour = o.answer && !o.answer.empty ? contourFromOutline(o.answer.polygons) : null;
+        if (!contour) throw new StudyError('prompt', 'this object has no outline to convert: segment it first');
+        manualStep(e);
+        e.manual = [...e.manual, { id: e.nextManualId++, kind: 'polygon', name: null, points: contour, fromObject: o.id }];
+        return true;
+      }
+      case 'undo-manual':
+      case 'redo-manual': {
+        const from = intent.type === 'undo-manual' ? e.manualUndo : e.manualRedo;
+        const to = intent.type === 'undo-manual' ? e.manualRedo : e.manualUndo;
+        const back = from.pop();
+        if (!back) return false;
+        to.push(e.manual);
+        e.manual = back;
+        return true;
+      }
     }
+  }
+
+  private manualShape(e: ImageEntry, id: number): ManualShape {
+    const m = e.manual.find((x) => x.id === id);
+    if (!m) throw new StudyError('prompt', `shape ${id} does not exist on this image`);
+    return m;
+  }
+
+  /** A shape's points, refused when one lies off the image (a measurement there would measure nothing of it). */
+  private insideImage(e: ImageEntry, points: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+    const { width, height } = e.image;
+    if (points.some(([x, y]) => x < 0 || y < 0 || x > width || y > height)) throw new StudyError('prompt', 'a point of the shape lies outside the image: draw it on the image');
+    return points.map(([x, y]) => [x, y]);
+  }
+
+  /** Every hand-drawn shape measured, each with the calibration at its own place (an ultrasound region). */
+  async measuredShapes(e: ImageEntry): Promise<MeasuredShape[]> {
+    const out: MeasuredShape[] = [];
+    for (const shape of e.manual) {
+      const calibration = await this.o.resolver.resolve({ path: e.path, calibration: e.image.calibration as Calibration, regions: e.image.regions }, manualAnchor(shape.points));
+      out.push({ shape, measured: measureManual(shape, calibration), calibration });
+    }
+    return out;
+  }
+
+  private async manualState(e: ImageEntry): Promise<ManualState> {
+    const shapes = (await this.measuredShapes(e)).map(({ shape, measured }) => ({
+      id: shape.id,
+      kind: shape.kind,
+      name: shape.name,
+      points: shape.points.map((p): [number, number] => [p[0], p[1]]),
+      ...(shape.fromObject !== undefined ? { fromObject: shape.fromObject } : {}),
+      calibrated: measured.calibrated,
+      measurements: measured.measurements,
+      warnings: measured.warnings,
+    }));
+    return { shapes, canUndo: e.manualUndo.length > 0, canRedo: e.manualRedo.length > 0 };
   }
 
   private async segment(e: ImageEntry, p: RecordedPrompt, anatomy: string, previous: Float32Array | null): Promise<Answer> {
@@ -473,7 +573,7 @@ export class Study {
   }
 
   private review(e: ImageEntry): FileState {
-    return e.reviewed ? 'reviewed' : e.objects.some((o) => o.answer) ? 'segmented' : 'new';
+    return e.reviewed ? 'reviewed' : e.objects.some((o) => o.answer) || e.manual.length ? 'segmented' : 'new';
   }
 
   async stateOf(e: ImageEntry): Promise<ImageState> {
@@ -504,12 +604,13 @@ export class Study {
       restored: e.restored,
       worksheets: computeWorksheets(e.worksheets, family, measuredObjects),
       imageDate: fromDicomDate(e.image.details.studyDate),
+      manual: await this.manualState(e),
     };
   }
 
   /** Writes the image's results (masks, overlay, record) and the folder's results.csv, atomically. */
   private async save(e: ImageEntry): Promise<void> {
-    const anything = e.objects.some((o) => o.answer) || e.onDisk || e.reviewed || e.userLine;
+    const anything = e.objects.some((o) => o.answer) || e.onDisk || e.reviewed || e.userLine || e.manual.length;
     if (!anything) return;
     const model = await this.o.engine.model();
     const measured: Array<{ o: ObjectEntry; m: { result: MeasurementResult; calibration: Calibration } | null }> = [];
@@ -538,6 +639,7 @@ export class Study {
       model,
       fallbackCalibration: await this.calibrationFor(e, null),
       worksheets: e.worksheets,
+      manual: await this.measuredShapes(e),
       objects: measured.map(({ o, m }) => ({
         id: o.id,
         name: o.name,
@@ -573,6 +675,13 @@ export class Study {
       e.saveError = `not saved: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
+}
+
+/** Keeps the shapes as they were before a change, for undo (a new change forgets what was undone). */
+function manualStep(e: ImageEntry): void {
+  e.manualUndo.push(e.manual);
+  if (e.manualUndo.length > UNDO_DEPTH) e.manualUndo.shift();
+  e.manualRedo = [];
 }
 
 function newObject(id: number): ObjectEntry {
