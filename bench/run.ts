@@ -157,20 +157,29 @@ let decoderGflop = Number.NaN;
 }
 const roofline = await gemmRoofline(engine.threads);
 
-// --- end to end over the folder, automatic mode: decode, passes, post-process, measure, mask PNG
+// --- end to end over the folder, automatic mode: decode, passes, post-process, measure, mask PNG;
+// as the batch does it, the next file is decoded while this one is on the model, and the PNG is
+// encoded while the next image goes on (at most 4 in flight)
 async function endToEnd(p: Pipeline, e: Engine): Promise<{ perS: number; inferencePerS: number; zoomed: number }> {
   const anatomy = anatomyOf(e);
   const family = presetFor(anatomy).family;
   const ort0 = ortMs;
   const t0 = performance.now();
   let zoomed = 0;
-  for (const f of files) {
-    const fr = await p.loadFrame(f);
+  const pngs = new Set<Promise<unknown>>();
+  let next = p.loadFrame(files[0]!);
+  for (let i = 0; i < files.length; i++) {
+    const fr = await next;
+    if (i + 1 < files.length) next = p.loadFrame(files[i + 1]!);
     const s = await e.segment({ key: fr.key, image: fr.image }, { clicks: [], anatomy });
     if (s.zoomedTo) zoomed++;
     p.measureMask(s.mask, s.width, s.height, family, calibration, s.polygons);
-    await p.maskPng(s.mask, s.width, s.height);
+    const png = p.maskPng(s.mask, s.width, s.height);
+    pngs.add(png);
+    void png.finally(() => pngs.delete(png));
+    while (pngs.size >= 4) await Promise.race(pngs);
   }
+  await Promise.all(pngs);
   const secs = (performance.now() - t0) / 1000;
   return { perS: files.length / secs, inferencePerS: files.length / ((ortMs - ort0) / 1000), zoomed };
 }
