@@ -62,19 +62,30 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     case 'a':
       return void ws.automatic(), done();
     case 'p':
-      return (ws.tool = 'positive'), done();
+      return ws.setTool('positive'), done();
     case 'n':
-      return (ws.tool = 'negative'), done();
+      return ws.setTool('negative'), done();
     case 'b':
-      return (ws.tool = 'box'), done();
+      return ws.setTool('box'), done();
     case 'x':
-      return (ws.tool = 'boxclicks'), done();
+      return ws.setTool('boxclicks'), done();
     case 'w':
-      return (ws.tool = 'wl'), done();
+      return ws.setTool('wl'), done();
     case 'l':
-      return (ws.tool = 'ruler'), done();
+      return ws.setTool('ruler'), done();
+    case 'v':
+      return ws.setTool('angle'), done();
+    case 'e':
+      return ws.setTool('ellipse'), done();
+    case 'd':
+      return ws.setTool('polygon'), done();
+    case 't':
+      return ws.setTool('trace'), done();
+    case 'Enter':
+      if (ws.drawing?.kind === 'polygon') return void ws.closePolygon(), done();
+      return false;
     case 'c':
-      return (ws.tool = 'calibrate'), done();
+      return ws.setTool('calibrate'), done();
     case 'r':
       return ws.markReviewed(), done();
     case 'f':
@@ -101,8 +112,10 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     case 'Delete':
       if (key === 'Delete' && e.shiftKey) return ws.deleteObject(ws.active), done();
       if (ws.calLine) return (ws.calLine = null), done();
-      // Esc leaves the ruler before it clears a prompt (calibration is left above)
-      if (key === 'Escape' && ws.tool === 'ruler') return (ws.tool = 'positive'), done();
+      // Delete removes the selected hand-drawn shape (not the object's prompt)
+      if (key === 'Delete' && ws.manualSelected !== null) return void ws.deleteManual(ws.manualSelected), done();
+      // Esc drops a half-drawn shape, then leaves a drawing tool, before it clears a prompt (calibration is left above)
+      if (key === 'Escape' && ws.leaveTool()) return done();
       return ws.clear(), done();
   }
   const preset = presets.find((k) => presetFor(k).shortcut === key);

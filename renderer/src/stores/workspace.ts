@@ -6,7 +6,8 @@
  */
 import { defineStore } from 'pinia';
 import type { Box, Click } from '../../../electron/engine/types';
-import type { EngineInfo, ErrorCode, FileState, FolderEntry, ImageState, Intent, MeasureReply, MeasurementValue, ObjectState, OpenedImage, PromptInfo, StudyInfo } from '../../../electron/shared/ipc-contract';
+import type { EngineInfo, ErrorCode, FileState, FolderEntry, ImageState, Intent, ManualShapeState, MeasureReply, MeasurementValue, ObjectState, OpenedImage, PromptInfo, StudyInfo } from '../../../electron/shared/ipc-contract';
+import { ellipseThirdPoint, manualEllipse, type ManualKind } from '../../../electron/measurement/manual';
 import { presetFor } from '../../../electron/shared/presets';
 import { call, IpcError } from '../api';
 import { type Language, objectNoun } from '../i18n';
@@ -15,7 +16,10 @@ import { actualSize, DEFAULT_WL, fitView, type Pt, type Spacing, type ViewTransf
 export type TiradsFindingsInput = Extract<Intent, { type: 'set-tirads' }>['findings'];
 export type ObstetricInputValue = NonNullable<Extract<Intent, { type: 'set-obstetric' }>['obstetric']>;
 
-export type Tool = 'positive' | 'negative' | 'box' | 'boxclicks' | 'wl' | 'ruler' | 'calibrate';
+export type Tool = 'positive' | 'negative' | 'box' | 'boxclicks' | 'wl' | 'ruler' | 'angle' | 'ellipse' | 'polygon' | 'trace' | 'calibrate';
+/** The tools that draw a shape by hand (measured on main, saved with the image). */
+export const MANUAL_TOOLS: readonly ManualKind[] = ['ruler', 'angle', 'ellipse', 'polygon', 'trace'];
+export const isManualTool = (t: Tool): t is ManualKind => (MANUAL_TOOLS as readonly string[]).includes(t);
 export type { FileState };
 export type SortKey = 'name' | 'state';
 export type PromptState = PromptInfo;
@@ -74,6 +78,7 @@ function nextStep(code: ErrorCode | undefined, where: 'image' | 'segment' | 'mea
 }
 
 const codeOf = (e: unknown): ErrorCode | undefined => (e instanceof IpcError ? e.code : undefined);
+const MANUAL_INTENTS = new Set<Intent['type']>(['add-manual', 'edit-manual', 'rename-manual', 'delete-manual', 'outline-to-contour', 'undo-manual', 'redo-manual']);
 
 export const useWorkspace = defineStore('workspace', {
   state: () => ({
@@ -95,7 +100,14 @@ export const useWorkspace = defineStore('workspace', {
     tool: 'positive' as Tool,
     /** The selected object: new prompts, undo/redo and caliper edits go to it. */
     active: 1,
-    ruler: null as Line | null,
+    /** A shape being drawn: the points placed so far (image pixels). */
+    drawing: null as { kind: ManualKind; points: Pt[] } | null,
+    /** The selected hand-drawn shape (its handles are shown; Delete removes it). */
+    manualSelected: null as number | null,
+    /** A hand-drawn shape's points while one is dragged (shown at once; sent to main on release). */
+    manualDrag: null as { id: number; points: Pt[] } | null,
+    /** Which history Ctrl+Z undoes: the hand-drawn shapes' after a drawing, else the selected object's prompts. */
+    lastEdit: 'object' as 'object' | 'manual',
     /** A calibration line drawn but not yet given its length. */
     calLine: null as Line | null,
     /** A caliper being dragged (shown at once; sent to main when the mouse is released). */
@@ -162,6 +174,9 @@ export const useWorkspace = defineStore('workspace', {
     canRedo(): boolean {
       return this.obj.canRedo;
     },
+    manualShapes(state): ManualShapeState[] {
+      return state.state?.manual.shapes ?? [];
+    },
   },
   actions: {
     async start() {
@@ -226,7 +241,9 @@ export const useWorkspace = defineStore('workspace', {
       this.current = path;
       this.error = null;
       this.measureError = null;
-      this.ruler = null;
+      this.drawing = null;
+      this.manualSelected = null;
+      this.manualDrag = null;
       this.calLine = null;
       this.dragging = null;
       try {
@@ -268,7 +285,7 @@ export const useWorkspace = defineStore('workspace', {
         return true;
       } catch (e) {
         const message = (e as Error).message;
-        const measuring = intent.type === 'drag-caliper' || intent.type === 'calibrate' || intent.type === 'remove-calibration';
+        const measuring = intent.type === 'drag-caliper' || intent.type === 'calibrate' || intent.type === 'remove-calibration' || MANUAL_INTENTS.has(intent.type);
         if (measuring) this.measureError = { message: `Measuring failed: ${message}`, next: nextStep(codeOf(e), 'measure') };
         else this.error = { message: `Segmentation failed: ${message}`, next: nextStep(codeOf(e), 'segment') };
         return false;
@@ -323,23 +340,125 @@ export const useWorkspace = defineStore('workspace', {
       return objectColour(this.anatomy, id);
     },
     addClick(x: number, y: number, label: Click['label']) {
+      this.lastEdit = 'object';
+      this.manualSelected = null;
       return this.send({ type: 'add-click', object: this.active, anatomy: this.anatomy, x, y, label });
     },
     /** Box alone (box tool) or added to the clicks (box + clicks tool). */
     setBox(box: Box, keepClicks: boolean) {
+      this.lastEdit = 'object';
+      this.manualSelected = null;
       return this.send({ type: 'set-box', object: this.active, anatomy: this.anatomy, box, keepClicks });
     },
     automatic() {
+      this.lastEdit = 'object';
+      this.manualSelected = null;
       return this.send({ type: 'automatic', object: this.active, anatomy: this.anatomy });
     },
     clear() {
       return this.send({ type: 'clear', object: this.active });
     },
+    /** Ctrl+Z: the hand-drawn shapes' last change while drawing by hand (or just after), else the selected object's. */
     undoLast() {
+      if (this.manualHistory()) return this.undoManual();
       return this.send({ type: 'undo', object: this.active });
     },
     redoLast() {
+      if (this.manualHistory()) return this.redoManual();
       return this.send({ type: 'redo', object: this.active });
+    },
+    manualHistory(): boolean {
+      return isManualTool(this.tool) || this.manualSelected !== null || this.lastEdit === 'manual';
+    },
+    undoManual() {
+      this.drawing = null;
+      return this.send({ type: 'undo-manual' });
+    },
+    redoManual() {
+      return this.send({ type: 'redo-manual' });
+    },
+    /** Chooses a tool: the one active tool; a shape half drawn with another tool is dropped. */
+    setTool(tool: Tool) {
+      if (this.drawing && this.drawing.kind !== tool) this.drawing = null;
+      if (tool !== 'calibrate') this.calLine = null;
+      this.tool = tool;
+    },
+    /** Esc: a shape being drawn is dropped first, then the drawing tool is left (the click tool comes back). */
+    leaveTool(): boolean {
+      if (this.drawing) {
+        this.drawing = null;
+        return true;
+      }
+      if (isManualTool(this.tool)) {
+        this.tool = 'positive';
+        this.manualSelected = null;
+        return true;
+      }
+      if (this.manualSelected !== null) {
+        this.manualSelected = null;
+        return true;
+      }
+      return false;
+    },
+    /** A finished shape: main measures and saves it; it becomes the selected one. */
+    async addManual(kind: ManualKind, points: Pt[]) {
+      const before = new Set(this.manualShapes.map((m) => m.id));
+      this.drawing = null;
+      this.lastEdit = 'manual';
+      const shape = { kind, points } as Extract<Intent, { type: 'add-manual' }>['shape'];
+      if (await this.send({ type: 'add-manual', shape, name: null })) this.manualSelected = this.manualShapes.find((m) => !before.has(m.id))?.id ?? null;
+    },
+    /** Places the next point of the shape being drawn; the shape is sent when it has all its points. */
+    placePoint(kind: ManualKind, p: Pt) {
+      const d = this.drawing && this.drawing.kind === kind ? this.drawing : { kind, points: [] as Pt[] };
+      const points = [...d.points, p];
+      const needed = kind === 'angle' || kind === 'ellipse' ? 3 : kind === 'ruler' ? 2 : Infinity;
+      if (points.length >= needed) return this.addManual(kind, points);
+      this.drawing = { kind, points };
+    },
+    /** Closes the polygon being drawn (three points at least). */
+    closePolygon() {
+      const d = this.drawing;
+      if (!d || d.kind !== 'polygon' || d.points.length < 3) return;
+      return this.addManual('polygon', d.points);
+    },
+    /** Moves one point of a hand-drawn shape, shown at once (an ellipse's other axis keeps its length while an axis end moves). */
+    moveManualPoint(id: number, index: number, p: Pt) {
+      const shape = this.manualShapes.find((m) => m.id === id);
+      if (!shape) return;
+      const points = (this.manualDrag?.id === id ? this.manualDrag.points : shape.points).map((q) => [q[0], q[1]] as Pt);
+      if (shape.kind === 'ellipse' && index < 2) {
+        const b = manualEllipse(points).b;
+        points[index] = p;
+        points[2] = [...ellipseThirdPoint(points[0]!, points[1]!, b)] as Pt;
+      } else points[index] = p;
+      this.manualDrag = { id, points };
+    },
+    /** Sends the dragged shape to main, which measures it again and saves. */
+    async commitManual() {
+      const d = this.manualDrag;
+      if (!d) return;
+      this.lastEdit = 'manual';
+      await this.send({ type: 'edit-manual', id: d.id, points: d.points });
+      this.manualDrag = null;
+    },
+    /** A shape's points as shown: while dragged, where the mouse has them. */
+    manualPoints(shape: ManualShapeState): Pt[] {
+      return this.manualDrag?.id === shape.id ? this.manualDrag.points : shape.points;
+    },
+    async deleteManual(id: number) {
+      this.lastEdit = 'manual';
+      await this.send({ type: 'delete-manual', id });
+      if (this.manualSelected === id) this.manualSelected = null;
+    },
+    renameManual(id: number, name: string) {
+      return this.send({ type: 'rename-manual', id, name });
+    },
+    /** The selected object's outline as an editable polygon (selected, with the polygon tool's handles). */
+    async outlineToContour() {
+      const before = new Set(this.manualShapes.map((m) => m.id));
+      this.lastEdit = 'manual';
+      if (await this.send({ type: 'outline-to-contour', object: this.active })) this.manualSelected = this.manualShapes.find((m) => !before.has(m.id))?.id ?? null;
     },
     markReviewed() {
       if (!this.state || this.states[this.state.path] === 'error') return;
