@@ -553,3 +553,73 @@ describe('output defaults', () => {
     expect(b2.overlays).toBe(true);
   });
 });
+
+describe('manual tools (store and keyboard)', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('draws an angle, rulers and a polygon through main, one tool at a time; Esc, Enter, Delete, and Ctrl+Z to the right history', async () => {
+    const m = fakeMain();
+    const ws = useWorkspace();
+    const ui = useUi();
+    const ctx = { ws, ui, presets: ['fetal-head'] };
+    await ws.start();
+    await ws.openFolder();
+    const intents = () => m.calls.filter((c) => c.channel === 'study:intent').map((c) => (c.request as RequestOf<'study:intent'>).intent.type);
+    const value = (id: number, k: string) => ws.manualShapes.find((s) => s.id === id)?.measurements.find((x) => x.key === k)?.value;
+
+    // an angle: two points placed, Esc drops them (the tool stays), a second Esc leaves the tool
+    handleKey(key('v'), ctx);
+    expect(ws.tool).toBe('angle');
+    await ws.placePoint('angle', [30, 10]);
+    await ws.placePoint('angle', [10, 10]);
+    expect(ws.drawing?.points).toHaveLength(2);
+    handleKey(key('Escape'), ctx);
+    expect(ws.drawing).toBeNull();
+    expect(ws.tool).toBe('angle');
+    handleKey(key('Escape'), ctx);
+    expect(ws.tool).toBe('positive');
+    expect(intents()).not.toContain('add-manual');
+    handleKey(key('v'), ctx);
+    for (const p of [[30, 10], [10, 10], [10, 30]] as Array<[number, number]>) await ws.placePoint('angle', p);
+    expect(ws.manualShapes).toHaveLength(1);
+    expect(value(1, 'angle')).toBeCloseTo(90, 9);
+    expect(ws.manualSelected).toBe(1);
+
+    // rulers: a.png is 0.5 mm per pixel
+    handleKey(key('l'), ctx);
+    await ws.addManual('ruler', [[0, 0], [0, 20]]);
+    await ws.addManual('ruler', [[5, 5], [25, 5]]);
+    expect(value(2, 'length')).toBeCloseTo(10, 9);
+    expect(value(3, 'length')).toBeCloseTo(10, 9);
+    // Ctrl+Z with a drawing tool active undoes the last shape, not the object's prompt
+    handleKey(key('z', { ctrlKey: true }), ctx);
+    await vi.waitFor(() => expect(ws.manualShapes).toHaveLength(2));
+    handleKey(key('y', { ctrlKey: true }), ctx);
+    await vi.waitFor(() => expect(ws.manualShapes).toHaveLength(3));
+    // a dragged end: shown at once, measured by main on release
+    ws.moveManualPoint(2, 1, [0, 30]);
+    expect(ws.manualPoints(ws.manualShapes.find((s) => s.id === 2)!)[1]).toEqual([0, 30]);
+    await ws.commitManual();
+    expect(value(2, 'length')).toBeCloseTo(15, 9);
+    // Delete removes the selected shape
+    ws.manualSelected = 3;
+    handleKey(key('Delete'), ctx);
+    await vi.waitFor(() => expect(ws.manualShapes.map((s) => s.id)).toEqual([1, 2]));
+
+    // a polygon closed with Enter: a 10 × 10 px square is 25 mm²
+    handleKey(key('d'), ctx);
+    expect(ws.tool).toBe('polygon');
+    for (const p of [[10, 10], [20, 10], [20, 20], [10, 20]] as Array<[number, number]>) await ws.placePoint('polygon', p);
+    handleKey(key('Enter'), ctx);
+    await vi.waitFor(() => expect(ws.manualShapes).toHaveLength(3));
+    expect(value(4, 'area')).toBeCloseTo(25, 9);
+
+    // a prompt after drawing: Ctrl+Z goes back to the object's history, and the shapes stay
+    handleKey(key('Escape'), ctx);
+    await ws.automatic();
+    handleKey(key('z', { ctrlKey: true }), ctx);
+    await vi.waitFor(() => expect(ws.result).toBeNull());
+    expect(ws.manualShapes).toHaveLength(3);
+    expect(intents().filter((t) => t === 'undo-manual')).toHaveLength(1);
+  });
+});
