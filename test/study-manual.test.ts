@@ -18,8 +18,14 @@ import { IntentSchema, type ImageState, type Intent } from '../electron/shared/i
 import { exportResults } from '../electron/study/export';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, StudyError, type StudyEngine, type StudyFile } from '../electron/study/study';
-import { ultrasoundImage, writeDicom } from './helpers/dicom';
+import dcmjs from 'dcmjs';
+import { DCIODVFY, dciodvfy, ultrasoundImage, writeDicom } from './helpers/dicom';
 import { tempDir } from './helpers/synth';
+
+type Item = Record<string, unknown> & { ContentSequence?: Item[] | Item };
+const one = <T,>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
+const walk = (items: Item[] | Item | undefined): Item[] => (items === undefined ? [] : Array.isArray(items) ? items : [items]).flatMap((i) => [i, ...walk(i.ContentSequence)]);
+const codeOf = (i: Item) => (one(i.ConceptNameCodeSequence as Item | Item[]) as { CodeValue?: string } | undefined)?.CodeValue;
 
 const W = 200;
 const H = 160;
@@ -165,6 +171,46 @@ describe('hand-drawn shapes in the study model', () => {
       expect(text).toMatch(/Measured by hand \(drawn by the clinician\)/);
       expect(text).toMatch(/Polygon 1 Area [\d.]+ mm² · Perimeter [\d.]+ mm · Longest diameter [\d.]+ mm · from the model's outline of object 1, edited/);
     }
+  });
+
+  it('DICOM SR: an image measured only by hand gets a valid report, one TID 1501 group per shape, each value inferred from the drawn outline', async () => {
+    const f = folderWithScan();
+    const study = await open(f);
+    await study.openImage(f.scan, 0);
+    await send(study, f.scan, { type: 'add-manual', shape: { kind: 'ruler', points: [[10, 10], [110, 10]] } });
+    await send(study, f.scan, { type: 'add-manual', shape: { kind: 'angle', points: [[60, 60], [10, 60], [60, 100]] } });
+    await send(study, f.scan, { type: 'add-manual', shape: { kind: 'ellipse', points: [[20, 80], [180, 80], [100, 130]] }, name: 'head' });
+    await send(study, f.scan, { type: 'add-manual', shape: { kind: 'polygon', points: [[10, 10], [50, 10], [50, 50]] } });
+    const dest = join(f.root, 'sr');
+    const r = await exportResults(study.records(), f.out, dest, ['dicom-seg', 'dicom-sr'], { name: 'Stand-in', version: '0.0.1' });
+    // no model outline: no Segmentation, but the report
+    expect(r.files.map((x) => x.split('/').pop())).toEqual(['head_sr.dcm']);
+    const file = join(dest, 'head_sr.dcm');
+    if (existsSync(DCIODVFY)) expect(dciodvfy(file).filter((l) => l.startsWith('Error'))).toEqual([]);
+    const bytes = readFileSync(file);
+    const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+    const ds = DicomMetaDictionary.naturalizeDataset(DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).dict) as Item;
+    const groups = walk(ds.ContentSequence as Item[]).filter((i) => (one(i.ContentTemplateSequence as Item | Item[]) as { TemplateIdentifier?: string } | undefined)?.TemplateIdentifier === '1501');
+    expect(groups).toHaveLength(4);
+    const inGroup = (g: Item) => walk(g.ContentSequence);
+    const num = (g: Item, code: string) => inGroup(g).find((i) => codeOf(i) === code && i.ValueType === 'NUM');
+    const numeric = (i: Item | undefined) => Number((one(i!.MeasuredValueSequence as Item | Item[]) as { NumericValue: string }).NumericValue);
+    const unit = (i: Item | undefined) => (one((one(i!.MeasuredValueSequence as Item | Item[]) as Item).MeasurementUnitsCodeSequence as Item | Item[]) as { CodeValue: string }).CodeValue;
+    const [ruler, angle, ellipse, polygon] = groups as [Item, Item, Item, Item];
+    expect(numeric(num(ruler, '410668003'))).toBeCloseTo(20, 6);
+    expect(unit(num(ruler, '410668003'))).toBe('mm');
+    expect(numeric(num(angle, 'angle'))).toBeCloseTo(45, 6);
+    expect(unit(num(angle, 'angle'))).toBe('deg');
+    expect(numeric(num(ellipse, '11984-2'))).toBeGreaterThan(80); // HC (LOINC)
+    expect(inGroup(ellipse).find((i) => codeOf(i) === '112039')?.TextValue).toBe('Ellipse 3 (head), drawn by hand');
+    // the outlines, in image pixels on the source: the ellipse by its axes' ends, the polygon closed
+    const scoord = (g: Item) => inGroup(g).find((i) => i.ValueType === 'SCOORD')!;
+    expect(scoord(ruler).GraphicType).toBe('POLYLINE');
+    expect(scoord(ruler).GraphicData).toEqual([10, 10, 110, 10]);
+    expect(scoord(ellipse).GraphicType).toBe('ELLIPSE');
+    expect(scoord(ellipse).GraphicData).toEqual([20, 80, 180, 80, 100, 30, 100, 130]);
+    expect(scoord(polygon).GraphicData).toEqual([10, 10, 50, 10, 50, 50, 10, 10]);
+    expect(inGroup(scoord(polygon)).some((i) => i.RelationshipType === 'SELECTED FROM' && i.ValueType === 'IMAGE')).toBe(true);
   });
 
   it('refuses what cannot be measured: points off the image, the wrong number of points, a missing shape, an object with no outline', async () => {

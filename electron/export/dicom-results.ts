@@ -10,6 +10,7 @@ import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 import { presetFor } from '../shared/presets';
 import { buildSegmentation } from './dicom-seg';
 import { buildMeasurementReport, segmentationIdentity } from './dicom-sr';
+import type { ManualRecord } from './record';
 
 export interface DicomResultInput {
   details: Record<string, string>;
@@ -17,7 +18,8 @@ export interface DicomResultInput {
   frameCount: number;
   width: number;
   height: number;
-  mask: Uint8Array;
+  /** The model's mask; null for an image measured only by hand (no Segmentation then). */
+  mask: Uint8Array | null;
   anatomy: string;
   promptMode: string;
   measurement: MeasurementResult;
@@ -25,6 +27,8 @@ export interface DicomResultInput {
   model: { name: string; version: string };
   /** The clinician's worksheets, when the result was made in the app. */
   worksheets?: WorksheetResults;
+  /** The clinician's hand-drawn measurements. */
+  manual?: ManualRecord[];
 }
 
 export function dicomResults(r: DicomResultInput): { seg: Uint8Array | null; sr: Uint8Array | null; warnings: string[] } {
@@ -32,18 +36,21 @@ export function dicomResults(r: DicomResultInput): { seg: Uint8Array | null; sr:
   const multiFrame = r.frameCount > 1;
   const c = r.calibration;
   let seg: Uint8Array | null = null;
-  try {
-    seg = buildSegmentation(
-      { details: r.details, rows: r.height, columns: r.width, frame: r.frame, multiFrame, pixelSpacingMm: c.mmPerPixelX && c.mmPerPixelY ? { row: c.mmPerPixelY, column: c.mmPerPixelX } : null },
-      { mask: r.mask, label: presetFor(r.anatomy).label, algorithmType: r.promptMode.includes('automatic') ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: r.model.name, softwareVersion: r.model.version },
-    );
-  } catch (err) {
-    warnings.push(`no DICOM Segmentation written: ${err instanceof Error ? err.message : String(err)}`);
+  const mask = r.mask;
+  if (mask) {
+    try {
+      seg = buildSegmentation(
+        { details: r.details, rows: r.height, columns: r.width, frame: r.frame, multiFrame, pixelSpacingMm: c.mmPerPixelX && c.mmPerPixelY ? { row: c.mmPerPixelY, column: c.mmPerPixelX } : null },
+        { mask, label: presetFor(r.anatomy).label, algorithmType: r.promptMode.includes('automatic') ? 'AUTOMATIC' : 'SEMIAUTOMATIC', algorithmName: r.model.name, softwareVersion: r.model.version },
+      );
+    } catch (err) {
+      warnings.push(`no DICOM Segmentation written: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   let sr: Uint8Array | null = null;
-  if (r.measurement.objects.length) {
+  if (r.measurement.objects.length || r.manual?.length) {
     try {
-      sr = buildMeasurementReport({ details: r.details, frame: r.frame, multiFrame }, { anatomy: r.anatomy, measurement: r.measurement, calibration: c, model: r.model, segmentation: seg ? segmentationIdentity(seg) : null, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
+      sr = buildMeasurementReport({ details: r.details, frame: r.frame, multiFrame }, { anatomy: r.anatomy, measurement: r.measurement, calibration: c, model: r.model, segmentation: seg ? segmentationIdentity(seg) : null, ...(r.worksheets ? { worksheets: r.worksheets } : {}), ...(r.manual?.length ? { manual: r.manual } : {}) });
     } catch (err) {
       warnings.push(`no DICOM measurement report written: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -13,6 +13,9 @@ import { describeValue } from '../measurement/families';
 import type { MeasurementResult } from '../measurement/measure';
 import { TIRADS_LABELS, TIRADS_REFERENCE } from '../measurement/worksheets/tirads';
 import type { WorksheetResults } from '../measurement/worksheets/worksheet';
+import { manualEllipse } from '../measurement/manual';
+import { ellipseAxes } from '../measurement/ellipse';
+import type { ManualRecord } from './record';
 import { presetFor } from '../shared/presets';
 import { decimal, newUid, now, ownText, requiredDetail, sourceIdentity, srDocument, writePart10 } from './dicom-common';
 
@@ -40,6 +43,8 @@ export const CONCEPTS: Readonly<Record<string, Code>> = {
   'perpendicular-diameter': code('103340004', 'SCT', 'Short Axis'),
   area: code('42798000', 'SCT', 'Area'),
   perimeter: code('131191004', 'SCT', 'Perimeter'),
+  // a ruler's length (SNOMED CT, DICOM CID 7470 Linear Measurement)
+  length: code('410668003', 'SCT', 'Length'),
 };
 
 /** Our code values (SH: at most 16 characters) for values without a standard term: the key, shortened where needed. */
@@ -93,6 +98,8 @@ export interface SrContent {
   segmentation: { sopInstanceUid: string; seriesInstanceUid: string } | null;
   /** The clinician's worksheets (TI-RADS per nodule, obstetric dating), written into the groups they belong to. */
   worksheets?: WorksheetResults;
+  /** The clinician's hand-drawn measurements: one TID 1501 group each, every value inferred from the drawn outline (SCOORD). */
+  manual?: ManualRecord[];
 }
 
 type Item = Record<string, unknown>;
@@ -210,6 +217,45 @@ export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array 
     return { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('125007', 'DCM', 'Measurement Group')], ContinuityOfContent: 'SEPARATE', ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1410' }], ContentSequence: group };
   });
 
+  /**
+   * A hand-drawn shape's group (TID 1501, measurements without a segmentation): each value a NUM
+   * inferred from the drawn outline as a SCOORD on the source image (PS3.3 C.18.6.1.2: column\row,
+   * 0\0 the top left corner of the top left pixel, as the app's own pixel coordinates). An ellipse
+   * is given by the ends of its major then minor axis; a closed outline repeats its first point.
+   */
+  const TOOL_NAMES: Record<ManualRecord['kind'], string> = { ruler: 'Ruler', angle: 'Angle', ellipse: 'Ellipse', polygon: 'Polygon', trace: 'Trace' };
+  const manualGroups: Item[] = (c.manual ?? []).map((m) => {
+    let graphic: { type: string; points: ReadonlyArray<readonly [number, number]> };
+    if (m.kind === 'ellipse') {
+      const axes = ellipseAxes(manualEllipse(m.points));
+      const e = manualEllipse(m.points);
+      graphic = { type: 'ELLIPSE', points: e.a >= e.b ? [...axes.major, ...axes.minor] : [...axes.minor, ...axes.major] };
+    } else if (m.kind === 'polygon' || m.kind === 'trace') graphic = { type: 'POLYLINE', points: [...m.points, m.points[0]!] };
+    else graphic = { type: 'POLYLINE', points: m.points };
+    const scoord: Item = {
+      RelationshipType: 'INFERRED FROM',
+      ValueType: 'SCOORD',
+      GraphicType: graphic.type,
+      GraphicData: graphic.points.flatMap((p) => [p[0], p[1]]),
+      ContentSequence: [{ RelationshipType: 'SELECTED FROM', ValueType: 'IMAGE', ReferencedSOPSequence: [sourceRef] }],
+    };
+    const mcal = m.calibration;
+    const values: Item[] = m.measurements.map((v) => {
+      const concept = conceptFor(v.key, v.label);
+      if (concept.CodingSchemeDesignator === PRIVATE) usesPrivate.add(concept.CodeValue);
+      const children: Item[] = v.key === 'ga' ? [text('HAS CONCEPT MOD', code('121401', 'DCM', 'Derivation'), 'Hadlock FP et al. 1984, from the head circumference')] : [scoord];
+      return { RelationshipType: 'CONTAINS', ValueType: 'NUM', ConceptNameCodeSequence: [concept], MeasuredValueSequence: [{ NumericValue: decimal(v.value), MeasurementUnitsCodeSequence: [UNITS[v.unit] ?? UNITS['']!] }], ContentSequence: children };
+    });
+    const group: Item[] = [
+      text('HAS OBS CONTEXT', code('112039', 'DCM', 'Tracking Identifier'), `${TOOL_NAMES[m.kind]} ${m.id}${m.name ? ` (${m.name})` : ''}, drawn by hand`),
+      { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'UIDREF', ConceptNameCodeSequence: [code('112040', 'DCM', 'Tracking Unique Identifier')], UID: newUid() },
+      text('HAS CONCEPT MOD', privateCode('MANUAL', 'Drawn by the clinician'), m.fromObject !== undefined ? `the model's outline of object ${m.fromObject}, edited by the clinician` : 'drawn by the clinician'),
+      text('HAS CONCEPT MOD', privateCode('CALIBRATION', 'Calibration source'), m.calibrated && mcal.mmPerPixelX && mcal.mmPerPixelY ? `${mcal.source}: ${decimal(mcal.mmPerPixelX)} x ${decimal(mcal.mmPerPixelY)} mm per pixel` : 'uncalibrated: values in pixels'),
+      ...values,
+    ];
+    return { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('125007', 'DCM', 'Measurement Group')], ContinuityOfContent: 'SEPARATE', ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1501' }], ContentSequence: group };
+  });
+
   const content: Item[] = [
     coded('HAS CONCEPT MOD', code('121049', 'DCM', 'Language of Content Item and Descendants'), code('en-US', 'RFC5646', 'English (United States)')),
     coded('HAS OBS CONTEXT', code('121005', 'DCM', 'Observer Type'), code('121007', 'DCM', 'Device')),
@@ -233,7 +279,7 @@ export function buildMeasurementReport(src: SrSource, c: SrContent): Uint8Array 
         },
       ],
     },
-    { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('126010', 'DCM', 'Imaging Measurements')], ContinuityOfContent: 'SEPARATE', ContentSequence: groups },
+    { RelationshipType: 'CONTAINS', ValueType: 'CONTAINER', ConceptNameCodeSequence: [code('126010', 'DCM', 'Imaging Measurements')], ContinuityOfContent: 'SEPARATE', ContentSequence: [...groups, ...manualGroups] },
   ];
 
   // the evidence the report rests on: the source image and, in its own series, the Segmentation

@@ -62,12 +62,13 @@ export async function exportResults(
     }
     if (want.has('masks')) await copy(r.outputs.mask);
     if (want.has('overlays') && !burnedIn) await copy(r.outputs.overlay);
-    if ((want.has('dicom-seg') || want.has('dicom-sr')) && r.outputs.mask && !r.empty) {
+    // an image measured only by hand has no Segmentation, but its SR carries the drawn measurements
+    if ((want.has('dicom-seg') || want.has('dicom-sr')) && ((r.outputs.mask && !r.empty) || r.manual?.length)) {
       try {
         const source = await openImage(r.file);
         if (source.format !== 'dicom') continue;
-        const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-        const made = dicomResults({ details: deid ? deid.details(source.details) : source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
+        const mask = r.outputs.mask && !r.empty ? await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height) : null;
+        const made = dicomResults({ details: deid ? deid.details(source.details) : source.details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}), ...(r.manual?.length ? { manual: r.manual } : {}) });
         warnings.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
         const stem = r.outputs.json!.replace(/\.json$/, '');
         for (const [format, bytes, name] of [['dicom-seg', made.seg, `${stem}_seg.dcm`], ['dicom-sr', made.sr, `${stem}_sr.dcm`]] as const) {

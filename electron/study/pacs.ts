@@ -77,7 +77,8 @@ export async function sendResults(
   const reportSeries = newUid();
   let reports = 0;
   for await (const r of records) {
-    if (r.empty || !r.outputs.mask) continue;
+    // an image measured only by hand still has its SR (and report) to send
+    if ((r.empty || !r.outputs.mask) && !r.manual?.length) continue;
     const source = await openImage(r.file).catch(() => null);
     if (!source || source.format !== 'dicom') {
       skipped.push(`${r.relative}: not a DICOM image, nothing to send`);
@@ -89,8 +90,8 @@ export async function sendResults(
     }
     const details = deid ? deid.details(source.details) : source.details;
     if (deid) objects.push({ file: r.relative, kind: 'IMAGE', bytes: deidentifyDicom(new Uint8Array(await readFile(r.file)), deid) });
-    const mask = await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height);
-    const made = dicomResults({ details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}) });
+    const mask = r.outputs.mask && !r.empty ? await readMaskPng(join(resultsFolder, r.outputs.mask), r.width, r.height) : null;
+    const made = dicomResults({ details, frame: r.frame, frameCount: source.frameCount, width: r.width, height: r.height, mask, anatomy: r.anatomy, promptMode: r.promptMode, measurement: r.measurement, calibration: r.calibration, model: r.model, ...(r.worksheets ? { worksheets: r.worksheets } : {}), ...(r.manual?.length ? { manual: r.manual } : {}) });
     skipped.push(...made.warnings.map((w) => `${r.relative}: ${w}`));
     if (made.seg) objects.push({ file: r.relative, kind: 'SEG', bytes: made.seg });
     if (made.sr) objects.push({ file: r.relative, kind: 'SR', bytes: made.sr });
