@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CalibrationResolver } from '../electron/calibration/resolve';
 import { maskToPolygons } from '../electron/engine/contours';
 import type { Prompt } from '../electron/engine/types';
+import { overlaySvg } from '../electron/export/overlay';
 import { buildImageReport } from '../electron/export/report';
 import type { ImageRecord } from '../electron/export/record';
 import { openImage } from '../electron/imaging/open';
@@ -109,6 +110,11 @@ describe('hand-drawn shapes in the study model', () => {
 
     // on disk: the shapes as drawn in the study section, measured at the top, and in results.csv
     const record = JSON.parse(readFileSync(join(f.out, 'head.json'), 'utf8')) as ImageRecord;
+    // the overlay (the report's picture) draws them and lists their values, calibrated
+    const svg = overlaySvg(W, H, record.polygons, record.measurement, '#ffffff', 'title', record.manual);
+    expect(svg).toContain('M1 Ruler: Length 10.0 mm');
+    expect(svg).toMatch(/M4 Ellipse: Occipitofrontal diameter 32\.0 mm · Biparietal diameter 25\.0 mm · Head circumference [\d.]+ mm/);
+    expect(svg).not.toContain('UNCALIBRATED');
     expect(record.study?.manual?.map((m) => [m.id, m.kind])).toEqual([[1, 'ruler'], [3, 'angle'], [4, 'ellipse']]);
     expect(record.manual?.find((m) => m.id === 4)?.measurements.find((m) => m.key === 'hc')?.value).toBeCloseTo(val(st, 4, 'hc')!.value, 9);
     expect(record.manual?.[0]?.calibration.source).toBe('dicom-pixel-spacing');

@@ -188,7 +188,7 @@ export class ResultsWriter {
     this.rememberRows(`${img.relative}#${img.frame}`, record);
     await Promise.all([put(`${stem}.json`, JSON.stringify(record, null, 1) + '\n'), this.writeTable()]);
     written.push(`${stem}_overlay.png`);
-    const overlay = async () => writeAtomic(join(this.folder, `${stem}_overlay.png`), await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title), { overwrite: true });
+    const overlay = async () => writeAtomic(join(this.folder, `${stem}_overlay.png`), await overlayPng({ width: img.width, height: img.height, data: img.pixels }, polygons, measurement, preset.colour, title, manual), { overwrite: true });
     const before = new Set([previous?.outputs.mask, previous?.outputs.overlay, ...(previous?.study?.objects.map((o) => o.mask) ?? [])].filter((f): f is string => !!f));
     return { recordFile: `${stem}.json`, record, removed: [...before].filter((f) => !written.includes(f)), overlay };
   }
