@@ -399,14 +399,37 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
   const config = builderConfig();
   // one Wine prefix for the tests that use it (making one takes a while)
   let wineRoot = '';
+  const wineserver = () => wine!.replace(/wine(64)?$/, 'wineserver');
   const wineEnv = (): NodeJS.ProcessEnv => {
-    if (!wineRoot) wineRoot = mkdtempSync(join(tmpdir(), 'medus-wine-'));
-    return { ...process.env, WINEPREFIX: join(wineRoot, 'prefix'), WINEDEBUG: '-all' };
+    const first = !wineRoot;
+    if (first) wineRoot = mkdtempSync(join(tmpdir(), 'medus-wine-'));
+    const env = { ...process.env, WINEPREFIX: join(wineRoot, 'prefix'), WINEDEBUG: '-all' };
+    // a wineserver kept running between calls: each wine call then takes a fraction of a second
+    if (first) {
+      mkdirSync(env.WINEPREFIX, { recursive: true });
+      // it stays in the background: no pipes to it, or spawnSync would wait for it to end
+      spawnSync(wineserver(), ['-p'], { env, stdio: 'ignore' });
+    }
+    return env;
   };
-  const w = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(wine!, args, { encoding: 'utf8', env: { ...wineEnv(), ...env }, timeout: 120_000 });
+  /**
+   * Runs a Windows program under Wine. Its output goes through a file, not a pipe: Wine's helper
+   * processes (services, devices) live on with the server and would keep a pipe open for ever.
+   */
+  const w = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const full = { ...wineEnv(), ...env };
+    const log = join(wineRoot, 'output.txt');
+    const fd = openSync(log, 'w');
+    try {
+      const r = spawnSync(wine!, args, { env: full, stdio: ['ignore', fd, fd], timeout: 120_000 });
+      return { status: r.status, stdout: readFileSync(log, 'utf8'), stderr: '' };
+    } finally {
+      closeSync(fd);
+    }
+  };
   afterAll(() => {
     if (!wineRoot) return;
-    spawnSync(wine!.replace(/wine(64)?$/, 'wineserver'), ['-k'], { env: wineEnv() });
+    spawnSync(wineserver(), ['-k'], { env: wineEnv() });
     rmSync(wineRoot, { recursive: true, force: true });
   });
   const macros = { executable: config.linux.executableName, sanitizedProductName: config.productName, productFilename: config.productName };
