@@ -69,6 +69,12 @@ const HOSTILE: unknown[] = [
   { path: image, intent: { type: 'rename', object: 1, name: 'n'.repeat(81) } },
   { path: image, intent: { type: 'drag-caliper', object: 1, component: 1, key: 'hc', p0: [0, 0], p1: [0] } },
   { path: image, intent: deep(200) },
+  // hand-drawn shapes: too many points, too few, an unknown kind, a bad id, points far off the image (refused by the study)
+  { path: image, intent: { type: 'add-manual', shape: { kind: 'trace', points: Array(4001).fill([1, 1]) } } },
+  { path: image, intent: { type: 'add-manual', shape: { kind: 'angle', points: [[0, 0], [1, 1]] } } },
+  { path: image, intent: { type: 'add-manual', shape: { kind: 'circle', points: [[0, 0], [1, 1]] } } },
+  { path: image, intent: { type: 'edit-manual', id: 0, points: [[0, 0], [1, 1]] } },
+  { path: image, intent: { type: 'add-manual', shape: { kind: 'ruler', points: [[-1e6, 0], [1e9, 0]] } } },
   deep(2000),
   { provider: 'tpu', threads: 1e9, modelDir: '/etc' },
 ];
