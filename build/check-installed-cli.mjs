@@ -6,8 +6,9 @@
 // Node.js of the machine's: the runtime `medus info` reports is the app's Electron), that the
 // model is the bundled one, and that medus's exit codes reach the shell. Exits 1 with the reason.
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
-const launcher = process.argv[2];
+const launcher = process.argv[2] ? resolve(process.argv[2]) : '';
 if (!launcher) {
   console.error('usage: node build/check-installed-cli.mjs <resources/bin/medus or medus.cmd>');
   process.exit(2);
@@ -21,7 +22,8 @@ function medus(...args) {
   delete env.MEDUS_NODE;
   const windows = launcher.toLowerCase().endsWith('.cmd');
   const r = windows
-    ? spawnSync('cmd.exe', ['/d', '/s', '/c', `"${launcher}" ${args.join(' ')}`], { encoding: 'utf8', env, timeout: 180_000, windowsVerbatimArguments: true })
+    ? // /s: cmd.exe drops the outer quotes and runs `"<launcher>" args` as typed
+      spawnSync('cmd.exe', ['/d', '/s', '/c', `""${launcher}" ${args.join(' ')}"`], { encoding: 'utf8', env, timeout: 180_000, windowsVerbatimArguments: true })
     : spawnSync(launcher, args, { encoding: 'utf8', env, timeout: 180_000 });
   return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
 }
