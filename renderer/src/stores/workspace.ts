@@ -244,6 +244,8 @@ export const useWorkspace = defineStore('workspace', {
       this.drawing = null;
       this.manualSelected = null;
       this.manualDrag = null;
+      // another image: Ctrl+Z starts with its prompts (its drawings, once a drawing tool is used)
+      this.lastEdit = 'object';
       this.calLine = null;
       this.dragging = null;
       try {
