@@ -179,6 +179,27 @@ describe('hand-drawn shapes in the study model', () => {
     }
   });
 
+  it('a hand-drawn ellipse dates the pregnancy on the obstetric worksheet, over the model\'s head, in the state and the saved record', async () => {
+    const f = folderWithScan();
+    const study = await open(f);
+    await study.openImage(f.scan, 0);
+    // the model's head first (the stand-in fills the box), then the clinician's ellipse
+    let st = await send(study, f.scan, { type: 'set-box', object: 1, anatomy: 'fetal-head', box: { x0: 30, y0: 30, x1: 170, y1: 140 } });
+    st = await send(study, f.scan, { type: 'set-obstetric', obstetric: { scanDate: '2026-05-21', dating: { kind: 'lmp', lmp: '2026-01-29' }, formula: 'hadlock-1984' } });
+    const modelHc = st.objects[0]!.measurement!.objects[0]!.measurements.find((m) => m.key === 'hc')!.value;
+    expect(st.worksheets.obstetric!.result.hcMm).toBeCloseTo(modelHc, 9);
+    st = await send(study, f.scan, { type: 'add-manual', shape: { kind: 'ellipse', points: [[20, 80], [180, 80], [100, 130]] } });
+    const manualHc = val(st, 1, 'hc')!.value;
+    expect(Math.abs(manualHc - modelHc)).toBeGreaterThan(1);
+    expect(st.worksheets.obstetric!.result.hcMm).toBeCloseTo(manualHc, 9);
+    expect(st.worksheets.obstetric!.result.gaByHc!.weeks).toBeCloseTo(val(st, 1, 'ga')!.value, 9);
+    const record = (await study.recordOf(f.scan, 0))!;
+    expect(record.worksheets?.obstetric?.result.hcMm).toBeCloseTo(manualHc, 9);
+    // the ellipse deleted: the model's head again
+    st = await send(study, f.scan, { type: 'delete-manual', id: 1 });
+    expect(st.worksheets.obstetric!.result.hcMm).toBeCloseTo(modelHc, 9);
+  });
+
   it('DICOM SR: an image measured only by hand gets a valid report, one TID 1501 group per shape, each value inferred from the drawn outline', async () => {
     const f = folderWithScan();
     const study = await open(f);

@@ -14,7 +14,7 @@ import { type Ellipse, ellipseArea, ramanujanPerimeter, scaleEllipse } from './e
 import { valueOf } from './families';
 import { type GestationalAge, HADLOCK_VALID_WEEKS, gestationalAgeFromHc, hcForGestationalAge } from './fetal';
 import { type Point, type Ring, maxCaliper, polygonArea, polygonCentroid, polygonPerimeter, scalePoints } from './geometry';
-import { type Measurement, measuringFrame } from './measure';
+import { type Measurement, type MeasurementResult, measuringFrame } from './measure';
 
 export type ManualKind = 'ruler' | 'angle' | 'ellipse' | 'polygon' | 'trace';
 export const MANUAL_KINDS: readonly ManualKind[] = ['ruler', 'angle', 'ellipse', 'polygon', 'trace'];
@@ -154,6 +154,29 @@ export function measureManual(shape: Pick<ManualShape, 'kind' | 'points'>, calib
     }
   }
   return out;
+}
+
+/**
+ * The clinician's manual ellipse as the fetal-head measurement the obstetric worksheet reads (GA
+ * by HC, HC centile): the last calibrated ellipse drawn. The worksheet takes the largest head on
+ * the image, so it is given the largest size: a hand-drawn HC is the one the clinician chose to
+ * report (they drew it because the model's was wrong or missing), and it wins over the model's.
+ */
+export function manualHeadForWorksheet(shapes: ReadonlyArray<{ shape: Pick<ManualShape, 'kind'>; measured: ManualMeasured; calibration: Calibration }>): { id: number; measurement: MeasurementResult } | null {
+  const last = [...shapes].reverse().find((s) => s.shape.kind === 'ellipse' && s.measured.calibrated && s.measured.measurements.some((m) => m.key === 'hc' && m.unit === 'mm'));
+  if (!last) return null;
+  const c = last.calibration;
+  return {
+    id: 0,
+    measurement: {
+      family: 'fetal-head',
+      calibrated: true,
+      calibrationSource: c.source,
+      mmPerPixel: c.mmPerPixelX && c.mmPerPixelY ? { x: c.mmPerPixelX, y: c.mmPerPixelY } : null,
+      objects: [{ id: 1, pixelCount: Number.MAX_SAFE_INTEGER, boundingBox: [0, 0, 0, 0], centroid: [0, 0], measurements: last.measured.measurements, calipers: [] }],
+      warnings: [],
+    },
+  };
 }
 
 /** True when two non-adjacent edges of the closed outline cross (then the shoelace area is not the enclosed area). */

@@ -10,7 +10,7 @@ import { csvHeader, csvRows, toCsv, worksheetKinds } from '../export/csv';
 import { maskPng } from '../export/mask';
 import { overlayPng } from '../export/overlay';
 import type { HistoryEntry, ImageRecord, ManualRecord, RecordedObject, RecordedPrompt } from '../export/record';
-import type { ManualMeasured, ManualShape } from '../measurement/manual';
+import { type ManualMeasured, type ManualShape, manualHeadForWorksheet } from '../measurement/manual';
 import { writeAtomic } from '../files/atomic';
 import { outputStem } from '../files/inputs';
 import type { Calibration } from '../imaging/types';
@@ -123,7 +123,9 @@ export class ResultsWriter {
       measurement.warnings.push(...o.measurement.warnings.map((w) => prefix + w));
     }
     const polygons = answered.flatMap((o) => o.answer!.polygons);
-    const worksheets = savedWorksheets(img.worksheets, family, img.objects);
+    // the obstetric sheet dates by a hand-drawn HC as the page showed it (study.ts stateOf)
+    const manualHead = family === 'fetal-head' ? manualHeadForWorksheet(img.manual) : null;
+    const worksheets = savedWorksheets(img.worksheets, family, manualHead ? [...img.objects, manualHead] : img.objects);
     // each scored nodule names its rows of the record's measurement (numbered across objects above)
     if (worksheets) {
       let next = 1;

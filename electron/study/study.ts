@@ -21,7 +21,7 @@ import { fromDicomDate } from '../measurement/worksheets/obstetric';
 import { computeWorksheets, EMPTY_WORKSHEETS, type WorksheetInput } from '../measurement/worksheets/worksheet';
 import { anatomyOfObject, presetFor, presetGroupFor } from '../shared/presets';
 import { measureIntrapartum } from '../measurement/intrapartum';
-import { contourFromOutline, type ManualMeasured, type ManualShape, manualAnchor, manualPointsProblem, measureManual } from '../measurement/manual';
+import { contourFromOutline, type ManualMeasured, type ManualShape, manualAnchor, manualHeadForWorksheet, manualPointsProblem, measureManual } from '../measurement/manual';
 import type { FileState, FolderEntry, ImageState, Intent, ManualState, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
 import { type ResultsWriter, type SavedImage } from './save';
 import { readRecord, recordCandidates, recordsIn } from './results-folder';
@@ -527,8 +527,8 @@ export class Study {
     return out;
   }
 
-  private async manualState(e: ImageEntry): Promise<ManualState> {
-    const shapes = (await this.measuredShapes(e)).map(({ shape, measured }) => ({
+  private manualState(e: ImageEntry, measured: MeasuredShape[]): ManualState {
+    const shapes = measured.map(({ shape, measured }) => ({
       id: shape.id,
       kind: shape.kind,
       name: shape.name,
@@ -590,6 +590,9 @@ export class Study {
     const calibration = shown ?? (await this.calibrationFor(e, null));
     const family = presetFor(e.anatomy ?? 'fetal-head').family;
     const measuredObjects = await Promise.all(e.objects.map(async (o) => ({ id: o.id, measurement: (await this.measured(e, o))?.result ?? null })));
+    const shapes = await this.measuredShapes(e);
+    // a hand-drawn HC dates the pregnancy too (over the model's head: see manualHeadForWorksheet)
+    const manualHead = family === 'fetal-head' ? manualHeadForWorksheet(shapes) : null;
     return {
       path: e.path,
       frame: e.frame,
@@ -602,9 +605,9 @@ export class Study {
       saveError: e.saveError,
       restoreError: e.restoreError,
       restored: e.restored,
-      worksheets: computeWorksheets(e.worksheets, family, measuredObjects),
+      worksheets: computeWorksheets(e.worksheets, family, manualHead ? [...measuredObjects, manualHead] : measuredObjects),
       imageDate: fromDicomDate(e.image.details.studyDate),
-      manual: await this.manualState(e),
+      manual: this.manualState(e, shapes),
     };
   }
 
