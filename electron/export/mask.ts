@@ -16,9 +16,12 @@ export const FAST_PNG_LEVEL = 1;
 
 export async function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
   checkSize('cannot write the mask', width, height);
-  const px = Buffer.alloc(mask.length);
-  for (let i = 0; i < mask.length; i++) px[i] = mask[i] ? 255 : 0;
-  return sharp(px, { raw: { width, height, channels: 1 }, limitInputPixels: MAX_PIXELS }).png({ compressionLevel: FAST_PNG_LEVEL }).toBuffer();
+  // 0/1 → 0/255 in libvips (×255, clipped: any non-zero is 255) rather than a JavaScript pass;
+  // copied, so the caller may reuse its mask while the PNG is encoded
+  return sharp(Buffer.from(mask), { raw: { width, height, channels: 1 }, limitInputPixels: MAX_PIXELS })
+    .linear(255, 0)
+    .png({ compressionLevel: FAST_PNG_LEVEL })
+    .toBuffer();
 }
 
 /** Reads a mask PNG back to 0/1 values, or throws when its size is not the image's. */
