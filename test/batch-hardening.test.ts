@@ -109,7 +109,7 @@ describe('medus batch never loses or overwrites data', () => {
     fault.code = 'ENOSPC';
     const r = await run('batch', input, '--out', out, ...common);
     fault.under = '';
-    expect(r.code).toBe(4);
+    expect(r.code, r.err).toBe(4);
     expect(r.err).toMatch(/stopped: the disk is full/);
     expect(r.err).toMatch(/run the same command again/);
     const finished = readFileSync(join(out, 'medus-batch.jsonl'), 'utf8').split('\n').filter((l) => l.includes('#*')).length;

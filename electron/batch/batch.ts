@@ -135,9 +135,50 @@ export async function runBatch(
 
   const pendingWrites = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
-    pendingWrites.add(p);
-    // the item's own try block sees a failed write; this chain only keeps the set current
-    p.finally(() => pendingWrites.delete(p)).catch(() => undefined);
+    // the file's finish (below) sees a failed write; the set only bounds and awaits them, so it
+    // holds them settled (another file's failed write must not fail the image on the model now)
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    pendingWrites.add(settled);
+    void settled.then(() => pendingWrites.delete(settled));
+  };
+
+  // A file is finished when its writes are. That is recorded off the loop's path, so the next
+  // image is on the model while this one's PNGs and JSON are written (at most 4 writes in flight).
+  const finishing = new Set<Promise<void>>();
+  /** Set when the output folder cannot be written: the loop stops and the batch throws it. */
+  let fatal: FileError | null = null;
+  const fail = async (input: InputFile, err: unknown): Promise<void> => {
+    // the disk is full or the folder went read-only: every further image would fail the same way
+    if (isOutputFailure(err, out)) {
+      fatal ??= stopped(err, out, done, todo.length - done);
+      return;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    summary.failed.push({ file: input.path, error: msg });
+    onError(input.path, msg);
+    try {
+      await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
+    } catch (e) {
+      fatal ??= stopped(e, out, done, todo.length - done);
+    }
+  };
+  const finish = (input: InputFile, writes: Array<Promise<void>>): void => {
+    const p = Promise.all(writes).then(
+      async () => {
+        try {
+          await journal.record({ item: `${input.relative}#*`, status: 'ok' });
+          summary.processed++;
+        } catch (e) {
+          await fail(input, e);
+        }
+      },
+      (err: unknown) => fail(input, err),
+    );
+    finishing.add(p);
+    void p.finally(() => finishing.delete(p));
   };
 
   report('');
@@ -147,11 +188,13 @@ export async function runBatch(
       summary.cancelled = true;
       break;
     }
+    if (fatal) break;
     const input = todo[i]!;
     const current = next!;
     // overlap: start decoding the next file while this one is on the model
     next = todo[i + 1] ? decode(todo[i + 1]!) : null;
     next?.catch(() => undefined); // its error is reported when its turn comes
+    const writes: Array<Promise<void>> = [];
     try {
       const work = await current;
       for (const lf of work.frames) {
@@ -207,33 +250,25 @@ export async function runBatch(
           live?.add(record);
         })();
         track(write);
+        writes.push(write);
         // bound the writes in flight so a slow disk cannot make memory grow
         while (pendingWrites.size >= 4) await Promise.race(pendingWrites);
       }
-      await Promise.all(pendingWrites);
-      await journal.record({ item: `${input.relative}#*`, status: 'ok' });
-      summary.processed++;
+      finish(input, writes);
     } catch (err) {
-      await Promise.allSettled(pendingWrites);
-      // the disk is full or the folder went read-only: every further image would fail the same way
-      if (isOutputFailure(err, out)) {
-        await live?.discard();
-        throw stopped(err, out, done, todo.length - done);
-      }
-      const msg = err instanceof Error ? err.message : String(err);
-      summary.failed.push({ file: input.path, error: msg });
-      onError(input.path, msg);
-      try {
-        await journal.record({ item: `${input.relative}#*`, status: 'error', error: msg });
-      } catch (e) {
-        await live?.discard();
-        throw stopped(e, out, done, todo.length - done);
-      }
+      // this file failed before all its frames were written: its writes so far settle first
+      await Promise.allSettled(writes);
+      await fail(input, err);
     }
     done++;
     report(input.relative);
   }
   await Promise.all(pendingWrites);
+  await Promise.all(finishing);
+  if (fatal) {
+    await live?.discard();
+    throw fatal;
+  }
   await writeTables(out, journal, o.anatomy, live, written).catch((err: unknown) => {
     throw isOutputFailure(err, out) ? stopped(err, out, done, 0) : err;
   });
