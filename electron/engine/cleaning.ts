@@ -53,17 +53,22 @@ export function componentRuns(mask: Uint8Array, w: number, box: [number, number,
     return b;
   };
   const rowStart = new Int32Array(Math.max(0, by1 - by0 + 2));
+  const words = alignedWords(mask);
+  const other = value === 0 ? 1 : 0;
   for (let y = by0; y <= by1; y++) {
     rowStart[y - by0] = n;
     const row = y * w;
     let x = bx0;
+    const rowEnd = row + bx1 + 1;
     while (x <= bx1) {
       if (mask[row + x] !== value) {
-        x++;
+        // a binary mask's other value comes in long stretches: skipped a word at a time
+        x = skipWhile(mask, words, row + x, rowEnd, other) - row;
+        if (x <= bx1 && mask[row + x] !== value) x++;
         continue;
       }
       const s = x;
-      while (x <= bx1 && mask[row + x] === value) x++;
+      x = skipWhile(mask, words, row + x, rowEnd, value) - row;
       if (n === cap) {
         cap *= 2;
         starts = grow(starts);
@@ -134,27 +139,84 @@ export function foregroundBox(mask: Uint8Array, w: number, h: number): [number, 
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
+  // four pixels at a time where the mask's memory allows: most of a mask's rows are empty
+  const words = alignedWords(mask);
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    let first = -1;
-    for (let x = 0; x < w; x++)
-      if (mask[row + x]) {
-        first = x;
-        break;
-      }
+    const first = firstNonZero(mask, words, row, row + w);
     if (first < 0) continue;
-    let last = first;
-    for (let x = w - 1; x > first; x--)
-      if (mask[row + x]) {
-        last = x;
-        break;
-      }
+    const last = lastNonZero(mask, words, first, row + w);
     if (y < y0) y0 = y;
     y1 = y;
-    if (first < x0) x0 = first;
-    if (last > x1) x1 = last;
+    if (first - row < x0) x0 = first - row;
+    if (last - row > x1) x1 = last - row;
   }
   return x1 < 0 ? null : [x0, y0, x1, y1];
+}
+
+/** The mask as 32-bit words (four pixels each) when its memory is aligned for that, else null. */
+function alignedWords(mask: Uint8Array): Uint32Array | null {
+  return mask.byteOffset % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, mask.length >> 2) : null;
+}
+
+/** The first index in [from, to) whose byte is not `byte` (`to` when there is none). */
+function skipWhile(mask: Uint8Array, words: Uint32Array | null, from: number, to: number, byte: number): number {
+  let i = from;
+  if (words) {
+    while (i < to && i & 3) {
+      if (mask[i] !== byte) return i;
+      i++;
+    }
+    if (i < to) {
+      const pattern = byte * 0x01010101;
+      let k = i >> 2;
+      const kEnd = to >> 2;
+      while (k < kEnd && words[k] === pattern) k++;
+      i = k << 2;
+    }
+  }
+  while (i < to && mask[i] === byte) i++;
+  return i;
+}
+
+/** Index of the first non-zero byte in [from, to), or −1; `words` is the mask as 32-bit words when aligned. */
+function firstNonZero(mask: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = from;
+  if (words) {
+    while (i < to && i & 3) {
+      if (mask[i]) return i;
+      i++;
+    }
+    if (i < to) {
+      // i is word-aligned: skip whole zero words inside [i, to)
+      let k = i >> 2;
+      const kEnd = to >> 2;
+      while (k < kEnd && words[k] === 0) k++;
+      i = k << 2;
+    }
+  }
+  for (; i < to; i++) if (mask[i]) return i;
+  return -1;
+}
+
+/** Index of the last non-zero byte in [from, to), or −1. */
+function lastNonZero(mask: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = to - 1;
+  if (words) {
+    while (i >= from && (i + 1) & 3) {
+      if (mask[i]) return i;
+      i--;
+    }
+    if (i >= from) {
+      // i + 1 is word-aligned: skip whole zero words inside [from, i]
+      let k = ((i + 1) >> 2) - 1;
+      const kStart = (from + 3) >> 2;
+      while (k >= kStart && words[k] === 0) k--;
+      i = ((k + 1) << 2) - 1;
+    }
+  }
+  for (; i >= from; i--) if (mask[i]) return i;
+  return -1;
 }
 
 /**
