@@ -12,40 +12,57 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
     // Separable: each source row is first averaged across into the output's columns, then rows
     // are averaged down. The weights are products (wx·wy), so this is the same average as one
     // pass over each output pixel's whole footprint (to float64 rounding, far below what float32
-    // keeps). A source pixel falls in at most two output columns (and a row in two output rows),
-    // so each is read once and added to its one or two outputs, in the same order as before.
-    const cols = spans(w, outW, fx);
-    const rows = spans(h, outH, fy);
-    const acc = scratch(outW * outH + outW);
-    acc.fill(0);
-    const across = outW * outH; // the current source row's column sums live after the output
-    for (let y = 0; y < h; y++) {
-      const ra = rows.a[y]!;
-      if (ra < 0) continue;
-      const row = y * w;
-      acc.fill(0, across, across + outW);
-      for (let x = 0; x < w; x++) {
-        const v = src[row + x]!;
-        const a = cols.a[x]!;
-        if (a >= 0) acc[across + a]! += v * cols.wa[x]!;
-        const b = cols.b[x]!;
-        if (b >= 0) acc[across + b]! += v * cols.wb[x]!;
+    // keeps), with each source pixel read once instead of once per footprint it falls in.
+    const colFrom = new Int32Array(outW);
+    const colTo = new Int32Array(outW);
+    const colOff = new Int32Array(outW + 1);
+    let total = 0;
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = ox * fx;
+      colFrom[ox] = Math.floor(x0);
+      colTo[ox] = Math.min(w, Math.ceil(x0 + fx));
+      colOff[ox] = total;
+      total += Math.max(0, colTo[ox]! - colFrom[ox]!);
+    }
+    colOff[outW] = total;
+    const wxs = new Float64Array(total);
+    const colSum = new Float64Array(outW);
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = ox * fx;
+      const x1 = x0 + fx;
+      for (let x = colFrom[ox]!; x < colTo[ox]!; x++) {
+        const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+        wxs[colOff[ox]! + x - colFrom[ox]!] = wx;
+        colSum[ox]! += wx;
       }
-      const oa = ra * outW;
-      const wa = rows.wa[y]!;
-      for (let ox = 0; ox < outW; ox++) acc[oa + ox]! += acc[across + ox]! * wa;
-      const rb = rows.b[y]!;
-      if (rb >= 0) {
-        const ob = rb * outW;
-        const wb = rows.wb[y]!;
-        for (let ox = 0; ox < outW; ox++) acc[ob + ox]! += acc[across + ox]! * wb;
+    }
+    const across = scratch(h * outW);
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      const o = y * outW;
+      for (let ox = 0; ox < outW; ox++) {
+        const from = colFrom[ox]!;
+        const to = colTo[ox]!;
+        const off = colOff[ox]! - from;
+        let acc = 0;
+        for (let x = from; x < to; x++) acc += src[row + x]! * wxs[off + x]!;
+        across[o + ox] = acc;
       }
     }
     for (let oy = 0; oy < outH; oy++) {
+      const y0 = oy * fy;
+      const y1 = y0 + fy;
+      const yFrom = Math.floor(y0);
+      const yTo = Math.min(h, Math.ceil(y1));
+      const ws = rowWeights(yFrom, yTo, y0, y1);
+      let rowSum = 0;
+      for (let y = yFrom; y < yTo; y++) rowSum += ws[y - yFrom]!;
       const o = oy * outW;
       for (let ox = 0; ox < outW; ox++) {
-        const wsum = rows.sum[oy]! * cols.sum[ox]!;
-        out[o + ox] = wsum > 0 ? acc[o + ox]! / wsum : 0;
+        let acc = 0;
+        for (let y = yFrom; y < yTo; y++) acc += across[y * outW + ox]! * ws[y - yFrom]!;
+        const wsum = rowSum * colSum[ox]!;
+        out[o + ox] = wsum > 0 ? acc / wsum : 0;
       }
     }
     return out;
@@ -53,41 +70,18 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   return bilinear(Float32Array.from(src), w, h, outW, outH);
 }
 
-/**
- * Area weights along one axis of n source pixels into m outputs of `f` source pixels each: the
- * first and second output each source pixel falls in (−1: none) with its weights (the overlap of
- * [i, i + 1) with the output's span), and each output's total weight.
- */
-function spans(n: number, m: number, f: number): { a: Int32Array; wa: Float64Array; b: Int32Array; wb: Float64Array; sum: Float64Array } {
-  const a = new Int32Array(n).fill(-1);
-  const b = new Int32Array(n).fill(-1);
-  const wa = new Float64Array(n);
-  const wb = new Float64Array(n);
-  const sum = new Float64Array(m);
-  for (let o = 0; o < m; o++) {
-    const p0 = o * f;
-    const p1 = p0 + f;
-    for (let i = Math.floor(p0); i < Math.min(n, Math.ceil(p1)); i++) {
-      const wt = Math.min(i + 1, p1) - Math.max(i, p0);
-      if (a[i] === -1) {
-        a[i] = o;
-        wa[i] = wt;
-      } else {
-        // spans are at least a pixel long, so no pixel meets a third one
-        b[i] = o;
-        wb[i] = wt;
-      }
-      sum[o]! += wt;
-    }
-  }
-  return { a, wa, b, wb, sum };
-}
-
 /** One float64 work area reused across calls (the encoder's input is resized on every pass). */
 let work = new Float64Array(0);
 function scratch(n: number): Float64Array {
   if (work.length < n) work = new Float64Array(n);
   return work.subarray(0, n);
+}
+
+/** Each source row's share of the output row [y0, y1). */
+function rowWeights(from: number, to: number, y0: number, y1: number): Float64Array {
+  const ws = new Float64Array(Math.max(0, to - from));
+  for (let y = from; y < to; y++) ws[y - from] = Math.min(y + 1, y1) - Math.max(y, y0);
+  return ws;
 }
 
 /** Bilinear resize with half-pixel centres (PyTorch's align_corners=False). */
