@@ -47,7 +47,11 @@ describe('a site threshold from reviews (engine/presence.ts)', () => {
   it('leaves a threshold that is within budget alone', () => {
     const p = siteThreshold(0.3, spread(40, 0.5, 0.99), spread(20, 0, 0.2));
     expect(p.changed).toBe(false);
-    expect(chooseThreshold(spread(40, 0.5, 0.99), []).threshold).toBeGreaterThan(0.3);
+    // from scratch: the lowest threshold that keeps every empty empty, not the highest the targets allow
+    const c = chooseThreshold(spread(40, 0.5, 0.99), spread(20, 0, 0.2));
+    expect(c.threshold).toBeCloseTo(0.21, 5);
+    expect(c.trueEmpty).toBe(1);
+    expect(c.falseEmpty).toBe(0);
   });
 });
 

@@ -58,14 +58,19 @@ export function rateThreshold(threshold: number, positives: readonly number[], n
   return { threshold, falseEmpty: share(positives, (p) => p < threshold), trueEmpty: negatives.length ? share(negatives, (p) => p < threshold) : null };
 }
 
-/** The highest threshold on a 0.01 grid (0.02–0.95) that keeps false-empty answers within the budget. */
+/**
+ * A threshold from scratch, the rule medus.tune chooses the model's with: on a 0.01 grid (0.02–0.95),
+ * within the false-empty budget, the one that best separates (empties kept empty minus targets
+ * called empty), the lowest of equals so that no target is given up for nothing.
+ */
 export function chooseThreshold(positives: readonly number[], negatives: readonly number[]): ThresholdChoice {
-  let best = rateThreshold(0.02, positives, negatives);
+  let best: ThresholdChoice | null = null;
   for (let k = 2; k <= 95; k++) {
     const c = rateThreshold(k / 100, positives, negatives);
-    if (c.falseEmpty <= PRESENCE_BUDGET.maxFalseEmpty) best = c;
+    const gain = (x: ThresholdChoice) => (x.trueEmpty ?? 0) - x.falseEmpty;
+    if (c.falseEmpty <= PRESENCE_BUDGET.maxFalseEmpty && (!best || gain(c) > gain(best) + 1e-9)) best = c;
   }
-  return best;
+  return best ?? rateThreshold(0.02, positives, negatives);
 }
 
 /** Reviews needed before a site's threshold may differ from the model's: fewer say little about a scanner. */

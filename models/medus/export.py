@@ -59,7 +59,10 @@ def load_checkpoint(path: str):
     meta = ck.get("meta", {})
     cfg = MedUSConfig.from_dict(meta["config"]) if "config" in meta else MedUSConfig(anatomies=list(ANATOMIES))
     model = MedUS(cfg)
-    model.load_state_dict(ck["model"])
+    # a checkpoint from before the anatomy maps: zero maps answer exactly as it did
+    missing, unexpected = model.load_state_dict(ck["model"], strict=False)
+    if unexpected or [k for k in missing if k != "prompt_encoder.anatomy_map"]:
+        raise ValueError(f"{path}: weights do not match the model (missing {missing}, unexpected {unexpected})")
     model.eval()
     return model, meta
 
@@ -189,8 +192,8 @@ def parity(model: MedUS, out_dir: str, tol: float = 2e-3, node: str = "node") ->
 
 
 # Weights a newer model may add on top of an older folder's (warm start with grow=True).
-GROWABLE = ("prompt_encoder.anatomy_embed.weight", "prompt_encoder.anatomy_dense.weight")
-NEW_MODULES = ("mask_decoder.presence_head.",)
+GROWABLE = ("prompt_encoder.anatomy_embed.weight", "prompt_encoder.anatomy_dense.weight", "prompt_encoder.anatomy_map")
+NEW_MODULES = ("mask_decoder.presence_head.", "prompt_encoder.anatomy_map")
 
 
 def read_onnx_weights(folder: str, model: MedUS, grow: bool = False) -> Dict[str, int]:
@@ -242,11 +245,18 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--zoom-margin", type=float, help="declare the zoomed second pass with this crop margin (default 1.2 when the checkpoint was trained with --p-zoom; 0 = never)")
     ap.add_argument("--auto-min-score", type=float, help="automatic mode's 'nothing here' threshold, replacing the one the training run calibrated "
                     "(that one counts cross-organ asks, which the model already answers empty; choose this one on the validation groups' images without a target)")
+    ap.add_argument("--presence-threshold", action="append", default=[], metavar="ANATOMY=T",
+                    help="set one anatomy's presence threshold (repeatable), e.g. for an anatomy with no validation group; say where it was chosen in the model card")
     args = ap.parse_args(argv)
     if args.auto_min_score is not None and not 0 <= args.auto_min_score <= 1:
         ap.error("--auto-min-score must lie between 0 and 1")
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
     model, meta = load_checkpoint(args.checkpoint)
+    for spec in args.presence_threshold:
+        name, _, t = spec.partition("=")
+        if name not in model.cfg.anatomies or not 0 <= float(t) <= 1:
+            ap.error(f"--presence-threshold {spec}: needs a known anatomy and a threshold between 0 and 1")
+        meta = {**meta, "presence_thresholds": {**meta.get("presence_thresholds", {}), name: float(t)}}
     skip = [a for a in args.zoom_skip.split(",") if a]
     manifest = export(model, out, meta, args.name, args.version, zoom_margin=args.zoom_margin, zoom_passes=args.zoom_passes, zoom_skip=skip, auto_min_score=args.auto_min_score)
     print(json.dumps({k: manifest[k] for k in ("name", "version", "parameters", "auto_min_score")}))

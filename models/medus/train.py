@@ -248,7 +248,7 @@ def main() -> None:
     if args.init_onnx and not args.resume:
         from .export import read_onnx_weights
 
-        print("warm start from", args.init_onnx, read_onnx_weights(args.init_onnx, model), flush=True)
+        print("warm start from", args.init_onnx, read_onnx_weights(args.init_onnx, model, grow=True), flush=True)
         model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     state = {"step": 0, "samples": 0, "elapsed": 0.0, "best": -1.0, "log": []}
@@ -307,10 +307,15 @@ def main() -> None:
         anat = torch.tensor([ANATOMIES.index(d[1]) if d[4] else -1 for d in draws], device=device)
         feats = model.image_encoder(normalise(imgs))
         b = len(ks)
-        low, iou, _ = model.decode(feats, coords, labels, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat)
+        low, iou, pres = model.decode(feats, coords, labels, torch.zeros(b, 1, 64, 64, device=device), torch.zeros(b, device=device), anat)
         up, total, iou_l = candidate_losses(low, iou, gts)
         pick = torch.where(lone, total[:, 1:].argmin(dim=1) + 1, torch.zeros_like(anat))
         loss = total.gather(1, pick[:, None]).mean() + iou_l.mean()
+        # the presence head answers automatic mode's "is it there at all" (positives, empties and cross-organ asks)
+        auto = modes == MODES.index("auto")
+        if bool(auto.any()):
+            present = target.flatten(1).any(dim=1).float()
+            loss = loss + F.binary_cross_entropy_with_logits(pres[auto, 0], present[auto])
         if rng.random() < 0.5:  # one step of iterative refinement from the error region
             pred = up.gather(1, pick.view(b, 1, 1, 1).expand(b, 1, *up.shape[-2:]))[:, 0] > 0
             click_xy, click_label = error_clicks_t(pred, target, gen)

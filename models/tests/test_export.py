@@ -52,7 +52,10 @@ def check_contract(test: unittest.TestCase, folder: str) -> None:
     test.assertEqual(din["anatomy"], ("int64", [1]))
     test.assertEqual(list(dout), DECODER_OUTPUTS)
     # output dims may be symbolic in the graph (the point count is dynamic); parity checks them at run time
-    test.assertEqual(m["decoder_outputs"], {"masks": "low_res_masks", "scores": "iou_predictions"})
+    test.assertEqual(m["decoder_outputs"], {"masks": "low_res_masks", "scores": "iou_predictions", "presence": "presence"})
+    # automatic mode's "nothing here" threshold for every anatomy the model knows, each a probability
+    test.assertEqual(sorted(m.get("presence_thresholds", {})), sorted(m["anatomies"]))
+    test.assertTrue(all(0 <= t <= 1 for t in m["presence_thresholds"].values()))
 
 
 class ExportTest(unittest.TestCase):
@@ -61,7 +64,7 @@ class ExportTest(unittest.TestCase):
         torch.manual_seed(0)
         cls.model = MedUS(MedUSConfig(anatomies=list(ANATOMIES))).eval()
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.meta = {"pixel_mean": 64.0, "pixel_std": 56.0, "validation": {"auto_min_score": 0.25}}
+        cls.meta = {"pixel_mean": 64.0, "pixel_std": 56.0, "validation": {"auto_min_score": 0.25}, "presence_thresholds": {a: 0.3 for a in ANATOMIES}}
         export(cls.model, cls.tmp.name, cls.meta, "MedUS-test", "0.0.0")
 
     @classmethod
@@ -125,6 +128,23 @@ class ExportTest(unittest.TestCase):
         for (k, a), (_, b) in zip(self.model.state_dict().items(), fresh.state_dict().items()):
             self.assertTrue(torch.equal(a, b), k)
 
+    def test_warm_start_grows_the_anatomy_list_keeping_the_old_rows(self):
+        """A model with anatomies appended starts from an older folder: old rows copied, new ones left as initialised."""
+        from medus.export import read_onnx_weights
+
+        older = MedUS(MedUSConfig(anatomies=list(ANATOMIES[:8]))).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            export(older, tmp, self.meta | {"presence_thresholds": {a: 0.3 for a in ANATOMIES[:8]}}, "MedUS-old", "0.0.0")
+            newer = MedUS(MedUSConfig(anatomies=list(ANATOMIES)))
+            with self.assertRaises(ValueError):
+                read_onnx_weights(tmp, newer)
+            init_row = newer.prompt_encoder.anatomy_embed.weight[9].detach().clone()
+            report = read_onnx_weights(tmp, newer, grow=True)
+        self.assertEqual(report["grown"], 2)
+        old_w = older.prompt_encoder.anatomy_embed.weight
+        self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[:9], old_w))
+        self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[9], init_row))
+
     def test_shipped_model_follows_contract(self):
         if not os.path.isfile(os.path.join(SHIPPED, "model.json")):
             self.skipTest("no shipped model in models/medus-s-v1")
@@ -139,8 +159,8 @@ class ModuleTest(unittest.TestCase):
         with torch.no_grad():
             f = m.image_encoder(torch.randn(1, 1, 256, 256))
             args = (torch.zeros(1, 1, 64, 64), torch.zeros(1), torch.tensor([3]))
-            a, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [0.0, 0.0]]]), torch.tensor([[1.0, -1.0]]), *args)
-            b, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [200.0, 100.0]]]), torch.tensor([[1.0, -1.0]]), *args)
+            a, _, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [0.0, 0.0]]]), torch.tensor([[1.0, -1.0]]), *args)
+            b, _, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [200.0, 100.0]]]), torch.tensor([[1.0, -1.0]]), *args)
         self.assertTrue(torch.allclose(a, b, atol=1e-5))
 
     def test_losses_are_zero_for_a_perfect_confident_answer(self):

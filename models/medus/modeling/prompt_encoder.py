@@ -73,6 +73,10 @@ class PromptEncoder(nn.Module):
         self.num_anatomies = num_anatomies
         self.anatomy_embed = nn.Embedding(num_anatomies + 1, embed_dim)
         self.anatomy_dense = nn.Embedding(num_anatomies + 1, embed_dim)
+        # A learned map per anatomy over the embedding grid: where a view's structure usually lies
+        # (the symphysis in a labour view). Zero for anatomies trained without it (v1's), so their
+        # answers are exactly as before.
+        self.anatomy_map = nn.Parameter(torch.zeros(num_anatomies + 1, embed_dim, *image_embedding_size))
 
     def get_dense_pe(self) -> torch.Tensor:
         return self.pe_layer(self.image_embedding_size).unsqueeze(0)
@@ -104,5 +108,5 @@ class PromptEncoder(nn.Module):
         sparse = torch.cat([sparse, anat_tok], dim=1)
         has = has_mask_input.reshape(b, 1, 1, 1).to(mask_input.dtype)
         dense = self.mask_downscaling(mask_input) * has + (1 - has) * self.no_mask_embed.weight.reshape(1, -1, 1, 1)
-        dense = dense + self.anatomy_dense(idx).reshape(b, -1, 1, 1)
+        dense = dense + self.anatomy_dense(idx).reshape(b, -1, 1, 1) + self.anatomy_map[idx]
         return sparse, dense
