@@ -46,6 +46,8 @@ const { values: v } = parseArgs({
     limit: { type: 'string', default: '60' },
     'batch-images': { type: 'string', default: '300' },
     baseline: { type: 'string' },
+    // 'off': both sides' sessions with the intra-op pool's spinning off (engine's options otherwise), to weigh that option
+    spinning: { type: 'string', default: 'on' },
   },
 });
 
@@ -94,7 +96,14 @@ if (baselineRoot && !existsSync(join(baselineRoot, 'electron/engine/engine.ts'))
 const base = baselineRoot ? await pipelineAt(baselineRoot, `baseline ${baselineRoot}`) : null;
 
 const modelDir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
-const common = { ...(v.provider ? { provider: v.provider } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024 };
+// --spinning off: the engine's session options (engine.ts, defaultFactory) with the thread pool's
+// spinning off, on the CPU, for both sides; a weighing of that option, not what the app does
+const noSpin = v.spinning === 'off';
+const noSpinFactory = (path: string, provider: string, threads: number) => {
+  if (provider !== 'cpu') throw new Error('--spinning off is for the CPU provider');
+  return ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+};
+const common = { ...(v.provider ? { provider: v.provider } : {}), ...(noSpin ? { provider: 'cpu', sessionFactory: noSpinFactory } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024 };
 const runs = Number(v.runs);
 const repeats = Math.max(1, Number(v.repeats));
 const folder = resolve(v.folder ?? join(defaultDatasetsDir(), 'hc18', 'orig'));
@@ -131,8 +140,9 @@ let decoderGflop = Number.NaN;
 {
   const s = engine.model.manifest.input_size;
   const image = new ort.Tensor('float32', engine.preprocess(first.image), [1, engine.model.manifest.channels, s, s]);
-  const encoder = await ort.InferenceSession.create(engine.model.encoderPath, { executionProviders: ['cpu'], intraOpNumThreads: engine.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const decoder = await ort.InferenceSession.create(engine.model.decoderPath, { executionProviders: ['cpu'], intraOpNumThreads: engine.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const alone = { executionProviders: ['cpu'], intraOpNumThreads: engine.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, ...(noSpin ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}) };
+  const encoder = await ort.InferenceSession.create(engine.model.encoderPath, alone);
+  const decoder = await ort.InferenceSession.create(engine.model.decoderPath, alone);
   const emb = await encoder.run({ image });
   const decFeeds: Record<string, ort.Tensor> = {
     ...emb,
@@ -313,6 +323,7 @@ const batchBefore = batches.find((b) => b.side === before)?.result;
 const result = {
   provider: engine.provider.active,
   threads: engine.threads,
+  spinning: noSpin ? 'off' : 'on (the engine\'s options)',
   model: `${engine.model.manifest.name} ${engine.model.manifest.version}`,
   folder,
   images: files.length,
@@ -379,7 +390,7 @@ const result = {
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const parts = result.click_parts_ms;
-console.log(`provider ${result.provider}, ${result.threads} threads, model ${result.model}`);
+console.log(`provider ${result.provider}, ${result.threads} threads${noSpin ? ', thread-pool spinning off' : ''}, model ${result.model}`);
 console.log(`roofline  ${f1(result.roofline_gflops)} GFLOP/s (onnxruntime MatMul, ${roofline.bySize.map((s) => `${s.size}³ ${f1(s.gflops)}`).join(', ')})`);
 console.log(`encoder   median ${f2(encoderMs)} ms over ${runs} runs (onnxruntime alone ${f2(result.encoder_onnxruntime_ms)} ms: ${f2(encoderGflop)} GFLOP at ${f1(result.encoder_gflops_achieved)} GFLOP/s, ${(100 * result.encoder_roofline_fraction).toFixed(0)}% of the roofline, whose floor is ${f2(result.encoder_roofline_ms)} ms)`);
 console.log(`decoder   median ${f2(decoderMs)} ms over ${runs} runs, box prompt, cached embedding (onnxruntime alone ${f2(result.decoder_onnxruntime_ms)} ms: ${decoderGflop.toFixed(3)} GFLOP, ${(100 * result.decoder_roofline_fraction).toFixed(1)}% of the roofline)`);
