@@ -14,21 +14,11 @@ export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[
   const box = foregroundBox(mask, w, h);
   if (!box) return [];
   const [bx0, by0, bx1, by1] = box;
-  // Edge endpoints keyed as integers on a doubled lattice over the box, to stitch segments in
-  // typed arrays: next[from] = to + 1 (0 = none), and the order segments were found in.
-  const W = 2 * (bx1 - bx0 + 1) + 8;
-  const H2 = 2 * (by1 - by0 + 1) + 8;
-  const ox = 2 * bx0 - 2;
-  const oy = 2 * by0 - 2;
-  const key = (x2: number, y2: number) => (y2 - oy) * W + (x2 - ox);
-  const nextOf = new Int32Array(W * H2);
-  const order: number[] = [];
-  const next = {
-    set(from: number, to: number): void {
-      nextOf[from] = to + 1;
-      order.push(from);
-    },
-  };
+  // Edge endpoints keyed as integers on a doubled lattice to stitch segments without float keys
+  // (a Map: a structure's few thousand boundary segments cost less than zeroing a lattice).
+  const W = 2 * w + 8;
+  const key = (x2: number, y2: number) => (y2 + 2) * W + (x2 + 2);
+  const next = new Map<number, number>();
   let above = new Uint8Array(w + 2); // row y of the mask, padded with 0 at x = -1 and x = w
   let below = new Uint8Array(w + 2); // row y + 1
   for (let y = by0 - 1; y <= by1; y++) {
@@ -67,15 +57,15 @@ export function maskToPolygons(mask: Uint8Array, w: number, h: number): Polygon[
     }
   }
   const rings: Polygon[] = [];
-  const visited = new Uint8Array(W * H2);
-  for (const start of order) {
-    if (visited[start]) continue;
+  const visited = new Set<number>();
+  for (const start of next.keys()) {
+    if (visited.has(start)) continue;
     const ring: Polygon = [];
-    let k = start;
-    while (k >= 0 && !visited[k]) {
-      visited[k] = 1;
-      ring.push([((k % W) + ox + 1) / 2, (Math.floor(k / W) + oy + 1) / 2]);
-      k = nextOf[k]! - 1;
+    let k: number | undefined = start;
+    while (k !== undefined && !visited.has(k)) {
+      visited.add(k);
+      ring.push([((k % W) - 2 + 1) / 2, (Math.floor(k / W) - 2 + 1) / 2]);
+      k = next.get(k);
     }
     if (ring.length >= 3) rings.push(simplify(ring));
   }
