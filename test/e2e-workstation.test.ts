@@ -492,6 +492,90 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
       await orthanc.stop();
     }
   }, 120_000);
+
+  it('measures by hand when the model is wrong: a manual ellipse (HC, GA), a ruler and an angle, in the panel and in results.csv', async () => {
+    // on its own: opens the heads folder (again) and the third head
+    folders.unshift(heads);
+    await page.locator('[data-tab=review]').click();
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(3);
+    const c = names()[2]!;
+    await page.locator('[data-test=file-list] li').nth(2).click();
+    await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch(c);
+    await expect.poll(() => page.locator('[data-test=status-calibration]').textContent(), { timeout: 30_000 }).toMatch(/sidecar-csv/);
+    const click = async (x: number, y: number) => page.mouse.click(...(await imageToScreen(page, x, y, 800, 540)));
+    const record = () => JSON.parse(readFileSync(join(out, c.replace('.jpg', '.json')), 'utf8')) as { study: { manual: Array<{ id: number; kind: string; points: Array<[number, number]> }> }; manual: Array<{ id: number; calibration: { mmPerPixelX: number } }> };
+    const num = (t: string | null) => Number(t!.replace(/[^\d.].*$/, ''));
+    // the panel shows one decimal: within its rounding of the exact value
+    const shownAs = (shown: number, exact: number) => expect(Math.abs(shown - exact), `${shown} shown for ${exact}`).toBeLessThanOrEqual(0.0501);
+
+    // the ellipse: both ends of one axis, then a point on the other (three clicks), one tool active
+    await page.keyboard.press('e');
+    expect(await page.locator('[data-test=active-tool]').getAttribute('data-active')).toBe('ellipse');
+    expect(await page.locator('[data-tool].on').count()).toBe(1);
+    await click(150, 270);
+    await click(650, 270);
+    await click(400, 430);
+    const ellipse = page.locator('[data-manual-kind=ellipse]');
+    await ellipse.waitFor({ timeout: 10_000 });
+    const eId = Number(await ellipse.getAttribute('data-manual'));
+    const shownHc = num(await page.locator(`[data-manual-measure="${eId}:hc"] td.num`).textContent());
+    // HC from the saved points by Ramanujan's formula, with the sidecar's mm per pixel (square pixels)
+    const saved = record();
+    const pts = saved.study.manual.find((m) => m.id === eId)!.points;
+    const mm = saved.manual.find((m) => m.id === eId)!.calibration.mmPerPixelX;
+    const axis = Math.hypot(pts[1]![0] - pts[0]![0], pts[1]![1] - pts[0]![1]);
+    const other = Math.abs((pts[1]![0] - pts[0]![0]) * (pts[2]![1] - pts[0]![1]) - (pts[1]![1] - pts[0]![1]) * (pts[2]![0] - pts[0]![0])) / axis;
+    const [a, b] = [(axis / 2) * mm, other * mm];
+    const h = ((a - b) / (a + b)) ** 2;
+    const hc = Math.PI * (a + b) * (1 + (3 * h) / (10 + Math.sqrt(4 - 3 * h)));
+    shownAs(shownHc, hc);
+    expect(Math.abs(a - 250 * mm)).toBeLessThan(3 * mm); // where it was clicked, within a few pixels
+    const gaWeeks = 8.96 + 0.54 * (hc / 10) + 0.0003 * (hc / 10) ** 3; // Hadlock 1984
+    if (gaWeeks >= 14 && gaWeeks <= 40) shownAs(num(await page.locator(`[data-manual-measure="${eId}:ga"] td.num`).textContent()), gaWeeks);
+
+    // two rulers (drag), each its own saved measurement
+    await page.keyboard.press('l');
+    await drag(page, 100, 60, 300, 60, 800, 540);
+    await drag(page, 100, 480, 100, 380, 800, 540);
+    await expect.poll(() => page.locator('[data-manual-kind=ruler]').count(), { timeout: 10_000 }).toBe(2);
+    const rId = Number(await page.locator('[data-manual-kind=ruler]').first().getAttribute('data-manual'));
+    const rPts = record().study.manual.find((m) => m.id === rId)!.points;
+    const shownLength = num(await page.locator(`[data-manual-measure="${rId}:length"] td.num`).textContent());
+    shownAs(shownLength, Math.hypot(rPts[1]![0] - rPts[0]![0], rPts[1]![1] - rPts[0]![1]) * mm);
+
+    // the angle: arm, vertex, arm (45° as clicked)
+    await page.keyboard.press('v');
+    await click(700, 200);
+    await click(600, 200);
+    await click(700, 100);
+    const angle = page.locator('[data-manual-kind=angle]');
+    await angle.waitFor({ timeout: 10_000 });
+    const aId = Number(await angle.getAttribute('data-manual'));
+    const shownAngle = num(await page.locator(`[data-manual-measure="${aId}:angle"] td.num`).textContent());
+    expect(shownAngle).toBeGreaterThan(43);
+    expect(shownAngle).toBeLessThan(47);
+    await page.screenshot({ path: join(SHOTS, 'manual-tools.png') });
+
+    // Esc leaves the drawing tool; Ctrl+Z takes back the angle alone, Ctrl+Y brings it back
+    await page.keyboard.press('Escape');
+    expect(await page.locator('[data-test=active-tool]').getAttribute('data-active')).toBe('positive');
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('[data-manual-kind=angle]').count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.locator('[data-manual-kind=ruler]').count()).toBe(2);
+    await page.keyboard.press('Control+y');
+    await expect.poll(() => page.locator('[data-manual-kind=angle]').count(), { timeout: 10_000 }).toBe(1);
+
+    // results.csv: one row per shape, English keys with units, the values the panel shows
+    const rows = parse(readFileSync(join(out, 'results.csv'), 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
+    const mine = rows.filter((r) => r.file === c && r.manual_tool);
+    expect(mine.map((r) => r.manual_tool).sort()).toEqual(['angle', 'ellipse', 'ruler', 'ruler']);
+    shownAs(shownHc, Number(mine.find((r) => r.manual_tool === 'ellipse')!['manual_hc (mm)']));
+    shownAs(shownLength, Number(mine.find((r) => r.manual_id === String(rId))!['manual_length (mm)']));
+    shownAs(shownAngle, Number(mine.find((r) => r.manual_tool === 'angle')!['manual_angle (°)']));
+    expect(Number(mine.find((r) => r.manual_tool === 'ellipse')!['manual_hc (mm)'])).toBeCloseTo(hc, 2);
+    for (const r of mine) expect(r.calibration_source).toBe('sidecar-csv');
+  }, 90_000);
 });
 
 /**
