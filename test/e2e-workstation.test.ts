@@ -493,7 +493,7 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     }
   }, 120_000);
 
-  it('measures by hand when the model is wrong: a manual ellipse (HC, GA), a ruler and an angle, in the panel and in results.csv', async () => {
+  it('measures by hand when the model is wrong: a manual ellipse (HC, GA), a ruler and an angle, in the panel and in results.csv; the outline as an editable contour', async () => {
     // on its own: opens the heads folder (again) and the third head
     folders.unshift(heads);
     await page.locator('[data-tab=review]').click();
@@ -504,7 +504,7 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await expect.poll(() => page.locator('[data-test=file-list] li.current').textContent()).toMatch(c);
     await expect.poll(() => page.locator('[data-test=status-calibration]').textContent(), { timeout: 30_000 }).toMatch(/sidecar-csv/);
     const click = async (x: number, y: number) => page.mouse.click(...(await imageToScreen(page, x, y, 800, 540)));
-    const record = () => JSON.parse(readFileSync(join(out, c.replace('.jpg', '.json')), 'utf8')) as { study: { manual: Array<{ id: number; kind: string; points: Array<[number, number]> }> }; manual: Array<{ id: number; calibration: { mmPerPixelX: number } }> };
+    const record = () => JSON.parse(readFileSync(join(out, c.replace('.jpg', '.json')), 'utf8')) as { study: { manual: Array<{ id: number; kind: string; points: Array<[number, number]> }> }; manual: Array<{ id: number; fromObject?: number; calibration: { mmPerPixelX: number } }> };
     const num = (t: string | null) => Number(t!.replace(/[^\d.].*$/, ''));
     // the panel shows one decimal: within its rounding of the exact value
     const shownAs = (shown: number, exact: number) => expect(Math.abs(shown - exact), `${shown} shown for ${exact}`).toBeLessThanOrEqual(0.0501);
@@ -575,7 +575,27 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     shownAs(shownAngle, Number(mine.find((r) => r.manual_tool === 'angle')!['manual_angle (°)']));
     expect(Number(mine.find((r) => r.manual_tool === 'ellipse')!['manual_hc (mm)'])).toBeCloseTo(hc, 2);
     for (const r of mine) expect(r.calibration_source).toBe('sidecar-csv');
-  }, 90_000);
+
+    // the list of hand-drawn measurements keeps its text at AA contrast
+    await page.locator('[data-manual]').first().scrollIntoViewIfNeeded();
+    expect(await lowContrast(page)).toEqual([]);
+
+    // the model's outline as an editable contour: automatic, convert, drag its leftmost point outwards, the area follows
+    await page.keyboard.press('a');
+    await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-test=outline-to-contour]').click();
+    const contour = page.locator('[data-manual-kind=polygon]');
+    await contour.waitFor({ timeout: 10_000 });
+    const pId = Number(await contour.getAttribute('data-manual'));
+    expect(record().manual.find((m) => m.id === pId)!.fromObject).toBe(1);
+    const areaShown = async () => num(await page.locator(`[data-manual-measure="${pId}:area"] td.num`).textContent());
+    const before = await areaShown();
+    const left = record().study.manual.find((m) => m.id === pId)!.points.reduce((a, p) => (p[0] < a[0] ? p : a));
+    await drag(page, left[0], left[1], left[0] - 40, left[1], 800, 540);
+    await expect.poll(areaShown, { timeout: 10_000 }).toBeGreaterThan(before);
+    const moved = record().study.manual.find((m) => m.id === pId)!.points.reduce((a, p) => (p[0] < a[0] ? p : a));
+    expect(moved[0]).toBeLessThan(left[0] - 30);
+  }, 120_000);
 });
 
 /**
