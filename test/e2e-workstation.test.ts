@@ -493,7 +493,7 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     }
   }, 120_000);
 
-  it('measures by hand when the model is wrong: a manual ellipse (HC, GA), a ruler and an angle, in the panel and in results.csv; the outline as an editable contour', async () => {
+  it('measures by hand when the model is wrong: a manual ellipse (HC, GA), rulers, an angle, a polygon and a trace, in the panel and in results.csv; the outline as an editable contour', async () => {
     // on its own: opens the heads folder (again) and the third head
     folders.unshift(heads);
     await page.locator('[data-tab=review]').click();
@@ -566,10 +566,40 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.keyboard.press('Control+y');
     await expect.poll(() => page.locator('[data-manual-kind=angle]').count(), { timeout: 10_000 }).toBe(1);
 
+    // a polygon (four clicks, Enter closes it) and a free-hand trace (one drag): area in mm² from the saved points (shoelace)
+    const shoelace = (pts: Array<[number, number]>) => Math.abs(pts.reduce((a, p, i) => a + p[0] * pts[(i + 1) % pts.length]![1] - pts[(i + 1) % pts.length]![0] * p[1], 0)) / 2;
+    await page.keyboard.press('d');
+    for (const [x, y] of [[200, 120], [300, 120], [300, 200], [200, 200]] as const) await click(x, y);
+    await page.keyboard.press('Enter');
+    const polygon = page.locator('[data-manual-kind=polygon]');
+    await polygon.waitFor({ timeout: 10_000 });
+    const gId = Number(await polygon.getAttribute('data-manual'));
+    const gPts = record().study.manual.find((m) => m.id === gId)!.points;
+    expect(gPts).toHaveLength(4);
+    shownAs(num(await page.locator(`[data-manual-measure="${gId}:area"] td.num`).textContent()), shoelace(gPts) * mm * mm);
+    expect(Math.abs(shoelace(gPts) - 100 * 80)).toBeLessThan(100 * 80 * 0.05);
+    await page.keyboard.press('t');
+    await page.mouse.move(...(await imageToScreen(page, 480, 460, 800, 540)));
+    await page.mouse.down();
+    for (const [x, y] of [[560, 460], [560, 520], [480, 520], [482, 462]] as const) {
+      const to = await imageToScreen(page, x, y, 800, 540);
+      await page.mouse.move(to[0], to[1], { steps: 8 });
+    }
+    await page.mouse.up();
+    const trace = page.locator('[data-manual-kind=trace]');
+    await trace.waitFor({ timeout: 10_000 });
+    const tId = Number(await trace.getAttribute('data-manual'));
+    const tPts = record().study.manual.find((m) => m.id === tId)!.points;
+    expect(tPts.length).toBeGreaterThan(10);
+    shownAs(num(await page.locator(`[data-manual-measure="${tId}:area"] td.num`).textContent()), shoelace(tPts) * mm * mm);
+    expect(Math.abs(shoelace(tPts) - 80 * 60)).toBeLessThan(80 * 60 * 0.1);
+    await page.keyboard.press('Escape');
+
     // results.csv: one row per shape, English keys with units, the values the panel shows
     const rows = parse(readFileSync(join(out, 'results.csv'), 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
     const mine = rows.filter((r) => r.file === c && r.manual_tool);
-    expect(mine.map((r) => r.manual_tool).sort()).toEqual(['angle', 'ellipse', 'ruler', 'ruler']);
+    expect(mine.map((r) => r.manual_tool).sort()).toEqual(['angle', 'ellipse', 'polygon', 'ruler', 'ruler', 'trace']);
+    expect(Number(mine.find((r) => r.manual_tool === 'polygon')!['manual_area (mm²)'])).toBeCloseTo(shoelace(gPts) * mm * mm, 2);
     shownAs(shownHc, Number(mine.find((r) => r.manual_tool === 'ellipse')!['manual_hc (mm)']));
     shownAs(shownLength, Number(mine.find((r) => r.manual_id === String(rId))!['manual_length (mm)']));
     shownAs(shownAngle, Number(mine.find((r) => r.manual_tool === 'angle')!['manual_angle (°)']));
@@ -584,8 +614,9 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.keyboard.press('a');
     await page.locator('[data-measure=hc]').waitFor({ timeout: 60_000 });
     await page.locator('[data-test=outline-to-contour]').click();
-    const contour = page.locator('[data-manual-kind=polygon]');
-    await contour.waitFor({ timeout: 10_000 });
+    // the hand-drawn polygon above is the first; the converted contour comes after it
+    await expect.poll(() => page.locator('[data-manual-kind=polygon]').count(), { timeout: 10_000 }).toBe(2);
+    const contour = page.locator('[data-manual-kind=polygon]').last();
     const pId = Number(await contour.getAttribute('data-manual'));
     expect(record().manual.find((m) => m.id === pId)!.fromObject).toBe(1);
     const areaShown = async () => num(await page.locator(`[data-manual-measure="${pId}:area"] td.num`).textContent());
