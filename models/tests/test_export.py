@@ -140,7 +140,7 @@ class ExportTest(unittest.TestCase):
                 read_onnx_weights(tmp, newer)
             init_row = newer.prompt_encoder.anatomy_embed.weight[9].detach().clone()
             report = read_onnx_weights(tmp, newer, grow=True)
-        self.assertEqual(report["grown"], 2)
+        self.assertEqual(report["grown"], 3)  # the two embedding tables and the anatomy maps
         old_w = older.prompt_encoder.anatomy_embed.weight
         self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[:9], old_w))
         self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[9], init_row))
