@@ -211,6 +211,8 @@ def main() -> None:
     ap.add_argument("--val-items", type=int, default=120, help="validation images with a target per anatomy (and as many asks without)")
     ap.add_argument("--stage2-from", help="second stage: from this first-stage checkpoint, train only the new anatomies' rows and maps (presence head frozen)")
     ap.add_argument("--lr-map", type=float, default=5e-3)
+    ap.add_argument("--only", help="with --rechoose: these anatomies only (comma list)")
+    ap.add_argument("--rechoose-out", default="final_v2.pt")
     ap.add_argument("--rechoose", help="choose every anatomy's presence threshold again on the validation groups for this checkpoint (writes final_v2.pt)")
     args = ap.parse_args()
     if args.stage2_from:
@@ -373,10 +375,11 @@ def rechoose(args) -> None:
     model, meta = load_checkpoint(args.rechoose)
     items = [it for it in read_meta(args.data) if it.split == "train"]
     val = InMemorySet(args.data, [it for it in items if is_validation_group(it.group)], os.path.join(args.out, "cache", "val.npz"))
-    v = validate(model, val, full=True, n_pos=args.val_items)
+    only = [a for a in args.only.split(",") if a] if args.only else None
+    v = validate(model, val, full=True, n_pos=args.val_items, only=only)
     print("rechosen validation", json.dumps(v), flush=True)
     thresholds = {**meta.get("presence_thresholds", {}), **{a: r["threshold"] for a, r in v["per_anatomy"].items()}}
-    save(os.path.join(args.out, "final_v2.pt"), {"model": cpu_state(model), "meta": {**meta, "validation": v, "presence_thresholds": thresholds, "threshold_rule": "max(true-empty - false-empty) within the false-empty budget"}})
+    save(os.path.join(args.out, args.rechoose_out), {"model": cpu_state(model), "meta": {**meta, "validation": v, "presence_thresholds": thresholds, "threshold_rule": "max(true-empty - false-empty) within the false-empty budget"}})
     print("done", flush=True)
 
 
