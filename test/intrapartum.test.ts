@@ -84,3 +84,33 @@ describe('angle of progression (ISUOG 2018)', () => {
     expect(overlap.warnings.join(' ')).toMatch(/overlap/);
   });
 });
+
+describe('the intrapartum preset on the command line', () => {
+  it('segments both structures of a PSFHS image and records the angle; a batch refuses the group with a usage error', async () => {
+    const { existsSync, readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { DATASETS_DIR, MODEL_DIR, tempDir } = await import('./helpers/synth');
+    const { runCli } = await import('./helpers/cli');
+    const image = join(DATASETS_DIR, 'psfhs', 'img', '03744_ps.jpg');
+    if (!existsSync(image)) {
+      console.warn(`intrapartum CLI: ${image} not found (set MEDUS_DATASETS to the shared datasets); skipped`);
+      return;
+    }
+    const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as { anatomies: string[] };
+    if (!manifest.anatomies.includes('intrapartum-pubic-symphysis')) return void console.warn('intrapartum CLI: the model in use has no intrapartum anatomies; skipped');
+    const out = tempDir();
+    const r = await runCli('segment', image, '--anatomy', 'intrapartum', '--out', out);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).filter((f) => !f.startsWith('.')).sort()).toEqual(['03744_ps.json', '03744_ps_intrapartum-fetal-head_mask.png', '03744_ps_intrapartum-pubic-symphysis_mask.png']);
+    const rec = JSON.parse(readFileSync(join(out, '03744_ps.json'), 'utf8'));
+    expect(rec.structures.map((s: { anatomy: string }) => s.anatomy)).toEqual(['intrapartum-pubic-symphysis', 'intrapartum-fetal-head']);
+    expect(rec.measurement.family).toBe('intrapartum');
+    // a found pair gives an angle in degrees; a missed structure is said in the warnings instead
+    const aop = rec.measurement.objects[0]?.measurements.find((m: { key: string }) => m.key === 'aop');
+    if (aop) expect(aop.unit).toBe('°');
+    else expect(rec.measurement.warnings.join(' ')).toMatch(/angle of progression/);
+    const b = await runCli('batch', join(DATASETS_DIR, 'psfhs', 'img'), '--anatomy', 'labour', '--out', tempDir());
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/one anatomy per run/);
+  });
+});

@@ -225,6 +225,13 @@ async function openEngine(v: { model?: string | undefined; provider?: string | u
   }
 }
 
+/** Batches measure one anatomy per image; a preset group (intrapartum) is for Review and `segment`. */
+function singleAnatomy(key: string): string {
+  const group = presetGroupFor(key);
+  if (group) throw new CliError(`batch takes one anatomy per run; ${group.key} segments ${group.anatomies.join(' and ')} together, which Review and "medus segment --anatomy ${group.key}" do (or batch each anatomy on its own)`, EXIT.USAGE);
+  return key;
+}
+
 /** `medus info`'s CUDA section: ready, or exactly which files are missing and where they come from. */
 function cudaInfo(): { ready: boolean; missing: Array<{ file: string; from: string }>; message: string | null } {
   const report = probeCudaHere();
@@ -293,7 +300,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
       checkFromPacs(v);
       const engine = await openEngine(v, 16 * 1024 * 1024);
       try {
-        const anatomy = anatomyFor(engine, v.anatomy)!;
+        const anatomy = singleAnatomy(anatomyFor(engine, v.anatomy)!);
         io.err(`model ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}`);
         return await batchFromPacs(engine, v, { anatomy, out: v.out, frame, overlays: Boolean(v.overlays), report: Boolean(v.report) }, io, isCancelled);
       } finally {
@@ -311,7 +318,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
       }
       const engine = await openEngine(v, 16 * 1024 * 1024);
       try {
-        const anatomy = anatomyFor(engine, v.anatomy)!;
+        const anatomy = singleAnatomy(anatomyFor(engine, v.anatomy)!);
         io.err(`model ${engine.model.manifest.name} ${engine.model.manifest.version} on ${engine.provider.active}`);
         let progress: Progress | undefined;
         let s;

@@ -70,6 +70,10 @@ const defaultFactory: SessionFactory = async (path, provider, threads) => {
     graphOptimizationLevel: 'all',
     // An accelerator that cannot load is expected (we fall back and record why): keep its noise off the console.
     logSeverityLevel: provider === 'cpu' ? 2 : 4,
+    // Idle pool threads busy-wait by default. On a 2-core workstation that also decodes, draws and
+    // writes, the spinning takes the cores from the next run: off, the encoder took 0.53x and the
+    // decoder 0.44x the time in interleaved rounds (bench/session-options.ts). MEDUS_SPINNING=on restores it.
+    ...(process.env.MEDUS_SPINNING === 'on' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
 };
 
