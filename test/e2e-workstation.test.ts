@@ -83,6 +83,13 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
   it('opens a folder, segments a fetal head automatically, reads HC, corrects and undoes', async () => {
     await page.getByRole('button', { name: 'Open folder…' }).first().click();
     await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(3);
+    // "Which preset?" proposes one from the image itself (automatic mode's presence per anatomy); a click applies it
+    await page.locator('[data-test=suggest-preset]').click();
+    const suggested = page.locator('[data-test=suggested-preset]');
+    await suggested.waitFor({ timeout: 60_000 });
+    expect(await suggested.getAttribute('data-suggested')).toBe('fetal-head');
+    await suggested.click();
+    await expect.poll(() => page.locator('.presets [data-preset=fetal-head]').getAttribute('class')).toMatch(/\bon\b/);
     await page.locator('[data-preset=fetal-head]').click();
     await expect.poll(() => page.locator('[data-test=status-provider]').textContent(), { timeout: 60_000 }).toMatch(/CPU/);
     await page.locator('[data-test=automatic]').click();

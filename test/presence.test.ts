@@ -37,3 +37,30 @@ describe('automatic mode presence', () => {
     expect(isPresent(0, { source: 'none', threshold: null })).toBe(true);
   });
 });
+
+describe('"looks like": ranking the anatomies on one image', () => {
+  it('puts the fetal head first on an HC18 head and proposes nothing it does not find', async () => {
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { SegmentationEngine } = await import('../electron/engine/engine');
+    const { loadFrame } = await import('../electron/imaging/load');
+    const { DATASETS_DIR, MODEL_DIR } = await import('./helpers/synth');
+    const file = join(DATASETS_DIR, 'hc18', 'orig', '003_HC.jpg');
+    const fallback = join(DATASETS_DIR, 'hc18', 'img', '003_HC.jpg');
+    const path = existsSync(file) ? file : fallback;
+    if (!existsSync(path)) return void console.warn(`"looks like": no HC18 image under ${DATASETS_DIR}; skipped`);
+    const engine = await SegmentationEngine.create(MODEL_DIR, { provider: 'cpu' });
+    try {
+      const f = await loadFrame(path);
+      const ranked = await engine.rankAnatomies({ key: f.key, image: f.image });
+      expect(ranked.map((r) => r.anatomy).sort()).toEqual([...engine.anatomies].sort());
+      expect(ranked[0]!.anatomy).toBe('fetal-head');
+      expect(ranked[0]!.present).toBe(true);
+      // present ones first, then by presence
+      const firstAbsent = ranked.findIndex((r) => !r.present);
+      if (firstAbsent >= 0) expect(ranked.slice(firstAbsent).every((r) => !r.present)).toBe(true);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});

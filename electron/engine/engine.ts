@@ -370,6 +370,20 @@ export class SegmentationEngine {
     return t;
   }
 
+  /**
+   * "Looks like": automatic mode's presence for every anatomy the model knows, on one image, most
+   * likely first (one encoder run, cached, then a decoder pass per anatomy; no zoomed pass). For the
+   * page to propose a preset, never to apply one: the clinician clicks it.
+   */
+  async rankAnatomies(input: ImageInput): Promise<Array<{ anatomy: string; presence: number; present: boolean }>> {
+    const out: Array<{ anatomy: string; presence: number; present: boolean }> = [];
+    for (const anatomy of this.anatomies) {
+      const s = await this.segmentWhole(input, { clicks: [], anatomy }, false);
+      out.push({ anatomy, presence: s.presence ?? s.score, present: !s.empty });
+    }
+    return out.sort((a, b) => Number(b.present) - Number(a.present) || b.presence - a.presence);
+  }
+
   async dispose(): Promise<void> {
     this.cache.clear();
     await Promise.all([this.encoder.release(), this.decoder.release()]);

@@ -16,7 +16,8 @@ export type HostRequest =
   | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean; siteThresholds?: Record<string, Record<string, number>> }
   | { id: number; type: 'open'; path: string; frame: number }
   | { id: number; type: 'segment'; path: string; frame: number; prompt: Prompt }
-  | { id: number; type: 'prefetch'; path: string; frame: number };
+  | { id: number; type: 'prefetch'; path: string; frame: number }
+  | { id: number; type: 'suggest'; path: string; frame: number };
 
 export type HostErrorCode = 'image' | 'prompt' | 'model' | 'internal';
 export type HostReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: HostErrorCode; message: string };
@@ -127,6 +128,10 @@ export function createEngineHost() {
             timings: s.timings,
           };
           return { id: req.id, ok: true, value };
+        }
+        case 'suggest': {
+          const f = await frameOf(req.path, req.frame);
+          return { id: req.id, ok: true, value: await using((e) => e.rankAnatomies({ key: f.key, image: f.image })) };
         }
         case 'prefetch': {
           await using((e) =>

@@ -179,6 +179,11 @@ export function createHandlers(deps: HandlerDeps) {
       return study.info();
     },
     'image:open': ({ path, frame }) => current(path).openImage(path, frame),
+    'image:suggest': async ({ path, frame }) => {
+      current(path);
+      await ensureEngine();
+      return deps.engine.call<ResponseMap['image:suggest']>({ type: 'suggest', path, frame });
+    },
     'study:intent': ({ path, frame, intent }) => current(path).intent(path, frame, intent),
     'study:export': async ({ scope, path, frame, dest, formats, deidentify }) => {
       if (!study) throw new CodedError('no-study', 'open a folder first');

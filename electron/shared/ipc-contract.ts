@@ -120,6 +120,8 @@ export const requestSchemas = {
   'study:open': z.object({ paths: z.array(path).min(1).max(10_000), results: path.optional() }),
   /** Opens one image of the study: its pixels and everything the user did on it. */
   'image:open': z.object({ path, frame: z.number().int().min(0).default(0) }),
+  /** "Looks like": automatic mode's presence for each anatomy on this image, most likely first (a proposal; applying it is the user's click). */
+  'image:suggest': z.object({ path, frame: z.number().int().min(0).default(0) }),
   /** One thing the user did on an image; main segments, measures, saves and answers the new state. */
   'study:intent': z.object({ path, frame: z.number().int().min(0).default(0), intent: IntentSchema }),
   /** Writes the current image's or the whole folder's results to a folder the user chose. */
@@ -448,6 +450,7 @@ export interface ResponseMap {
   'folder:choose': string | null;
   'study:open': StudyInfo;
   'image:open': { image: OpenedImage; state: ImageState };
+  'image:suggest': Array<{ anatomy: string; presence: number; present: boolean }>;
   'study:intent': ImageState;
   'study:export': ExportReply;
   'settings:get': Settings;
