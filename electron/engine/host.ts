@@ -5,6 +5,7 @@
  */
 import type { EngineInfo, OpenedImage, SegmentReply } from '../shared/ipc-contract';
 import { loadFrame, type LoadedFrame } from '../imaging/load';
+import { frameRateOf } from '../imaging/frame-rate';
 import { ImageReadError, type UltrasoundRegion } from '../imaging/types';
 import { SegmentationEngine } from './engine';
 import { ModelLoadError } from './model';
@@ -102,6 +103,7 @@ export function createEngineHost() {
             path: req.path,
             frame: req.frame,
             frameCount: f.source.frameCount,
+            ...(f.source.frameCount > 1 ? { frameRate: frameRateOf(f.source.details) } : {}),
             width: f.image.width,
             height: f.image.height,
             format: f.source.format,

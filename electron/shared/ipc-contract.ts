@@ -322,6 +322,8 @@ export interface OpenedImage {
   path: string;
   frame: number;
   frameCount: number;
+  /** Cine playback rate and the DICOM attribute it came from (electron/imaging/frame-rate.ts); only on multi-frame images. */
+  frameRate?: { fps: number; source: 'frame-time' | 'cine-rate' | 'recommended-display-frame-rate' | 'default' };
   width: number;
   height: number;
   format: string;

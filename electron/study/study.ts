@@ -222,7 +222,7 @@ export class Study {
     const entry = await this.queued(`${path}#${frame}`, () => this.entry(path, frame));
     const i = entry.image;
     // regions and DICOM details stay on the main side
-    const image: OpenedImage = { path: i.path, frame: i.frame, frameCount: i.frameCount, width: i.width, height: i.height, format: i.format, pixels: i.pixels, calibration: i.calibration };
+    const image: OpenedImage = { path: i.path, frame: i.frame, frameCount: i.frameCount, ...(i.frameRate ? { frameRate: i.frameRate } : {}), width: i.width, height: i.height, format: i.format, pixels: i.pixels, calibration: i.calibration };
     return { image, state: await this.stateOf(entry) };
   }
 

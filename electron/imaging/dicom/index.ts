@@ -129,6 +129,10 @@ async function open(path: string, bytes: Uint8Array | undefined, privacy: Privac
     specificCharacterSet: clean(dataSet.string('x00080005')),
     // YES: the pixels carry identifying text (a de-identified export then leaves them out)
     burnedInAnnotation: clean(dataSet.string('x00280301')),
+    // a cine loop's rate (read by ../frame-rate.ts): Frame Time in ms, Cine Rate and Recommended Display Frame Rate in fps
+    frameTime: clean(dataSet.string('x00181063')),
+    cineRate: clean(dataSet.string('x00180040')),
+    recommendedDisplayFrameRate: clean(dataSet.string('x00082144')),
   };
 
   const checkIndex = (index: number): void => {
