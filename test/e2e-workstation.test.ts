@@ -151,6 +151,18 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.keyboard.press('Escape');
   }, 120_000);
 
+  it('shows site adaptation in Settings: the model\'s threshold per anatomy, and no proposal before any image is reviewed', async () => {
+    await page.locator('[data-tab=settings]').click();
+    const row = page.locator('[data-test=site-row-fetal-head]');
+    await row.waitFor({ timeout: 30_000 });
+    // the model's own threshold in the second column, no site threshold yet
+    expect(await row.locator('td').nth(1).textContent()).toMatch(/^0\.\d\d$/);
+    await page.locator('[data-test=site-propose]').click();
+    // the open folder's automatic result is not marked reviewed yet: nothing to rest a threshold on
+    await page.locator('[data-test=site-nothing]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-tab=review]').click();
+  }, 60_000);
+
   it('keeps A\'s HC and a caliper edit across images and a fresh start, and undoes the drag alone', async () => {
     const a = names()[0]!;
     const hc = page.locator('[data-measure=hc] td.num');
