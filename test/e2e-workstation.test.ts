@@ -16,6 +16,7 @@ import { startServer, type TestServer } from './helpers/ws-server';
 import { orthancMissing, startOrthanc } from './helpers/orthanc';
 import { find as findStudies, series, store } from '../electron/pacs/dicomweb';
 import { MODEL_DIR, tempDir } from './helpers/synth';
+import { ultrasoundImage, writeDicom } from './helpers/dicom';
 
 const CHROMIUM = process.env.MEDUS_CHROMIUM ?? '/usr/bin/chromium';
 const DATASETS = process.env.MEDUS_DATASETS ?? resolve('../shared/datasets');
@@ -645,6 +646,55 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await expect.poll(areaShown, { timeout: 10_000 }).toBeGreaterThan(before);
     const moved = record().study.manual.find((m) => m.id === pId)!.points.reduce((a, p) => (p[0] < a[0] ? p : a));
     expect(moved[0]).toBeLessThan(left[0] - 30);
+  }, 120_000);
+
+  it('plays a multi-frame DICOM cine loop at its Frame Time rate, pauses, scrubs with the arrow keys and numbers the frame', async () => {
+    // 34 frames at Frame Time 100 ms (10 fps): a bright disc that moves right by 3 px a frame
+    const cine = join(root, 'cine');
+    mkdirSync(cine);
+    const [w, h, n] = [160, 120, 34];
+    const pixels = new Uint8Array(w * h * n);
+    for (let f = 0; f < n; f++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pixels[f * w * h + y * w + x] = (x - 20 - 3 * f) ** 2 + (y - 60) ** 2 < 15 ** 2 ? 220 : 40;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(cine, 'loop.dcm'), writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.90', w, h, pixels, { NumberOfFrames: n, FrameTime: 100 })));
+    folders.unshift(cine);
+    await page.locator('[data-tab=review]').click();
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(1);
+    await page.locator('[data-test=file-list] li').first().click();
+    await page.locator('[data-test=frames]').waitFor({ timeout: 30_000 });
+    const frameNumber = page.locator('[data-test=frame-number]');
+    const shown = async () => Number((await frameNumber.textContent())!.split('/')[0]);
+    expect(await frameNumber.textContent()).toBe('1 / 34');
+    expect((await page.locator('[data-test=cine-fps]').textContent())!.trim()).toBe('10 fps');
+    expect(await page.locator('[data-test=cine-fps]').getAttribute('data-source')).toBe('frame-time');
+
+    // S plays; after about a second at 10 fps several frames have passed; the button pauses
+    await page.keyboard.press('s');
+    await expect.poll(() => page.locator('[data-test=cine-play]').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(shown, { timeout: 10_000 }).toBeGreaterThan(4);
+    await page.locator('[data-test=cine-play]').click();
+    expect(await page.locator('[data-test=cine-play]').getAttribute('aria-pressed')).toBe('false');
+    await page.waitForTimeout(300); // a frame asked for before the pause may still arrive
+    const paused = await shown();
+    await page.waitForTimeout(600);
+    expect(await shown(), 'paused: the frame stays').toBe(paused);
+    const speed = page.locator('[data-test=cine-speed]');
+    expect(await speed.locator('option').allTextContents()).toEqual(['0.25×', '0.5×', '1×', '1.5×', '2×']);
+
+    // five quick presses of → reach five frames on, without waiting for each to be decoded
+    const from = Math.min(paused, n - 6);
+    if (from !== paused) await page.locator('[data-test=frame-slider]').fill(String(from - 1));
+    await expect.poll(shown).toBe(from);
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await expect.poll(shown, { timeout: 10_000 }).toBe(from + 5);
+
+    // the frame number goes with the result and the measurements
+    expect(await page.locator('[data-test=measurements-heading]').textContent()).toContain(`Frame ${from + 5} / 34`);
+    await page.keyboard.press('a');
+    await expect.poll(() => page.locator('[data-test=result-frame]').textContent(), { timeout: 60_000 }).toBe(`Frame ${from + 5} / 34`);
+    await page.screenshot({ path: join(SHOTS, 'cine.png') });
   }, 120_000);
 });
 

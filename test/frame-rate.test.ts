@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createEngineHost } from '../electron/engine/host';
 import { DEFAULT_FPS, frameRateOf } from '../electron/imaging/frame-rate';
 import { openImage } from '../electron/imaging/open';
 import { ultrasoundImage, writeDicom } from './helpers/dicom';
@@ -39,4 +40,25 @@ describe('frameRateOf: a cine loop rate from the DICOM header, with its source',
     const bare = await openImage(write('bare.dcm', {}));
     expect(frameRateOf(bare.details)).toEqual({ fps: DEFAULT_FPS, source: 'default' });
   });
+
+  it('the engine host names the rate on open and decodes the next frames ahead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medus-cine-'));
+    const w = 8, h = 6, n = 5;
+    const pixels = new Uint8Array(w * h * n).map((_, i) => Math.floor(i / (w * h)) * 40);
+    const file = join(dir, 'loop.dcm');
+    writeFileSync(file, writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.78', w, h, pixels, { NumberOfFrames: n, CineRate: 30 })));
+    const host = createEngineHost();
+    const first = await host.handle({ id: 1, type: 'open', path: file, frame: 0 });
+    expect(first.ok && (first.value as { frameRate?: unknown }).frameRate).toEqual({ fps: 30, source: 'cine-rate' });
+    await new Promise((r) => setTimeout(r, 300)); // decoding ahead runs after the reply
+    rmSync(file);
+    // frames 1 and 4 (AHEAD after 0) were decoded ahead, so they open without the file
+    for (const frame of [1, 4]) {
+      const r = await host.handle({ id: 2 + frame, type: 'open', path: file, frame });
+      expect(r.ok).toBe(true);
+      if (r.ok) expect((r.value as { pixels: Uint8Array }).pixels[0]).toBe(frame * 40);
+    }
+    await host.dispose();
+  });
 });
+

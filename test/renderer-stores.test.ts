@@ -12,6 +12,7 @@ import type { BatchReply, Channel, EventMap, EventName, IpcResult, MedusApi, Req
 import { setApi } from '../renderer/src/api';
 import { handleKey } from '../renderer/src/keys';
 import { useBatch } from '../renderer/src/stores/batch';
+import { useCine } from '../renderer/src/stores/cine';
 import { usePairing } from '../renderer/src/stores/pairing';
 import { useUi, validSuffix } from '../renderer/src/stores/ui';
 import { useWorkspace } from '../renderer/src/stores/workspace';
@@ -623,3 +624,64 @@ describe('manual tools (store and keyboard)', () => {
     expect(intents().filter((t) => t === 'undo-manual')).toHaveLength(1);
   });
 });
+
+describe('cine playback', () => {
+  /** A 34-frame image whose frames take `ms` to open, counting how many opens are out at once. */
+  function slowLoop(fps: number, ms: number) {
+    setActivePinia(createPinia());
+    const ws = useWorkspace();
+    const cine = useCine();
+    const image = { path: '/f/loop.dcm', frame: 0, frameCount: 34, frameRate: { fps, source: 'frame-time' as const }, width: 4, height: 4, format: 'dicom', pixels: new Uint8Array(16), calibration: { source: 'uncalibrated', mmPerPixelX: null, mmPerPixelY: null, notes: [] } };
+    ws.image = image;
+    const seen = { calls: [] as number[], out: 0, most: 0 };
+    ws.setFrame = async (frame: number) => {
+      seen.calls.push(frame);
+      seen.out++;
+      seen.most = Math.max(seen.most, seen.out);
+      await new Promise((r) => setTimeout(r, ms));
+      seen.out--;
+      ws.image = { ...image, frame };
+    };
+    return { ws, cine, seen };
+  }
+
+  it('skips frames rather than lag when frames open slower than the rate, one request at a time', async () => {
+    // 50 fps (20 ms a frame) against 70 ms per open
+    const { ws, cine, seen } = slowLoop(50, 70);
+    cine.play();
+    await new Promise((r) => setTimeout(r, 500));
+    cine.pause();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.most).toBe(1);
+    expect(seen.calls.length).toBeLessThanOrEqual(10);
+    // on time: about 25 frames in half a second, though fewer than 10 were opened
+    expect(ws.image!.frame).toBeGreaterThanOrEqual(15);
+    expect(cine.playing).toBe(false);
+  });
+
+  it('quick steps add up from the frame asked for, and only the latest waits', async () => {
+    const { ws, cine, seen } = slowLoop(25, 60);
+    for (let i = 0; i < 5; i++) void cine.step(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ws.image!.frame).toBe(5);
+    expect(seen.calls).toEqual([1, 5]);
+    expect(seen.most).toBe(1);
+  });
+
+  it('stops at the last frame without loop, and wraps with it', async () => {
+    const { ws, cine, seen } = slowLoop(200, 1);
+    cine.loop = false;
+    await cine.seek(30);
+    cine.play();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(cine.playing).toBe(false);
+    expect(ws.image!.frame).toBe(33);
+    cine.loop = true;
+    const before = seen.calls.length;
+    cine.play(); // continues from the last frame, round to the start
+    await new Promise((r) => setTimeout(r, 60));
+    cine.pause();
+    expect(seen.calls.slice(before).some((f) => f < 30), `frames after the wrap: ${seen.calls.slice(before).join(', ')}`).toBe(true);
+  });
+});
+

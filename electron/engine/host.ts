@@ -4,9 +4,9 @@
  * Messages are the `HostRequest` union; replies carry the same id.
  */
 import type { EngineInfo, OpenedImage, SegmentReply } from '../shared/ipc-contract';
-import { loadFrame, type LoadedFrame } from '../imaging/load';
+import { fileIdentity, loadFrame, type LoadedFrame } from '../imaging/load';
 import { frameRateOf } from '../imaging/frame-rate';
-import { ImageReadError, type UltrasoundRegion } from '../imaging/types';
+import { ImageReadError, type ImageSource, type UltrasoundRegion } from '../imaging/types';
 import { SegmentationEngine } from './engine';
 import { ModelLoadError } from './model';
 import { PromptError } from './prompt';
@@ -51,8 +51,30 @@ export function createEngineHost() {
       await settle(e);
     }
   };
-  const frames = new Map<string, LoadedFrame>(); // the few images the user is looking at
-  const keep = 6;
+  /** How many frames of a cine loop are decoded ahead of the one opened, so that playback and scrubbing keep up. */
+  const AHEAD = 4;
+  const frames = new Map<string, LoadedFrame>(); // the few images the user is looking at, and a loop's next frames
+  const keep = 6 + AHEAD;
+  /** Decodes under way: a frame asked for while it is being decoded ahead is decoded once. */
+  const loading = new Map<string, Promise<LoadedFrame>>();
+  /** The last multi-frame file read: its other frames come from this one parse instead of reading the file again per frame. */
+  let cine: { path: string; id: string; source: ImageSource } | null = null;
+  /** The open that decoding ahead follows; a newer open takes over, so that it decodes ahead of where the user is now. */
+  let aheadOf: string | null = null;
+
+  async function cineSource(path: string): Promise<ImageSource | undefined> {
+    if (!cine || cine.path !== path) return undefined;
+    const id = await fileIdentity(path).catch(() => null);
+    return id === cine.id ? cine.source : undefined; // a rewritten file is read again
+  }
+
+  async function load(path: string, frame: number, k: string): Promise<LoadedFrame> {
+    const f = await loadFrame(path, frame, await cineSource(path));
+    if (f.source.frameCount > 1) cine = { path, id: f.key.slice(0, f.key.lastIndexOf('#')), source: f.source };
+    frames.set(k, f);
+    while (frames.size > keep) frames.delete(frames.keys().next().value!);
+    return f;
+  }
 
   async function frameOf(path: string, frame: number): Promise<LoadedFrame> {
     const k = `${path}#${frame}`;
@@ -62,10 +84,28 @@ export function createEngineHost() {
       frames.set(k, hit);
       return hit;
     }
-    const f = await loadFrame(path, frame);
-    frames.set(k, f);
-    while (frames.size > keep) frames.delete(frames.keys().next().value!);
-    return f;
+    const running = loading.get(k);
+    if (running) return running;
+    const p = load(path, frame, k);
+    loading.set(k, p);
+    try {
+      return await p;
+    } finally {
+      loading.delete(k);
+    }
+  }
+
+  /** Decodes the next frames (wrapping, for a looping cine) one at a time, yielding to requests between them. */
+  function decodeAhead(path: string, from: number, count: number): void {
+    const token = `${path}#${from}`;
+    aheadOf = token;
+    void (async () => {
+      for (let i = 1; i <= Math.min(AHEAD, count - 1); i++) {
+        await new Promise((r) => setImmediate(r));
+        if (aheadOf !== token) return;
+        await frameOf(path, (from + i) % count).catch(() => undefined); // an unreadable frame says so when it is opened
+      }
+    })();
   }
 
   function need(): SegmentationEngine {
@@ -110,6 +150,7 @@ export function createEngineHost() {
             pixels: f.image.data,
             calibration: f.source.calibration,
           };
+          if (f.source.frameCount > 1) decodeAhead(req.path, req.frame, f.source.frameCount);
           return { id: req.id, ok: true, value };
         }
         case 'segment': {

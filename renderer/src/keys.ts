@@ -1,11 +1,14 @@
 /** The workstation's keyboard: one handler for every shortcut listed in shortcuts.ts. */
 import { presetFor, presetRuns } from '../../electron/shared/presets';
+import type { useCine } from './stores/cine';
 import type { useUi } from './stores/ui';
 import type { useWorkspace } from './stores/workspace';
 
 export interface KeyContext {
   ws: ReturnType<typeof useWorkspace>;
   ui: ReturnType<typeof useUi>;
+  /** Cine playback of a multi-frame image; without it the arrow keys open the next frame directly. */
+  cine?: ReturnType<typeof useCine>;
   /** Anatomy keys that have a number shortcut. */
   presets: string[];
 }
@@ -20,7 +23,7 @@ function typing(target: EventTarget | null): boolean {
 }
 
 /** Returns true when the key was a shortcut (and was handled). */
-export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): boolean {
+export function handleKey(e: KeyboardEvent, { ws, ui, cine, presets }: KeyContext): boolean {
   const mod = e.ctrlKey || e.metaKey;
   const key = e.key;
   const lower = key.length === 1 ? key.toLowerCase() : key;
@@ -55,10 +58,14 @@ export function handleKey(e: KeyboardEvent, { ws, ui, presets }: KeyContext): bo
     case 'PageUp':
     case 'k':
       return void ws.step(-1), done();
+    // through the cine store, quick presses add up (each from the frame last asked for) and wait for no decode
     case 'ArrowRight':
-      return void (ws.image && ws.setFrame(ws.image.frame + 1)), done();
+      return void (cine ? cine.step(1) : ws.image && ws.setFrame(ws.image.frame + 1)), done();
     case 'ArrowLeft':
-      return void (ws.image && ws.setFrame(ws.image.frame - 1)), done();
+      return void (cine ? cine.step(-1) : ws.image && ws.setFrame(ws.image.frame - 1)), done();
+    case 's':
+      if (!cine || !ws.image || ws.image.frameCount < 2) return false;
+      return cine.toggle(), done();
     case 'a':
       return void ws.automatic(), done();
     case 'p':

@@ -10,6 +10,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '↓ / J / PageDown', en: 'Next image', zh: '下一张' },
   { keys: '↑ / K / PageUp', en: 'Previous image', zh: '上一张' },
   { keys: '← / →', en: 'Previous / next frame (multi-frame DICOM)', zh: '上一帧 / 下一帧' },
+  { keys: 'S', en: 'Play / pause a cine loop (multi-frame DICOM; loop and speed on the bar under the image)', zh: '播放 / 暂停动态影像（多帧 DICOM；循环和速度在图像下方的播放条）' },
   { keys: '1 – 9, 0, G', en: 'Anatomy preset (G: intrapartum, symphysis and head with the angle of progression)', zh: '解剖预设（G：产时，耻骨联合与胎头及胎头进展角）' },
   { keys: 'A', en: 'Automatic segmentation', zh: '自动分割' },
   { keys: 'P', en: 'Positive click tool (Shift+click: negative)', zh: '正向点击（Shift+点击为负向）' },
