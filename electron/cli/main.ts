@@ -20,7 +20,7 @@ import { defaultDatasetsDir } from '../evaluation/datasets';
 import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
 import { evaluateAop } from '../evaluation/aop';
 import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
-import { SiteThresholdStore } from '../study/site-store';
+import { SiteThresholdStore, entryFromProposal } from '../study/site-store';
 import { evaluateHc } from '../evaluation/hc';
 import { runBatch } from '../batch/batch';
 import { PromptsCsvError } from '../batch/prompts-csv';
@@ -360,49 +360,40 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         await engine.dispose();
       }
     }
-    if (command === 'eval' && v.aop) {
+    if (command === 'eval' && (v.aop || v.hc)) {
+      const which = v.aop ? 'aop' : 'hc';
       const data = resolve(v.data ?? defaultDatasetsDir());
       const prompt = (v.prompt ?? 'auto') as 'auto' | 'box';
-      if (prompt !== 'auto' && prompt !== 'box') throw new CliError('--aop takes --prompt auto or box', EXIT.USAGE);
+      if (prompt !== 'auto' && prompt !== 'box') throw new CliError(`--${which} takes --prompt auto or box`, EXIT.USAGE);
       const limit = v.limit === undefined ? undefined : Number(v.limit);
       const engine = await openEngine(v);
       try {
         let progress: Progress | undefined;
-        const r = await evaluateAop(engine, data, prompt, limit, (d, t) => {
-          progress ??= new Progress(t, 'aop');
+        const onProgress = (d: number, t: number) => {
+          progress ??= new Progress(t, which);
           progress.tick(d, '');
-        });
-        progress?.end();
+        };
         const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
-        io.out(`PSFHS test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
-        io.out(`AoP absolute error against the expert masks: mean ${r.aop_mae_deg.toFixed(2)}°, median ${r.aop_median_deg.toFixed(2)}°, 95th percentile ${r.aop_p95_deg.toFixed(2)}°; mean signed ${sign(r.aop_mean_signed_deg)}°; no angle in ${r.not_found}`);
-        io.out(`Dice: pubic symphysis ${r.dice.symphysis.toFixed(4)}, fetal head ${r.dice.head.toFixed(4)}; expert masks with no angle (left out): ${r.expert_unmeasurable}`);
-        if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
-        return EXIT.OK;
-      } finally {
-        await engine.dispose();
-      }
-    }
-    if (command === 'eval' && v.hc) {
-      const data = resolve(v.data ?? defaultDatasetsDir());
-      const prompt = (v.prompt ?? 'auto') as 'auto' | 'box';
-      if (prompt !== 'auto' && prompt !== 'box') throw new CliError('--hc takes --prompt auto or box', EXIT.USAGE);
-      const limit = v.limit === undefined ? undefined : Number(v.limit);
-      const engine = await openEngine(v);
-      try {
-        let progress: Progress | undefined;
-        const r = await evaluateHc(engine, data, prompt, limit, (d, t) => {
-          progress ??= new Progress(t, 'hc');
-          progress.tick(d, '');
-        });
-        progress?.end();
-        io.out(`HC18 test split, ${r.n} images, prompt ${r.prompt} (${engine.model.manifest.name} ${engine.model.manifest.version})`);
-        const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
-        io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}; mean signed error ${sign(r.hc_mean_signed_mm)} mm`);
-        for (const s of r.by_reference_hc) io.out(`  reference HC ${s.range}: n ${s.n}, mean ${s.n - s.not_found ? s.hc_mae_mm.toFixed(2) : '–'} mm, median ${s.n - s.not_found ? s.hc_median_mm.toFixed(2) : '–'} mm, no head found in ${s.not_found}`);
-        io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach), signed ${sign(r.gt_mask_hc_mean_signed_mm)} mm`);
-        io.out(`outline offset from the reference ellipse (radial, image pixels): model ${sign(r.hc_outline_offset_px)} px, ground-truth masks ${sign(r.gt_mask_outline_offset_px)} px`);
-        if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
+        const model = `${engine.model.manifest.name} ${engine.model.manifest.version}`;
+        let report: object;
+        if (which === 'aop') {
+          const r = await evaluateAop(engine, data, prompt, limit, onProgress);
+          progress?.end();
+          io.out(`PSFHS test split, ${r.n} images, prompt ${r.prompt} (${model})`);
+          io.out(`AoP absolute error against the expert masks: mean ${r.aop_mae_deg.toFixed(2)}°, median ${r.aop_median_deg.toFixed(2)}°, 95th percentile ${r.aop_p95_deg.toFixed(2)}°; mean signed ${sign(r.aop_mean_signed_deg)}°; no angle in ${r.not_found}`);
+          io.out(`Dice: pubic symphysis ${r.dice.symphysis.toFixed(4)}, fetal head ${r.dice.head.toFixed(4)}; expert masks with no angle (left out): ${r.expert_unmeasurable}`);
+          report = r;
+        } else {
+          const r = await evaluateHc(engine, data, prompt, limit, onProgress);
+          progress?.end();
+          io.out(`HC18 test split, ${r.n} images, prompt ${r.prompt} (${model})`);
+          io.out(`HC absolute error: mean ${r.hc_mae_mm.toFixed(2)} mm, median ${r.hc_median_mm.toFixed(2)} mm, 95th percentile ${r.hc_p95_mm.toFixed(2)} mm; no head found in ${r.not_found}; mean signed error ${sign(r.hc_mean_signed_mm)} mm`);
+          for (const s of r.by_reference_hc) io.out(`  reference HC ${s.range}: n ${s.n}, mean ${s.n - s.not_found ? s.hc_mae_mm.toFixed(2) : '–'} mm, median ${s.n - s.not_found ? s.hc_median_mm.toFixed(2) : '–'} mm, no head found in ${s.not_found}`);
+          io.out(`from the ground-truth masks: mean ${r.gt_mask_hc_mae_mm.toFixed(2)} mm (the bound a mask can reach), signed ${sign(r.gt_mask_hc_mean_signed_mm)} mm`);
+          io.out(`outline offset from the reference ellipse (radial, image pixels): model ${sign(r.hc_outline_offset_px)} px, ground-truth masks ${sign(r.gt_mask_outline_offset_px)} px`);
+          report = r;
+        }
+        if (v.json) await writeFile(resolve(v.json), JSON.stringify(report, null, 2) + '\n');
         return EXIT.OK;
       } finally {
         await engine.dispose();
@@ -474,7 +465,7 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
         if (v.write) {
           const store = await SiteThresholdStore.open(resolve(v.write));
           for (const p of proposals.filter((x) => x.changed))
-            await store.set(m, p.anatomy, { threshold: p.threshold, modelThreshold: p.modelThreshold, positives: p.positives, negatives: p.negatives, reason: p.reason, chosenAt: new Date().toISOString(), falseEmptyBefore: p.before.falseEmpty, falseEmptyAfter: p.after.falseEmpty });
+            await store.set(m, p.anatomy, entryFromProposal(p));
           io.out(`written to ${resolve(v.write)} (use with --site-thresholds, or copy over the app's site-thresholds.json)`);
         }
         if (v.json) await writeFile(resolve(v.json), JSON.stringify({ model: { name: m.name, version: m.version }, reviews: reviews.length, proposals }, null, 2) + '\n');

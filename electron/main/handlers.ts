@@ -33,7 +33,7 @@ import { studyFiles } from '../study/files';
 import { chooseResultsFolder } from '../study/results-folder';
 import { ResultsWriter } from '../study/save';
 import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
-import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
+import { SiteThresholdStore, entryFromProposal, siteThresholdsFile } from '../study/site-store';
 import { loadModelFolder } from '../engine/model';
 import { presenceRule } from '../engine/presence';
 import { Study, type StudyEngine } from '../study/study';
@@ -111,7 +111,7 @@ export function createHandlers(deps: HandlerDeps) {
       model: { name: i.model.name, version: i.model.version },
       anatomies: i.anatomies.map((anatomy) => {
         const e = entries[anatomy];
-        return { anatomy, modelThreshold: presenceRule(manifest, anatomy).threshold, site: e ? { threshold: e.threshold, positives: e.positives, negatives: e.negatives, reason: e.reason, chosenAt: e.chosenAt, falseEmptyBefore: e.falseEmptyBefore, falseEmptyAfter: e.falseEmptyAfter } : null };
+        return { anatomy, modelThreshold: presenceRule(manifest, anatomy).threshold, site: e ?? null };
       }),
     };
   };
@@ -119,10 +119,7 @@ export function createHandlers(deps: HandlerDeps) {
     if (!study) throw new CodedError('no-study', 'open a folder whose results you reviewed first: the proposal comes from those reviews');
     const i = await ensureEngine();
     const manifest = (await loadModelFolder(i.model.dir)).manifest;
-    return proposeSiteThresholds(await siteReviewsIn([study.info().resultsFolder], i.model), manifest).map((p) => ({
-      anatomy: p.anatomy, modelThreshold: p.modelThreshold, threshold: p.threshold, changed: p.changed, reason: p.reason, positives: p.positives, negatives: p.negatives,
-      before: { falseEmpty: p.before.falseEmpty, trueEmpty: p.before.trueEmpty }, after: { falseEmpty: p.after.falseEmpty, trueEmpty: p.after.trueEmpty },
-    }));
+    return proposeSiteThresholds(await siteReviewsIn([study.info().resultsFolder], i.model), manifest);
   };
   let store: Promise<UserCalibrationStore> | null = null;
   const userCalibrations = () => (store ??= UserCalibrationStore.open(userCalibrationsFile(deps.dataDir)));
@@ -290,7 +287,7 @@ export function createHandlers(deps: HandlerDeps) {
       if (!p) throw new CodedError('site', `no reviewed automatic results for ${anatomy} in this folder's results`);
       if (!p.changed) throw new CodedError('site', `${anatomy}: nothing to change (${p.reason})`);
       const i = await ensureEngine();
-      await (await siteStore()).set(i.model, anatomy, { threshold: p.threshold, modelThreshold: p.modelThreshold, positives: p.positives, negatives: p.negatives, reason: p.reason, chosenAt: new Date().toISOString(), falseEmptyBefore: p.before.falseEmpty, falseEmptyAfter: p.after.falseEmpty });
+      await (await siteStore()).set(i.model, anatomy, entryFromProposal(p));
       info = null; // the engine restarts with the site's thresholds on next use
       return siteState();
     },

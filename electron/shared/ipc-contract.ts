@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { COMPOSITION_POINTS, ECHOGENICITY_POINTS, FOCUS_POINTS, MARGIN_POINTS, SHAPE_POINTS } from '../measurement/worksheets/tirads';
 import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 import { MANUAL_POINTS, type ManualKind } from '../measurement/manual';
+import type { SiteAnatomyProposal } from '../study/site-reviews';
+import type { SiteEntry } from '../study/site-store';
 
 const finite = z.number().finite();
 
@@ -480,7 +482,7 @@ export interface SiteAnatomyState {
   /** The model's threshold for this anatomy (null: the model has no "nothing here" rule). */
   modelThreshold: number | null;
   /** The site's, with what it rests on; null while the model's own is used. */
-  site: { threshold: number; positives: number; negatives: number; reason: string; chosenAt: string; falseEmptyBefore: number; falseEmptyAfter: number } | null;
+  site: SiteEntry | null;
 }
 
 export interface SiteState {
@@ -488,19 +490,8 @@ export interface SiteState {
   anatomies: SiteAnatomyState[];
 }
 
-/** What the reviews in the open folder's results say for one anatomy. */
-export interface SiteProposal {
-  anatomy: string;
-  modelThreshold: number;
-  threshold: number;
-  changed: boolean;
-  reason: string;
-  positives: number;
-  negatives: number;
-  /** Shares on the reviews: images with a target called empty, images without one kept empty (null: none reviewed). */
-  before: { falseEmpty: number; trueEmpty: number | null };
-  after: { falseEmpty: number; trueEmpty: number | null };
-}
+/** What the reviews in the open folder's results say for one anatomy (study/site-reviews.ts). */
+export type SiteProposal = SiteAnatomyProposal;
 
 /** Events main sends to the page without being asked. */
 export interface EventMap {

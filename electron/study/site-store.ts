@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeAtomic } from '../files/atomic';
-import type { SiteThresholds } from '../engine/presence';
+import type { SiteThresholdProposal, SiteThresholds } from '../engine/presence';
 
 const Entry = z.object({
   threshold: z.number().min(0).max(1),
@@ -25,6 +25,11 @@ export type SiteEntry = z.infer<typeof Entry>;
 const FileSchema = z.record(z.string().max(200), z.record(z.string().max(64), Entry));
 
 export const siteThresholdsFile = (dataDir: string) => join(dataDir, 'site-thresholds.json');
+
+/** What is kept of a proposal the user (or `medus site-thresholds --write`) applied. */
+export function entryFromProposal(p: SiteThresholdProposal, chosenAt = new Date().toISOString()): SiteEntry {
+  return { threshold: p.threshold, modelThreshold: p.modelThreshold, positives: p.positives, negatives: p.negatives, reason: p.reason, chosenAt, falseEmptyBefore: p.before.falseEmpty, falseEmptyAfter: p.after.falseEmpty };
+}
 export const modelKey = (m: { name: string; version: string }) => `${m.name} ${m.version}`;
 
 export class SiteThresholdStore {

@@ -65,7 +65,7 @@ interface ObjectEntry extends Snapshot {
   /** The presence score of the last automatic answer, kept through later corrections (site adaptation). */
   autoPresence?: number;
   /** The last measurement and what it was made from: measuring a head takes tens of milliseconds, so it is done once per change. */
-  measuredFrom?: { answer: Answer; edits: CaliperEdits; family: string; calibration: string; value: Measured };
+  measuredFrom?: { answer: Answer; edits: CaliperEdits; family: string; calibration: string; partner?: Answer; value: Measured };
 }
 
 /** One image and frame of the study. */
@@ -562,13 +562,13 @@ export class Study {
     const partner = group && o.id === 2 ? e.objects.find((x) => x.id === 1)?.answer : undefined;
     const key = JSON.stringify(calibration);
     const m = o.measuredFrom;
-    if (!partner && m && m.answer === o.answer && m.edits === o.edits && m.family === family && m.calibration === key) return m.value;
+    if (m && m.answer === o.answer && m.edits === o.edits && m.family === family && m.calibration === key && m.partner === partner) return m.value;
     const raw =
       partner && !partner.empty
         ? measureIntrapartum({ symphysis: partner.mask, head: o.answer.mask, width: o.answer.width, height: o.answer.height }, calibration)
         : measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
     const value = { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
-    o.measuredFrom = { answer: o.answer, edits: o.edits, family, calibration: key, value };
+    o.measuredFrom = { answer: o.answer, edits: o.edits, family, calibration: key, ...(partner ? { partner } : {}), value };
     return value;
   }
 
