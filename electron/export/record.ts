@@ -27,6 +27,8 @@ export interface RecordedObject {
   zoomedTo: { x0: number; y0: number; x1: number; y1: number } | null;
   /** The presence score of this object's last automatic answer (kept through later corrections), for site adaptation. */
   autoPresence?: number;
+  /** Set when the answer was tracked through the cine loop from this frame's neighbour, from the frame the clinician segmented (0-based). */
+  trackedFrom?: number;
   /** Its measurement, with the edits applied. */
   measurement: MeasurementResult | null;
 }

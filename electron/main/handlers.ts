@@ -145,6 +145,8 @@ export function createHandlers(deps: HandlerDeps) {
   let servers: Promise<PacsServers> | null = null;
   const pacs = () => (servers ??= PacsServers.open(join(deps.dataDir, 'pacs-servers.json'), deps.secrets ?? memorySecrets()));
   /** A PACS failure keeps its own code, so the page can say "check the server" rather than "try again". */
+  /** The cine tracking under way (one at a time), for its Stop button. */
+  let tracking: { cancelled: boolean } | null = null;
   const reachPacs = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -185,6 +187,23 @@ export function createHandlers(deps: HandlerDeps) {
     'study:export': async ({ scope, path, frame, dest, formats, deidentify }) => {
       if (!study) throw new CodedError('no-study', 'open a folder first');
       allowedOutput(dest, 'the export folder');
+    'study:track': async ({ path, frame, toFrame, objects }) => {
+      const s = current(path);
+      if (tracking) throw new CodedError('busy', 'a loop is being tracked already; wait for it or stop it');
+      tracking = { cancelled: false };
+      const run = tracking;
+      try {
+        return await s.track(path, frame, { toFrame, ...(objects ? { objects } : {}), isCancelled: () => run.cancelled, onProgress: (p) => deps.emit?.('track:progress', { ...p, path }) });
+      } finally {
+        tracking = null;
+      }
+    },
+    'study:track-cancel': async () => {
+      if (!tracking) return false;
+      tracking.cancelled = true;
+      return true;
+    },
+    'study:series': ({ path, object }) => current(path).series(path, object),
       const s = scope === 'image' ? current(path ?? '') : study;
       const records =
         scope === 'image'

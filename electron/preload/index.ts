@@ -6,7 +6,7 @@ import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import type { EventMap, EventName, MedusApi } from '../shared/ipc-contract';
 
 // type-only imports: a sandboxed preload cannot load zod, so the contract's event list is restated here
-const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress'] satisfies EventName[];
+const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress', 'track:progress'] satisfies EventName[];
 
 type Listener = (payload: unknown) => void;
 const listeners = new Map<EventName, Set<Listener>>();

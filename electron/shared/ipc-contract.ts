@@ -10,6 +10,7 @@ import { MANUAL_POINTS, type ManualKind } from '../measurement/manual';
 import type { SiteAnatomyProposal } from '../study/site-reviews';
 import type { SiteEntry } from '../study/site-store';
 
+import type { SeriesPoint, TrackProgress, TrackReply } from '../study/study';
 const finite = z.number().finite();
 
 export const ClickSchema = z.object({ x: finite, y: finite, label: z.enum(['positive', 'negative']) });
@@ -127,6 +128,15 @@ export const requestSchemas = {
   /** One thing the user did on an image; main segments, measures, saves and answers the new state. */
   'study:intent': z.object({ path, frame: z.number().int().min(0).default(0), intent: IntentSchema }),
   /** Writes the current image's or the whole folder's results to a folder the user chose. */
+  /**
+   * Tracks the objects segmented on this frame of a cine loop through the frames up to `toFrame`
+   * (each frame's box prompt from the previous frame's answer; study/study.ts track). Progress
+   * arrives as `track:progress` events; it stops before the clinician's own work.
+   */
+  'study:track': z.object({ path, frame: z.number().int().min(0).default(0), toFrame: z.number().int().min(0).max(100_000), objects: z.array(objectId).min(1).max(64).optional() }),
+  'study:track-cancel': z.object({}),
+  /** One object's measurements on every frame of a loop that has one, for the plot over time. */
+  'study:series': z.object({ path, object: objectId }),
   'study:export': z.object({
     scope: z.enum(['image', 'folder']),
     path: path.optional(),
@@ -244,6 +254,8 @@ export interface ObjectState {
 }
 
 /** Everything the user did on one image and frame, as main answers after every intent. */
+  /** Set when the answer was tracked through the cine loop, from the frame the clinician segmented (0-based). */
+  trackedFrom?: number;
 export interface ImageState {
   path: string;
   frame: number;
@@ -469,6 +481,9 @@ export interface ResponseMap {
   'batch:review': string;
   'pacs:servers': PacsServerInfo[];
   'pacs:save-server': PacsServerInfo[];
+  'study:track': TrackReply;
+  'study:track-cancel': boolean;
+  'study:series': SeriesPoint[];
   'pacs:delete-server': PacsServerInfo[];
   'pacs:test': { ok: boolean; message: string };
   'pacs:find': PacsStudy[];
@@ -500,7 +515,7 @@ export interface EventMap {
   'pacs:progress': { done: number; total: number; what: 'open' | 'send' };
 }
 export type EventName = keyof EventMap;
-export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress', 'track:progress'];
 
 /**
  * What went wrong, for the page to match on (never the English message): `file-missing` the file
@@ -513,6 +528,8 @@ export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progre
 export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'pacs' | 'site' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+  /** Frames tracked so far through a cine loop. */
+  'track:progress': TrackProgress & { path: string };
 
 /** What preload exposes as `window.medus`. */
 export interface MedusApi {

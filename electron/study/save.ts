@@ -29,6 +29,8 @@ export interface SavedObject {
   answer: Omit<SegmentReply, 'lowRes'> | null;
   /** The presence score of the object's last automatic answer (site adaptation). */
   autoPresence?: number;
+  /** Tracked through the loop from this frame (see Study.track). */
+  trackedFrom?: number;
   measurement: MeasurementResult | null;
   calibration: Calibration | null;
 }
@@ -176,6 +178,7 @@ export class ResultsWriter {
             empty: o.answer?.empty ?? true,
             zoomedTo: o.answer?.zoomedTo ?? null,
             ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}),
+            ...(o.trackedFrom !== undefined ? { trackedFrom: o.trackedFrom } : {}),
             measurement: o.measurement,
           }),
         ),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { CalibrationResolver, DrawnLine } from '../calibration/resolve';
 import { structurePoint } from '../calibration/resolve';
 import { maskToPolygons } from '../engine/contours';
+import { trackingBox, trackingLost } from '../engine/tracking';
 import type { Prompt } from '../engine/types';
 import { readMaskPng } from '../export/mask';
 import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
@@ -22,7 +23,7 @@ import { computeWorksheets, EMPTY_WORKSHEETS, type WorksheetInput } from '../mea
 import { anatomyOfObject, presetFor, presetGroupFor } from '../shared/presets';
 import { measureIntrapartum } from '../measurement/intrapartum';
 import { contourFromOutline, type ManualMeasured, type ManualShape, manualAnchor, manualHeadForWorksheet, manualPointsProblem, measureManual } from '../measurement/manual';
-import type { FileState, FolderEntry, ImageState, Intent, ManualState, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
+import type { FileState, FolderEntry, ImageState, Intent, ManualState, MeasurementValue, MeasureReply, ObjectState, OpenedImage, SegmentReply, StudyInfo } from '../shared/ipc-contract';
 import { type ResultsWriter, type SavedImage } from './save';
 import { readRecord, recordCandidates, recordsIn } from './results-folder';
 
@@ -49,6 +50,8 @@ interface Snapshot {
   prompt: RecordedPrompt;
   answer: Answer | null;
   edits: CaliperEdits;
+  /** Set while the answer is one tracked through the loop (from this frame); a prompt of the clinician's clears it. */
+  trackedFrom?: number;
 }
 
 interface Measured {
@@ -99,6 +102,36 @@ export interface ImageEntry {
   manualUndo: ManualShape[][];
   manualRedo: ManualShape[][];
   nextManualId: number;
+}
+
+/** What to track: the objects (default: every one with an outline on the frame) and the last frame to reach. */
+export interface TrackRequest {
+  objects?: number[];
+  toFrame: number;
+  isCancelled?: () => boolean;
+  onProgress?: (p: TrackProgress) => void;
+}
+
+export interface TrackProgress {
+  done: number;
+  total: number;
+  frame: number;
+}
+
+/** The frames tracked, and where and why tracking stopped before `to` (null when it reached it or was cancelled). */
+export interface TrackReply {
+  from: number;
+  to: number;
+  frames: number[];
+  stopped: { frame: number; reason: string } | null;
+  cancelled: boolean;
+}
+
+/** One frame's measurements of an object, for the plot over the loop. */
+export interface SeriesPoint {
+  frame: number;
+  tracked: boolean;
+  measurements: MeasurementValue[];
 }
 
 /** A hand-drawn shape with its measurement and the calibration it was made with. */
@@ -236,6 +269,117 @@ export class Study {
     });
   }
 
+  /**
+   * Tracks the objects segmented on one frame of a cine loop through the following (or earlier)
+   * frames: each frame's box prompt comes from the previous frame's answer (engine/tracking.ts),
+   * and each frame is segmented, measured and saved like a frame the clinician prompted, so any of
+   * them can be corrected by hand. It never overwrites the clinician's work: it stops before a
+   * frame where a tracked object carries a prompt of the clinician's own or that is marked
+   * reviewed, and where the structure is lost; earlier tracked answers it replaces stay in undo.
+   */
+  async track(path: string, frame: number, request: TrackRequest): Promise<TrackReply> {
+    const source = await this.queued(`${path}#${frame}`, () => this.entry(path, frame));
+    const ids = request.objects ?? source.objects.filter((o) => o.answer && !o.answer.empty).map((o) => o.id);
+    if (!ids.length) throw new StudyError('prompt', 'segment the structure on this frame first, then track it through the loop');
+    const start = new Map<number, ObjectEntry>();
+    for (const id of ids) {
+      const o = source.objects.find((x) => x.id === id);
+      if (!o?.answer || o.answer.empty) throw new StudyError('prompt', `object ${id} has no outline on frame ${frame + 1} to track`);
+      start.set(id, o);
+    }
+    const n = source.image.frameCount;
+    const to = Math.max(0, Math.min(n - 1, request.toFrame));
+    if (to === frame) throw new StudyError('prompt', n < 2 ? 'this image has one frame: there is nothing to track through' : 'choose a frame other than this one to track to');
+    const anatomy = source.anatomy ?? 'fetal-head';
+    const dir = to > frame ? 1 : -1;
+    const total = Math.abs(to - frame);
+    const reply: TrackReply = { from: frame, to, frames: [], stopped: null, cancelled: false };
+    let previous = new Map([...start].map(([id, o]) => [id, o.answer!]));
+    for (let f = frame + dir; f !== to + dir; f += dir) {
+      if (request.isCancelled?.()) {
+        reply.cancelled = true;
+        break;
+      }
+      const stopped = await this.queued(`${path}#${f}`, async (): Promise<string | null> => {
+        const e = await this.entry(path, f);
+        if (e.reviewed) return 'it is marked reviewed';
+        for (const id of ids) {
+          const o = e.objects.find((x) => x.id === id);
+          if (o?.answer && o.trackedFrom === undefined && !o.answer.mode.startsWith('batch')) return 'it has a segmentation of your own';
+          if (o && Object.keys(o.edits).length) return 'you moved its calipers';
+        }
+        // segment every object before changing any: a frame is tracked whole or not at all
+        const answers = new Map<number, { prompt: RecordedPrompt; answer: Answer }>();
+        for (const id of ids) {
+          const before = previous.get(id)!;
+          const box = trackingBox(before.mask, before.width, before.height);
+          const prompt: RecordedPrompt = { clicks: [], box, auto: false };
+          const answer = box ? await this.segment(e, prompt, anatomyOfObject(anatomy, id), null) : null;
+          const lost = answer ? trackingLost(before.areaPixels, answer.empty ? 0 : answer.areaPixels) : 'the structure was not found';
+          if (lost) return `${objectLabel(start.get(id)!, id)}: ${lost}`;
+          answers.set(id, { prompt, answer: answer! });
+        }
+        e.touched = true;
+        e.anatomy = anatomy;
+        for (const [id, { prompt, answer }] of answers) {
+          let o = e.objects.find((x) => x.id === id);
+          if (!o) {
+            o = newObject(id);
+            e.objects.push(o);
+            e.objects.sort((a, b) => a.id - b.id);
+            e.nextObjectId = Math.max(e.nextObjectId, id + 1);
+          }
+          remember(o);
+          o.prompt = prompt;
+          o.prompts.push(prompt);
+          o.answer = answer;
+          o.edits = {};
+          o.name = start.get(id)!.name;
+          o.trackedFrom = frame;
+        }
+        await this.save(e);
+        previous = new Map([...answers].map(([id, a]) => [id, a.answer]));
+        return null;
+      });
+      if (stopped) {
+        reply.stopped = { frame: f, reason: stopped };
+        break;
+      }
+      reply.frames.push(f);
+      request.onProgress?.({ done: reply.frames.length, total, frame: f });
+    }
+    return reply;
+  }
+
+  /**
+   * An object's measurements on every frame of a loop that has one (in memory, else as saved), in
+   * frame order: what the measurement plot draws. Object `id` on each frame is the same structure
+   * when it was tracked (track keeps the ids).
+   */
+  async series(path: string, id: number): Promise<SeriesPoint[]> {
+    if (!this.paths.has(path)) throw new StudyError('no-study', `${path} is not in the opened folder; open its folder first`);
+    await this.settled();
+    const relative = this.relativeOf(path);
+    const frames = new Set<number>();
+    for (const e of this.entries.values()) if (e.path === path) frames.add(e.frame);
+    for (const k of this.index.keys()) if (k.slice(0, k.lastIndexOf('#')) === relative) frames.add(Number(k.slice(k.lastIndexOf('#') + 1)));
+    const points: SeriesPoint[] = [];
+    for (const f of [...frames].sort((a, b) => a - b)) {
+      const e = this.entries.get(`${path}#${f}`);
+      if (e && (e.touched || e.onDisk)) {
+        const o = e.objects.find((x) => x.id === id);
+        const m = o ? await this.measured(e, o) : null;
+        if (o && m) points.push({ frame: f, tracked: o.trackedFrom !== undefined, measurements: m.result.objects[0]?.measurements ?? [] });
+        continue;
+      }
+      const found = this.index.get(`${relative}#${f}`);
+      const r = found ? await readRecord(join(this.o.writer.folder, found.file)) : null;
+      const o = r?.study?.objects.find((x) => x.id === id);
+      if (o?.measurement && !o.empty) points.push({ frame: f, tracked: o.trackedFrom !== undefined, measurements: o.measurement.objects[0]?.measurements ?? [] });
+    }
+    return points;
+  }
+
   /** Every saved record of the study (for export). */
   async *records(): AsyncGenerator<ImageRecord> {
     await this.settled();
@@ -309,7 +453,7 @@ export class Study {
         }
         const objects: ObjectEntry[] = [];
         for (const o of r.study.objects) {
-          objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [], ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}) });
+          objects.push({ id: o.id, name: o.name, prompt: o.prompt, prompts: o.prompts, edits: o.edits, answer: await answerFrom(o.mask, o.score, o.mode, o.empty, o.zoomedTo), undo: [], redo: [], ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}), ...(o.trackedFrom !== undefined ? { trackedFrom: o.trackedFrom } : {}) });
         }
         e.objects = objects.length ? objects : [newObject(1)];
       } else {
@@ -331,11 +475,7 @@ export class Study {
       if (!o) throw new StudyError('prompt', `object ${id} does not exist on this image`);
       return o;
     };
-    const step = (o: ObjectEntry) => {
-      o.undo.push({ prompt: o.prompt, answer: o.answer, edits: o.edits });
-      if (o.undo.length > UNDO_DEPTH) o.undo.shift();
-      o.redo = [];
-    };
+    const step = remember;
     const prompted = async (o: ObjectEntry, next: RecordedPrompt, anatomy: string, previous: Float32Array | null) => {
       // a preset group (intrapartum) segments each object as its own member anatomy
       const answer = await this.segment(e, next, anatomyOfObject(anatomy, o.id), previous);
@@ -344,6 +484,8 @@ export class Study {
       o.prompts.push(next);
       o.answer = answer;
       o.edits = {};
+      // the clinician's own prompt: this frame is no longer a tracked one (tracking stops here next time)
+      delete o.trackedFrom;
       if (answer.mode === 'automatic' && answer.presence !== undefined) o.autoPresence = answer.presence;
       e.anatomy = anatomy;
     };
@@ -390,8 +532,9 @@ export class Study {
         const to = intent.type === 'undo' ? o.redo : o.undo;
         const s = from.pop();
         if (!s) return false;
-        to.push({ prompt: o.prompt, answer: o.answer, edits: o.edits });
+        to.push(snapshot(o));
         // the step comes back exactly as it was (answer included): no new segmentation
+        delete o.trackedFrom;
         Object.assign(o, s);
         return true;
       }
@@ -585,7 +728,7 @@ export class Study {
       const a = o.answer;
       // the logits stay on the main side: only a follow-up click needs them
       const result: ObjectState['result'] = a ? { width: a.width, height: a.height, mask: a.mask, polygons: a.polygons, score: a.score, mode: a.mode, empty: a.empty, areaPixels: a.areaPixels, zoomedTo: a.zoomedTo, timings: a.timings } : null;
-      objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0 });
+      objects.push({ id: o.id, name: o.name, prompt: o.prompt, canUndo: o.undo.length > 0, canRedo: o.redo.length > 0, result, measurement: m ? toReply(m.result, m.calibration) : null, edited: Object.keys(o.edits).length > 0, ...(o.trackedFrom !== undefined ? { trackedFrom: o.trackedFrom } : {}) });
     }
     const calibration = shown ?? (await this.calibrationFor(e, null));
     const family = presetFor(e.anatomy ?? 'fetal-head').family;
@@ -651,6 +794,7 @@ export class Study {
         edits: o.edits,
         answer: o.answer,
         ...(o.autoPresence !== undefined ? { autoPresence: o.autoPresence } : {}),
+        ...(o.trackedFrom !== undefined ? { trackedFrom: o.trackedFrom } : {}),
         measurement: m?.result ?? null,
         calibration: m?.calibration ?? null,
       })),
@@ -685,6 +829,22 @@ function manualStep(e: ImageEntry): void {
   e.manualUndo.push(e.manual);
   if (e.manualUndo.length > UNDO_DEPTH) e.manualUndo.shift();
   e.manualRedo = [];
+}
+
+function snapshot(o: ObjectEntry): Snapshot {
+  return { prompt: o.prompt, answer: o.answer, edits: o.edits, ...(o.trackedFrom !== undefined ? { trackedFrom: o.trackedFrom } : {}) };
+}
+
+/** Keeps the object as it is before a change, for undo (a new change forgets what was undone). */
+function remember(o: ObjectEntry): void {
+  o.undo.push(snapshot(o));
+  if (o.undo.length > UNDO_DEPTH) o.undo.shift();
+  o.redo = [];
+}
+
+/** How an object is named in a message: the clinician's name, else its number. */
+function objectLabel(o: ObjectEntry, id: number): string {
+  return o.name ?? `object ${id}`;
 }
 
 function newObject(id: number): ObjectEntry {
