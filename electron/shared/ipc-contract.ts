@@ -11,6 +11,8 @@ import type { SiteAnatomyProposal } from '../study/site-reviews';
 import type { SiteEntry } from '../study/site-store';
 
 import type { SeriesPoint, TrackProgress, TrackReply } from '../study/study';
+export type { SeriesPoint, TrackProgress, TrackReply };
+
 const finite = z.number().finite();
 
 export const ClickSchema = z.object({ x: finite, y: finite, label: z.enum(['positive', 'negative']) });

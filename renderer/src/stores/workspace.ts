@@ -96,6 +96,8 @@ export const useWorkspace = defineStore('workspace', {
     image: null as OpenedImage | null,
     /** Main's answer for the open image: objects, measurements, calibration, review state. */
     state: null as ImageState | null,
+    /** Counts the changes the user made (intents answered), so that views over several frames know to read again. */
+    revision: 0,
     anatomy: 'fetal-head',
     tool: 'positive' as Tool,
     /** The selected object: new prompts, undo/redo and caliper edits go to it. */
@@ -284,6 +286,7 @@ export const useWorkspace = defineStore('workspace', {
       try {
         const state = await call('study:intent', { path: img.path, frame: img.frame, intent });
         this.show(state);
+        this.revision++;
         return true;
       } catch (e) {
         const message = (e as Error).message;
