@@ -317,7 +317,8 @@ export class Study {
           const answer = box ? await this.segment(e, prompt, anatomyOfObject(anatomy, id), null) : null;
           const lost = answer ? trackingLost(before.areaPixels, answer.empty ? 0 : answer.areaPixels) : 'the structure was not found';
           if (lost) return `${objectLabel(start.get(id)!, id)}: ${lost}`;
-          answers.set(id, { prompt, answer: answer! });
+          // the mode says how the answer came, in the panel and in the exports' prompt_mode
+          answers.set(id, { prompt, answer: { ...answer!, mode: `tracked · ${answer!.mode}` } });
         }
         e.touched = true;
         e.anatomy = anatomy;

@@ -737,7 +737,7 @@ export function formatLocal(lang: Language, value: number, unit: string): string
   return `${value.toFixed(digits)}${unit && unit !== 'ratio' ? ` ${unitText(lang, unit)}` : ''}`;
 }
 
-const MODE_ZH: Record<string, string> = { automatic: '自动', box: '框选', clicks: '点击', 'box+clicks': '框选 + 点击', batch: '批处理', 'several objects': '多个目标', none: '无' };
+const MODE_ZH: Record<string, string> = { automatic: '自动', box: '框选', clicks: '点击', 'box+clicks': '框选 + 点击', batch: '批处理', tracked: '追踪', 'several objects': '多个目标', none: '无' };
 
 /** The prompt mode an answer came from (`batch · automatic`…), word by word. */
 export function modeText(lang: Language, mode: string): string {
