@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { maskToPolygons } from '../electron/engine/contours';
 import type { Calibration } from '../electron/imaging/types';
 import type { Point } from '../electron/measurement/geometry';
-import { angleDegrees, contourFromOutline, crossesItself, ellipseThirdPoint, manualEllipse, manualPointsProblem, measureManual, simplifyRing } from '../electron/measurement/manual';
+import { angleDegrees, contourFromOutline, crossesItself, ellipseThirdPoint, manualEllipse, manualOutline, manualPointsProblem, measureManual, simplifyRing } from '../electron/measurement/manual';
+import { polygonArea } from '../electron/measurement/geometry';
 import { measureMask } from '../electron/measurement/measure';
 
 const cal = (x: number, y = x): Calibration => ({ source: 'dicom-pixel-spacing', mmPerPixelX: x, mmPerPixelY: y, notes: [] });
@@ -156,5 +157,25 @@ describe('the model\'s outline as an editable contour', () => {
     const area = value(measureManual({ kind: 'polygon', points: contour }, cal(1)), 'area')!.value;
     expect(Math.abs(area - Math.PI * 70 * 50) / (Math.PI * 70 * 50)).toBeLessThan(0.02);
     expect(contourFromOutline([])).toBeNull();
+  });
+});
+
+describe('the outline a hand-drawn shape encloses (for COCO)', () => {
+  it('samples a tilted ellipse on its curve, keeps a polygon as drawn, and gives none for rulers and angles', () => {
+    const e: Point[] = [[100, 100], [240, 170], ellipseThirdPoint([100, 100], [240, 170], 40)];
+    const ring = manualOutline({ kind: 'ellipse', points: e })!;
+    const { cx, cy, a, b, angle } = manualEllipse(e);
+    expect(ring).toHaveLength(72);
+    for (const [x, y] of ring) {
+      // back in the ellipse's own axes every sample lies on the curve
+      const u = (x - cx) * Math.cos(angle) + (y - cy) * Math.sin(angle);
+      const v = -(x - cx) * Math.sin(angle) + (y - cy) * Math.cos(angle);
+      expect((u / a) ** 2 + (v / b) ** 2).toBeCloseTo(1, 9);
+    }
+    expect(Math.abs(polygonArea(ring) - Math.PI * a * b) / (Math.PI * a * b)).toBeLessThan(0.002);
+    const poly: Point[] = [[0, 0], [10, 0], [10, 5]];
+    expect(manualOutline({ kind: 'polygon', points: poly })).toEqual(poly);
+    expect(manualOutline({ kind: 'ruler', points: [[0, 0], [1, 1]] })).toBeNull();
+    expect(manualOutline({ kind: 'angle', points: [[0, 0], [1, 1], [2, 0]] })).toBeNull();
   });
 });

@@ -165,9 +165,14 @@ describe('hand-drawn shapes in the study model', () => {
     expect(Number(rows[1]!['manual_area (mm²)'])).toBeCloseTo(val(st, 1, 'area')!.value, 3);
     // the exports: CSV and the PDF report
     const dest = join(f.root, 'export');
-    const r = await exportResults(study.records(), f.out, dest, ['csv', 'report'], { name: 'Stand-in', version: '0.0.1' });
+    const r = await exportResults(study.records(), f.out, dest, ['csv', 'report', 'coco'], { name: 'Stand-in', version: '0.0.1' });
     expect(r.files.some((x) => x.endsWith('results.csv'))).toBe(true);
     expect(readFileSync(join(dest, 'results.csv'), 'utf8')).toMatch(/manual_area \(mm²\)/);
+    // COCO carries the hand-drawn outline beside the model's, marked as drawn, its area in pixels (mm² / 0.2 / 0.25)
+    const coco = JSON.parse(readFileSync(r.files.find((x) => x.endsWith('.json'))!, 'utf8')) as { annotations: Array<{ id: number; source: string; area: number; segmentation: number[][]; manual?: { kind: string; id: number } }> };
+    expect(coco.annotations.map((a) => [a.id, a.source, a.manual?.kind])).toEqual([[1, 'model', undefined], [2, 'manual', 'polygon']]);
+    expect(coco.annotations[1]!.segmentation[0]!.length).toBe(2 * moved.length);
+    expect(coco.annotations[1]!.area).toBeCloseTo(val(st, 1, 'area')!.value / 0.2 / 0.25, 1);
     const record = (await study.recordOf(f.scan, 0))!;
     const pdf = await buildImageReport(record, null, { generatedAt: new Date('2026-01-01T00:00:00Z') });
     expect(existsSync(r.files.find((x) => x.endsWith('.pdf'))!)).toBe(true);

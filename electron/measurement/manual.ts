@@ -75,6 +75,23 @@ export function manualEllipse(points: readonly Point[]): Ellipse {
   return { cx, cy, a: len / 2, b, angle: Math.atan2(dy, dx) };
 }
 
+/**
+ * The closed outline a hand-drawn shape encloses (image pixels), for exports that carry outlines
+ * (COCO): an ellipse sampled at `samples` points, a polygon or trace as drawn; null for a ruler or
+ * an angle, which enclose nothing.
+ */
+export function manualOutline(shape: Pick<ManualShape, 'kind' | 'points'>, samples = 72): Point[] | null {
+  if (shape.kind === 'polygon' || shape.kind === 'trace') return shape.points.map((p) => [p[0], p[1]]);
+  if (shape.kind !== 'ellipse') return null;
+  const e = manualEllipse(shape.points);
+  const [c, s] = [Math.cos(e.angle), Math.sin(e.angle)];
+  return Array.from({ length: samples }, (_, i) => {
+    const t = (2 * Math.PI * i) / samples;
+    const [x, y] = [e.a * Math.cos(t), e.b * Math.sin(t)];
+    return [e.cx + x * c - y * s, e.cy + x * s + y * c];
+  });
+}
+
 /** Where the third point of an ellipse sits for a given other half-axis: on the perpendicular through the centre. */
 export function ellipseThirdPoint(p0: Point, p1: Point, b: number): Point {
   const dx = p1[0] - p0[0];
