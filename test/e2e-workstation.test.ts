@@ -445,6 +445,16 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.locator('[data-test=batch-results] tbody tr').nth(1).getByRole('button', { name: /Reject/ }).click();
     await page.locator('[data-test=batch-export]').click();
     await page.locator('[data-test=batch-review-file]').waitFor();
+    // the results table: a thumbnail on every row (asked for as rows come into view), and the review filters
+    await expect.poll(() => page.locator('[data-test=batch-results] [data-thumb=ready] img').count(), { timeout: 30_000 }).toBe(3);
+    const shown = page.locator('[data-test=batch-results] tbody tr');
+    await page.locator('[data-filter=reviewed]').click();
+    await expect.poll(() => shown.count()).toBe(2);
+    await page.locator('[data-filter=not-reviewed]').click();
+    await expect.poll(() => shown.count()).toBe(1);
+    expect(await shown.first().getAttribute('data-row')).toBe(`${names()[2]}#0`);
+    await page.locator('[data-filter=all]').click();
+    await expect.poll(() => shown.count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, 'batch.png') });
 
     const csvPath = (await page.locator('[data-test=batch-csv]').textContent())!;
@@ -482,6 +492,74 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     expect(rowB.note).toMatch(/edited by the user/);
     const history = (JSON.parse(readFileSync(join(out, `${b}.json`), 'utf8')) as { history: Array<{ promptMode: string }> }).history;
     expect(history[0]!.promptMode).toBe('automatic');
+  }, 150_000);
+
+  it('batch results table: thumbnails, GA and the head\'s values as columns, a header click sorts, the flagged filter narrows', async () => {
+    // a head of about 20 weeks (HC 171 mm) and one of about 13, outside Hadlock 1984's 14–40 weeks
+    const mixed = join(root, 'mixed');
+    mkdirSync(mixed);
+    const meta = parse(readFileSync(join(DATASETS, 'hc18', 'meta.csv'), 'utf8'), { columns: true }) as Array<{ id: string; pixel_mm: string }>;
+    const picked = ['003_HC.jpg', '235_HC.jpg'];
+    for (const n of picked) copyFileSync(join(HC18, n), join(mixed, n));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(mixed, 'pixel_size.csv'), ['filename,pixel size(mm)', ...picked.map((n) => `${n},${meta.find((m) => m.id === n.replace('.jpg', ''))!.pixel_mm}`)].join('\n') + '\n');
+    folders.unshift(mixed);
+    await page.locator('[data-tab=batch]').click();
+    await page.locator('[data-test=batch-folder] + button').click();
+    await expect.poll(() => page.locator('[data-test=batch-folder]').inputValue()).toBe(mixed);
+    await page.locator('[data-test=batch-out]').fill(`${mixed}-medus`);
+    await page.locator('[data-test=batch-preset]').selectOption('fetal-head');
+    await page.locator('[data-test=batch-start]').click();
+    await expect.poll(() => page.locator('[data-test=batch-done]').textContent(), { timeout: 120_000 }).toMatch(/2 \/ 2/);
+    const rows = page.locator('[data-test=batch-results] tbody tr');
+    const order = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')));
+    const row = (f: string) => page.locator(`[data-test=batch-results] tbody tr[data-row="${f}#0"]`);
+    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+
+    // thumbnails: the image with its outline, 96 px on the long side
+    const thumbs = page.locator('[data-test=batch-results] [data-thumb=ready] img');
+    await expect.poll(() => thumbs.count(), { timeout: 30_000 }).toBe(2);
+    const sizes = await thumbs.evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
+    expect(sizes).toEqual([
+      [96, 65],
+      [96, 65],
+    ]);
+
+    // GA as weeks and days from the calibrated HC; outside the formula's range: not reported, flagged
+    expect((await row('235_HC.jpg').locator('[data-col=ga]').textContent())!.trim()).toMatch(/^(19|20) w \d d$/);
+    expect(await row('003_HC.jpg').locator('[data-col=ga]').textContent()).toMatch(/out of range/);
+    expect(await row('235_HC.jpg').locator('[data-col="value:fetal-head:hc"]').textContent()).toMatch(/^\d+\.\d mm$/);
+    expect(await row('235_HC.jpg').locator('[data-col="value:fetal-head:bpd"]').textContent()).toMatch(/^\d+\.\d mm$/);
+    expect(await row('003_HC.jpg').locator('[data-flag=out-of-range]').getAttribute('title')).toMatch(/valid range: GA/);
+    expect(await row('235_HC.jpg').locator('[data-flag]').count()).toBe(0);
+
+    // a header click sorts by HC and says so; Enter on the focused header reverses it
+    const hcHeader = page.locator('[data-sort="value:fetal-head:hc"]');
+    const sortOf = (col: string) => page.locator(`th:has(> [data-sort="${col}"])`).getAttribute('aria-sort');
+    await hcHeader.click();
+    expect(await sortOf('value:fetal-head:hc')).toBe('ascending');
+    expect(await sortOf('file')).toBe('none');
+    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+    await hcHeader.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => sortOf('value:fetal-head:hc')).toBe('descending');
+    expect(await order()).toEqual(['235_HC.jpg#0', '003_HC.jpg#0']);
+
+    // the flagged filter keeps the rows a clinician should look at: here the head outside the range
+    await page.locator('[data-filter=flagged]').click();
+    await expect.poll(order).toEqual(['003_HC.jpg#0']);
+    expect(await page.locator('[data-filter=flagged]').getAttribute('aria-pressed')).toBe('true');
+    await page.locator('[data-filter=all]').click();
+    await page.locator('[data-sort=file]').click();
+    await expect.poll(order).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+    // the table's text, badges and placeholders at AA contrast in both themes
+    for (const theme of ['light', 'dark'] as const) {
+      await page.locator('[data-tab=settings]').click();
+      await page.locator('[data-test=theme]').selectOption(theme);
+      await page.locator('[data-tab=batch]').click();
+      await page.locator('[data-test=batch-results]').waitFor();
+      expect(await lowContrast(page), `${theme} theme, batch results table`).toEqual([]);
+    }
   }, 150_000);
 
   it.skipIf(orthancMissing() !== null || !existsSync(join(DICOM_SAMPLES, PACS_SAMPLE)))('sets up a PACS, opens a study from it, segments it and sends the results back', async () => {

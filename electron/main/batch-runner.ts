@@ -3,13 +3,13 @@
  * responsive for review), `runBatch` from the CLI, and the rows of the results table read back
  * from the per-image records the batch wrote.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { finishedRecords, runBatch } from '../batch/batch';
+import { batchRow } from '../batch/rows';
 import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
 import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
 import { SegmentationEngine } from '../engine/engine';
-import { FAMILIES } from '../measurement/families';
-import type { BatchReply, BatchRow, MeasurementValue, Settings } from '../shared/ipc-contract';
+import type { BatchReply, BatchRow, Settings } from '../shared/ipc-contract';
 import type { BatchDeps } from './handlers';
 
 
@@ -46,21 +46,7 @@ export function createBatchRunner(settings: { get(): Settings }, dataDir: () => 
       const failed = new Set(summary.failed.map((f) => f.file));
       for await (const record of finishedRecords(out)) {
         if (failed.has(record.file)) continue;
-        const keys = FAMILIES[record.measurement.family]?.headline ?? [];
-        const first = record.measurement.objects[0];
-        const headline: MeasurementValue[] = first ? first.measurements.filter((m) => keys.includes(m.key)) : [];
-        rows.push({
-          file: record.file,
-          relative: record.relative,
-          frame: record.frame,
-          anatomy: record.anatomy,
-          score: record.score,
-          empty: record.empty,
-          calibrationSource: record.calibration.source,
-          headline,
-          mask: record.outputs.mask ? join(out, record.outputs.mask) : null,
-          overlay: record.outputs.overlay ? join(out, record.outputs.overlay) : null,
-        });
+        rows.push(batchRow(record, out));
       }
       rows.sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }));
       const reply: BatchReply = {

@@ -30,7 +30,7 @@ import {
 } from '../shared/ipc-contract';
 import { exportResults } from '../study/export';
 import { studyFiles } from '../study/files';
-import { chooseResultsFolder } from '../study/results-folder';
+import { chooseResultsFolder, readRecord } from '../study/results-folder';
 import { ResultsWriter } from '../study/save';
 import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
 import { SiteThresholdStore, entryFromProposal, siteThresholdsFile } from '../study/site-store';
@@ -46,6 +46,9 @@ import { AtomicFile } from '../files/atomic';
 import type { UltrasoundRegion } from '../imaging/types';
 import { stringify } from 'csv-stringify/sync';
 import { safeText } from '../export/csv';
+import { thumbnailDataUrl } from '../export/thumbnail';
+import { isWithin } from '../files/inputs';
+import { presetFor } from '../shared/presets';
 
 /** Runs a batch on the main side (see batch-runner.ts); `isCancelled` is polled between images. */
 export interface BatchDeps {
@@ -262,6 +265,17 @@ export function createHandlers(deps: HandlerDeps) {
         await file.discard();
       }
       return file.path;
+    },
+    'batch:thumbnail': async ({ out, record }) => {
+      const folder = allowed(resolve(out), 'the batch output folder');
+      const file = resolve(folder, record);
+      if (!isWithin(file, folder)) throw new CodedError('invalid-request', `${record} is not inside the batch output folder`);
+      const r = await readRecord(file);
+      // the image a record names must be one the user chose too: a record is a file like any other
+      if (!r || !grants.allows(r.file)) return null;
+      const image = await studyEngine.open(r.file, r.frame).catch(() => null);
+      if (!image) return null;
+      return thumbnailDataUrl({ width: image.width, height: image.height, data: image.pixels }, r.empty ? [] : r.polygons, presetFor(r.anatomy).colour);
     },
     'pacs:servers': async () => (await pacs()).list(),
     'pacs:save-server': async ({ secret, ...entry }) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { COMPOSITION_POINTS, ECHOGENICITY_POINTS, FOCUS_POINTS, MARGIN_POINTS, SHAPE_POINTS } from '../measurement/worksheets/tirads';
 import type { WorksheetResults } from '../measurement/worksheets/worksheet';
 import { MANUAL_POINTS, type ManualKind } from '../measurement/manual';
+import type { MeasurementFamily } from './presets';
 import type { SiteAnatomyProposal } from '../study/site-reviews';
 import type { SiteEntry } from '../study/site-store';
 
@@ -199,6 +200,8 @@ export const requestSchemas = {
       .max(20_000)
       .refine((d) => d.reduce((n, x) => n + x.relative.length, 0) <= 2_000_000, 'the file names add up to more than 2 million characters'),
   }),
+  /** A results-table row's thumbnail, asked for when the row scrolls into view: `record` is the row's JSON record, inside `out`. */
+  'batch:thumbnail': z.object({ out: path, record: z.string().min(1).max(1024).regex(/\.json$/, 'must name a .json record') }),
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -451,6 +454,16 @@ export interface BatchRow {
   headline: MeasurementValue[];
   mask: string | null;
   overlay: string | null;
+  /** The measurement family of the record (results made in Review may use another preset than the batch). */
+  family: MeasurementFamily;
+  /** Whether the values are in mm (false: pixels). */
+  calibrated: boolean;
+  /** Fetal head with a calibrated HC: GA from HC by the obstetric worksheet's function (Hadlock 1984); null otherwise. */
+  ga: { weeks: number; completedWeeks: number; days: number; withinRange: boolean; formula: string } | null;
+  /** Keys of the values outside their valid range (GA outside Hadlock's 14–40 weeks, an implausible AoP). */
+  outOfRange: string[];
+  /** The record's JSON file, relative to the output folder: what `batch:thumbnail` draws. */
+  record: string | null;
 }
 
 export interface BatchReply {
@@ -481,6 +494,8 @@ export interface ResponseMap {
   'batch:start': BatchReply;
   'batch:cancel': boolean;
   'batch:review': string;
+  /** A JPEG data URL (≤ 96 px long side), or null when the image cannot be read any more. */
+  'batch:thumbnail': string | null;
   'pacs:servers': PacsServerInfo[];
   'pacs:save-server': PacsServerInfo[];
   'study:track': TrackReply;

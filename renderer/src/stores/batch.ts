@@ -1,11 +1,18 @@
 /** The batch view: what to run, its progress (main→page events), the results and their review. */
 import { defineStore } from 'pinia';
-import type { BatchProgressEvent, BatchReply } from '../../../electron/shared/ipc-contract';
+import type { BatchProgressEvent, BatchReply, BatchRow } from '../../../electron/shared/ipc-contract';
 import { call, IpcError, onEvent } from '../api';
+import { type BatchFilter, BATCH_FILTERS, type Decision, matchesFilter, nextSort, rowKey, type SortColumn, sortRows, type SortState, valueColumns } from '../tools/batch-table';
 import { useUi } from './ui';
 import type { ShownError } from './workspace';
 
-export type Decision = 'accepted' | 'rejected';
+export type { Decision } from '../tools/batch-table';
+
+/** Thumbnails asked for at once: each decodes a source image on the engine host, which Review shares. */
+const THUMBNAILS_IN_FLIGHT = 2;
+/** Rows waiting for a thumbnail, newest first (the rows just scrolled to), and the requests under way. */
+let thumbQueue: BatchRow[] = [];
+let thumbsInFlight = 0;
 
 export const useBatch = defineStore('batch', {
   state: () => ({
@@ -24,9 +31,22 @@ export const useBatch = defineStore('batch', {
     decisions: {} as Record<string, Decision>,
     reviewFile: null as string | null,
     error: null as ShownError | null,
+    /** The results table's order and filter (tools/batch-table.ts). */
+    sort: { column: 'file', dir: 'asc' } as SortState,
+    filter: 'all' as BatchFilter,
+    /** Thumbnails by the row's record: a data URL, or null when the image could not be drawn. */
+    thumbnails: {} as Record<string, string | null>,
   }),
   getters: {
     fraction: (s) => (s.progress && s.progress.total ? s.progress.done / s.progress.total : 0),
+    /** The rows the table shows: filtered, then sorted. */
+    shownRows: (s): BatchRow[] => sortRows((s.reply?.rows ?? []).filter((r) => matchesFilter(r, s.decisions[rowKey(r)], s.filter)), s.sort, s.decisions),
+    /** How many rows each filter keeps, for its label. */
+    filterCounts: (s): Record<BatchFilter, number> => {
+      const rows = s.reply?.rows ?? [];
+      return Object.fromEntries(BATCH_FILTERS.map((f) => [f, rows.filter((r) => matchesFilter(r, s.decisions[rowKey(r)], f)).length])) as Record<BatchFilter, number>;
+    },
+    columns: (s) => valueColumns(s.reply?.rows ?? []),
   },
   actions: {
     async chooseFolder() {
@@ -68,6 +88,8 @@ export const useBatch = defineStore('batch', {
       this.reply = null;
       this.decisions = {};
       this.reviewFile = null;
+      this.thumbnails = {};
+      thumbQueue = [];
       this.progress = { done: 0, total: 0, failed: 0, skipped: 0, imagesPerSecond: 0, etaSeconds: null, current: '' };
       const off = onEvent('batch:progress', (p) => (this.progress = p));
       try {
@@ -99,6 +121,46 @@ export const useBatch = defineStore('batch', {
       if (!this.running) return;
       this.cancelling = true;
       await call('batch:cancel', {}).catch(() => undefined);
+    },
+    sortBy(column: SortColumn) {
+      this.sort = nextSort(this.sort, column);
+    },
+    setFilter(f: BatchFilter) {
+      this.filter = f;
+    },
+    /**
+     * Asks main for a row's thumbnail (the row came into view); a few at a time, the latest rows
+     * first, each once. A row without a record, or whose image cannot be read, gets null: the
+     * table shows a placeholder.
+     */
+    requestThumbnail(row: BatchRow) {
+      const out = this.reply?.outputs.folder;
+      const key = row.record;
+      if (!out || !key) return;
+      if (key in this.thumbnails || thumbQueue.some((r) => r.record === key)) return;
+      thumbQueue.unshift(row);
+      // rows scrolled past long ago: asked for again when they come back into view
+      if (thumbQueue.length > 60) thumbQueue.length = 60;
+      const pump = () => {
+        while (thumbsInFlight < THUMBNAILS_IN_FLIGHT && thumbQueue.length) {
+          const next = thumbQueue.shift()!;
+          const record = next.record!;
+          if (record in this.thumbnails) continue;
+          thumbsInFlight++;
+          const reply = this.reply;
+          void call('batch:thumbnail', { out, record })
+            .catch(() => null)
+            .then((url) => {
+              // a new batch started meanwhile: this picture is not of its rows
+              if (this.reply === reply) this.thumbnails[record] = url;
+            })
+            .finally(() => {
+              thumbsInFlight--;
+              pump();
+            });
+        }
+      };
+      pump();
     },
     decide(relative: string, frame: number, d: Decision) {
       const k = `${relative}#${frame}`;
