@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .appearance import random_appearance
 from .augment import augment, zoom_to_target
 from .data import ANATOMIES, InMemorySet, is_validation_group, negative_pair, read_meta
 from .losses import hard_iou, mask_losses
@@ -218,6 +219,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anatomy-weight", action="append", default=[], metavar="NAME=W", help="sample an anatomy W times as often as the others (repeatable), e.g. fetal-head=2")
     ap.add_argument("--first-trimester-weight", type=float, default=1.0, help="draw fetal heads with reference HC < 100 mm W times as often as other heads")
+    ap.add_argument("--p-appearance", type=float, default=0.0, help="each scanner-appearance change of appearance.py applied with this probability per batch (0.35 trains v2's robustness; 0 = v1.4's recipe)")
     ap.add_argument("--p-zoom", type=float, default=0.0, help="share of samples cropped to their target's box (trains the app's zoom refinement)")
     ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY", help="also keep a moving average of the weights (e.g. 0.998), validated alongside and written to final_ema.pt")
     ap.add_argument("--init-onnx", help="warm start from a shipped model folder (e.g. medus-s-v1): its ONNX weights are read back into the modules")
@@ -266,6 +268,8 @@ def main() -> None:
         ema.updates = resumed_ema["updates"]
     rng = np.random.default_rng(args.seed + state["step"])
     gen = torch.Generator(device=device).manual_seed(args.seed + state["step"])
+    # appearance.py draws on the CPU (JPEG round trips, per-image marks): its own generator
+    cpu_gen = torch.Generator().manual_seed(args.seed + 7919 + state["step"])
     weights = {}
     for spec in args.anatomy_weight:
         name, _, w = spec.partition("=")
@@ -300,6 +304,10 @@ def main() -> None:
         if args.p_zoom > 0:
             imgs, gts = zoom_to_target(imgs, gts, gen, args.p_zoom)
         imgs, gts = augment(imgs, gts, gen)
+        if args.p_appearance > 0:
+            # scanner appearance (gain, contrast, TGC, gamma, speckle, blur, JPEG, depth crop, sector, burned-in marks)
+            a_imgs, a_gts = random_appearance(imgs.float().cpu(), gts.float().cpu(), cpu_gen, args.p_appearance)
+            imgs, gts = a_imgs.to(device), a_gts.to(device)
         # prompts are simulated on the device for the whole batch (prompts.py): no per-image host work
         target = gts[:, 0] > 0.5
         modes = torch.tensor([MODES.index(d[2]) for d in draws], device=device)

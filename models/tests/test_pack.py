@@ -2,6 +2,8 @@
 train/validation roles as reading the dataset folders, and the sampler honours its weights."""
 import csv
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -76,6 +78,19 @@ class PackTest(unittest.TestCase):
         share = len(small) / len(heads)
         self.assertAlmostEqual(counts[1.0], share, delta=0.05)
         self.assertAlmostEqual(counts[5.0], 5 * share / (5 * share + 1 - share), delta=0.05)
+
+    def test_a_short_run_trains_from_the_pack_with_scanner_appearance_changes(self):
+        # the GPU script's recipe on the CPU for a few seconds: every appearance change on (p = 1)
+        out = os.path.join(self.tmp.name, "run")
+        r = subprocess.run(
+            [sys.executable, "-m", "medus.train", "--pack", self.pack, "--out", out, "--minutes", "0.05", "--batch", "4", "--threads", "1", "--p-appearance", "1.0", "--p-zoom", "0.25"],
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertTrue(os.path.exists(os.path.join(out, "final.pt")))
 
 
 if __name__ == "__main__":
