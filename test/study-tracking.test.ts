@@ -15,7 +15,7 @@ import { createHandlers } from '../electron/main/handlers';
 import type { EventMap, IpcResult, RequestOf, ResponseMap, Settings } from '../electron/shared/ipc-contract';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, type StudyEngine, type StudyFile } from '../electron/study/study';
-import { framePixels, pulsingCine } from './helpers/cine';
+import { framePixels, pulsingCine, truthBox } from './helpers/cine';
 import { ultrasoundImage, writeDicom } from './helpers/dicom';
 import { DATASETS_DIR, MODEL_DIR, tempDir } from './helpers/synth';
 
@@ -218,13 +218,7 @@ describe.skipIf(noData)('tracking a carotid artery through a loop with the real 
     const path = join(folder, 'carotid.dcm');
     await ask('study:open', { paths: [folder] });
     // the clinician boxes the artery on the first frame (its expert box)
-    let [x0, y0, x1, y1] = [cine.width, cine.height, 0, 0];
-    cine.truths[0]!.forEach((v, i) => {
-      if (!v) return;
-      const x = i % cine.width;
-      const y = (i - x) / cine.width;
-      [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
-    });
+    const { x0, y0, x1, y1 } = truthBox(cine, 0);
     const first = await ask('study:intent', { path, frame: 0, intent: { type: 'set-box', object: 1, anatomy: 'carotid-artery', box: { x0, y0, x1, y1 }, keepClicks: false } });
     expect(first.objects[0]!.result!.empty).toBe(false);
     const reply = await ask('study:track', { path, frame: 0, toFrame: n - 1 });

@@ -66,6 +66,18 @@ export async function pulsingCine(imageFile: string, maskFile: string, n: number
   return { width: w, height: h, frames, truths, areas };
 }
 
+/** The expert mask's box on one frame (x1, y1 exclusive): the box a careful clinician draws. */
+export function truthBox(c: Cine, frame: number): { x0: number; y0: number; x1: number; y1: number } {
+  let [x0, y0, x1, y1] = [c.width, c.height, 0, 0];
+  c.truths[frame]!.forEach((v, i) => {
+    if (!v) return;
+    const x = i % c.width;
+    const y = (i - x) / c.width;
+    [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
+  });
+  return { x0, y0, x1, y1 };
+}
+
 /** All frames one after another, as a multi-frame DICOM's Pixel Data. */
 export function framePixels(c: Cine): Uint8Array {
   const out = new Uint8Array(c.width * c.height * c.frames.length);
