@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { batchRow, outOfRange, rowGa } from '../electron/batch/rows';
+import { batchRow, failedRow, outOfRange, rowGa } from '../electron/batch/rows';
 import type { HostCall } from '../electron/engine/client';
 import type { ImageRecord } from '../electron/export/record';
 import { THUMBNAIL_MAX_SIDE, thumbnailDataUrl } from '../electron/export/thumbnail';
@@ -113,6 +113,19 @@ describe('the rows main builds from the batch records', () => {
     expect(outOfRange([mm('aop', 60, '°')], null)).toEqual(['aop']);
     expect(outOfRange([mm('aop', 120, '°')], null)).toEqual([]);
     expect(batchRow(record({ family: 'intrapartum', values: [mm('aop', 200, '°'), mm('hsd', 20)] }), '/out').outOfRange).toEqual(['aop']);
+  });
+});
+
+describe('a file the batch could not read', () => {
+  it('is a row with its reason and no result, flagged, never up for review', () => {
+    const r = failedRow(join('/in', 'sub', 'broken.png'), 'not an image', '/in', 'fetal-head');
+    expect(r).toMatchObject({ relative: join('sub', 'broken.png'), frame: 0, empty: true, record: null, ga: null, headline: [], error: 'not an image', family: 'fetal-head' });
+    expect(failedRow('/elsewhere/x.png', 'gone', '/in', 'thyroid-nodule')).toMatchObject({ relative: 'x.png', family: 'lesion' });
+    expect(flagsOf(r, undefined)).toEqual(['failed']);
+    expect(matchesFilter(r, undefined, 'flagged')).toBe(true);
+    expect(matchesFilter(r, undefined, 'all')).toBe(true);
+    expect(matchesFilter(r, undefined, 'not-reviewed')).toBe(false);
+    expect(matchesFilter(r, undefined, 'reviewed')).toBe(false);
   });
 });
 

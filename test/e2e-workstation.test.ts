@@ -503,6 +503,8 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     for (const n of picked) copyFileSync(join(HC18, n), join(mixed, n));
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(mixed, 'pixel_size.csv'), ['filename,pixel size(mm)', ...picked.map((n) => `${n},${meta.find((m) => m.id === n.replace('.jpg', ''))!.pixel_mm}`)].join('\n') + '\n');
+    // and a file that is no image: a row of its own, failed, with a placeholder and its reason
+    writeFileSync(join(mixed, 'broken.png'), 'not an image');
     folders.unshift(mixed);
     await page.locator('[data-tab=batch]').click();
     await page.locator('[data-test=batch-folder] + button').click();
@@ -510,11 +512,14 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.locator('[data-test=batch-out]').fill(`${mixed}-medus`);
     await page.locator('[data-test=batch-preset]').selectOption('fetal-head');
     await page.locator('[data-test=batch-start]').click();
-    await expect.poll(() => page.locator('[data-test=batch-done]').textContent(), { timeout: 120_000 }).toMatch(/2 \/ 2/);
+    await expect.poll(() => page.locator('[data-test=batch-done]').textContent(), { timeout: 120_000 }).toMatch(/2 \/ 3/);
     const rows = page.locator('[data-test=batch-results] tbody tr');
     const order = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')));
     const row = (f: string) => page.locator(`[data-test=batch-results] tbody tr[data-row="${f}#0"]`);
-    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0', 'broken.png#0']);
+    expect(await row('broken.png').locator('[data-thumb=failed]').count()).toBe(1);
+    expect(await row('broken.png').locator('[data-flag=failed]').count()).toBe(1);
+    expect(await row('broken.png').getByRole('button', { name: /Accept/ }).count()).toBe(0);
 
     // thumbnails: the image with its outline, 96 px on the long side
     const thumbs = page.locator('[data-test=batch-results] [data-thumb=ready] img');
@@ -539,19 +544,19 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await hcHeader.click();
     expect(await sortOf('value:fetal-head:hc')).toBe('ascending');
     expect(await sortOf('file')).toBe('none');
-    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+    expect(await order()).toEqual(['003_HC.jpg#0', '235_HC.jpg#0', 'broken.png#0']);
     await hcHeader.focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => sortOf('value:fetal-head:hc')).toBe('descending');
-    expect(await order()).toEqual(['235_HC.jpg#0', '003_HC.jpg#0']);
+    expect(await order()).toEqual(['235_HC.jpg#0', '003_HC.jpg#0', 'broken.png#0']);
 
-    // the flagged filter keeps the rows a clinician should look at: here the head outside the range
+    // the flagged filter keeps the rows a clinician should look at: the head outside the range, the failed file
     await page.locator('[data-filter=flagged]').click();
-    await expect.poll(order).toEqual(['003_HC.jpg#0']);
+    await expect.poll(order).toEqual(['003_HC.jpg#0', 'broken.png#0']);
     expect(await page.locator('[data-filter=flagged]').getAttribute('aria-pressed')).toBe('true');
     await page.locator('[data-filter=all]').click();
     await page.locator('[data-sort=file]').click();
-    await expect.poll(order).toEqual(['003_HC.jpg#0', '235_HC.jpg#0']);
+    await expect.poll(order).toEqual(['003_HC.jpg#0', '235_HC.jpg#0', 'broken.png#0']);
     // the table's text, badges and placeholders at AA contrast in both themes
     for (const theme of ['light', 'dark'] as const) {
       await page.locator('[data-tab=settings]').click();

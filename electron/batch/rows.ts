@@ -9,12 +9,13 @@
  * scrolls into view, so the reply of a 20 000-image batch stays a few MB and the batch itself
  * writes nothing more per image (see electron/export/thumbnail.ts).
  */
-import { join } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import type { ImageRecord } from '../export/record';
 import { AOP_PLAUSIBLE_DEG } from '../measurement/aop';
 import { FAMILIES } from '../measurement/families';
 import { gaFromHc } from '../measurement/worksheets/obstetric';
 import type { BatchRow, MeasurementValue } from '../shared/ipc-contract';
+import { presetFor } from '../shared/presets';
 
 /** GA from a fetal head's HC in mm; null when the record is not a fetal head or not calibrated. */
 export function rowGa(family: string, headline: readonly MeasurementValue[]): BatchRow['ga'] {
@@ -56,5 +57,28 @@ export function batchRow(record: ImageRecord, out: string): BatchRow {
     ga,
     outOfRange: outOfRange(headline, ga),
     record: record.outputs.json ?? null,
+  };
+}
+
+/** A row for a file the batch could not read or segment: no result, the reason kept (the table shows it and flags it). */
+export function failedRow(file: string, error: string, folder: string, anatomy: string): BatchRow {
+  const rel = relative(folder, file);
+  return {
+    file,
+    relative: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : basename(file),
+    frame: 0,
+    anatomy,
+    score: 0,
+    empty: true,
+    calibrationSource: 'uncalibrated',
+    headline: [],
+    mask: null,
+    overlay: null,
+    family: presetFor(anatomy).family,
+    calibrated: false,
+    ga: null,
+    outOfRange: [],
+    record: null,
+    error,
   };
 }

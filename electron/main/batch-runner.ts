@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { finishedRecords, runBatch } from '../batch/batch';
-import { batchRow } from '../batch/rows';
+import { batchRow, failedRow } from '../batch/rows';
 import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
 import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
 import { SegmentationEngine } from '../engine/engine';
@@ -48,6 +48,8 @@ export function createBatchRunner(settings: { get(): Settings }, dataDir: () => 
         if (failed.has(record.file)) continue;
         rows.push(batchRow(record, out));
       }
+      // files that failed are rows too: the table shows why, and the flagged filter keeps them
+      for (const f of summary.failed) rows.push(failedRow(f.file, f.error, resolve(o.folder), o.anatomy));
       rows.sort((a, b) => a.relative.localeCompare(b.relative, undefined, { numeric: true }));
       const reply: BatchReply = {
         total: summary.total,

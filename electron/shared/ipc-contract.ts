@@ -464,6 +464,8 @@ export interface BatchRow {
   outOfRange: string[];
   /** The record's JSON file, relative to the output folder: what `batch:thumbnail` draws. */
   record: string | null;
+  /** Set on a file the batch could not read or segment: why (the row has no result). */
+  error?: string;
 }
 
 export interface BatchReply {

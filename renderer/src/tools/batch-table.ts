@@ -15,7 +15,7 @@ export type BatchFilter = 'all' | 'reviewed' | 'not-reviewed' | 'flagged';
 export const BATCH_FILTERS: readonly BatchFilter[] = ['all', 'reviewed', 'not-reviewed', 'flagged'];
 
 /** Why a row is flagged, in the order the badges show. */
-export type FlagReason = 'empty' | 'low-score' | 'uncalibrated' | 'out-of-range' | 'rejected';
+export type FlagReason = 'failed' | 'empty' | 'low-score' | 'uncalibrated' | 'out-of-range' | 'rejected';
 
 /**
  * Below this predicted IoU (the model's own estimate of its mask's quality, 0..1) an answer is
@@ -27,11 +27,13 @@ export const LOW_SCORE = 0.7;
 export const rowKey = (r: Pick<BatchRow, 'relative' | 'frame'>): string => `${r.relative}#${r.frame}`;
 
 /**
- * What a clinician should look at in a row, each with its reason: nothing found, a low quality
- * score, measurements in pixels (uncalibrated), a value outside its valid range (GA outside
- * Hadlock's 14–40 weeks, an implausible AoP), or a result the reviewer rejected.
+ * What a clinician should look at in a row, each with its reason: a file the batch could not read
+ * or segment, nothing found, a low quality score, measurements in pixels (uncalibrated), a value
+ * outside its valid range (GA outside Hadlock's 14–40 weeks, an implausible AoP), or a result the
+ * reviewer rejected.
  */
 export function flagsOf(row: BatchRow, decision: Decision | undefined): FlagReason[] {
+  if (row.error !== undefined) return ['failed'];
   const flags: FlagReason[] = [];
   if (row.empty) flags.push('empty');
   else {
@@ -43,12 +45,13 @@ export function flagsOf(row: BatchRow, decision: Decision | undefined): FlagReas
   return flags;
 }
 
+/** A failed file has no result to review: it shows under all and flagged only. */
 export function matchesFilter(row: BatchRow, decision: Decision | undefined, filter: BatchFilter): boolean {
   switch (filter) {
     case 'reviewed':
-      return decision !== undefined;
+      return row.error === undefined && decision !== undefined;
     case 'not-reviewed':
-      return decision === undefined;
+      return row.error === undefined && decision === undefined;
     case 'flagged':
       return flagsOf(row, decision).length > 0;
     default:
@@ -98,7 +101,7 @@ export function sortValue(row: BatchRow, column: SortColumn, decision: Decision 
       return row.ga ? row.ga.weeks : null;
     case 'calibration':
       // calibrated first, then by where the calibration came from
-      return `${row.calibrated ? 0 : 1}${row.calibrationSource}`;
+      return row.error !== undefined ? null : `${row.calibrated ? 0 : 1}${row.calibrationSource}`;
     case 'decision':
       return decision === 'accepted' ? 0 : decision === 'rejected' ? 1 : null;
     default: {
