@@ -145,11 +145,11 @@ export function createHandlers(deps: HandlerDeps) {
   };
   let batchRunning = false;
   let batchCancelled = false;
+  /** The cine tracking under way (one at a time), for its Stop button. */
+  let tracking: { cancelled: boolean } | null = null;
   let servers: Promise<PacsServers> | null = null;
   const pacs = () => (servers ??= PacsServers.open(join(deps.dataDir, 'pacs-servers.json'), deps.secrets ?? memorySecrets()));
   /** A PACS failure keeps its own code, so the page can say "check the server" rather than "try again". */
-  /** The cine tracking under way (one at a time), for its Stop button. */
-  let tracking: { cancelled: boolean } | null = null;
   const reachPacs = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -187,9 +187,6 @@ export function createHandlers(deps: HandlerDeps) {
       return deps.engine.call<ResponseMap['image:suggest']>({ type: 'suggest', path, frame });
     },
     'study:intent': ({ path, frame, intent }) => current(path).intent(path, frame, intent),
-    'study:export': async ({ scope, path, frame, dest, formats, deidentify }) => {
-      if (!study) throw new CodedError('no-study', 'open a folder first');
-      allowedOutput(dest, 'the export folder');
     'study:track': async ({ path, frame, toFrame, objects }) => {
       const s = current(path);
       if (tracking) throw new CodedError('busy', 'a loop is being tracked already; wait for it or stop it');
@@ -207,6 +204,9 @@ export function createHandlers(deps: HandlerDeps) {
       return true;
     },
     'study:series': ({ path, object }) => current(path).series(path, object),
+    'study:export': async ({ scope, path, frame, dest, formats, deidentify }) => {
+      if (!study) throw new CodedError('no-study', 'open a folder first');
+      allowedOutput(dest, 'the export folder');
       const s = scope === 'image' ? current(path ?? '') : study;
       const records =
         scope === 'image'

@@ -10,7 +10,6 @@ import { MANUAL_POINTS, type ManualKind } from '../measurement/manual';
 import type { MeasurementFamily } from './presets';
 import type { SiteAnatomyProposal } from '../study/site-reviews';
 import type { SiteEntry } from '../study/site-store';
-
 import type { SeriesPoint, TrackProgress, TrackReply } from '../study/study';
 export type { SeriesPoint, TrackProgress, TrackReply };
 
@@ -130,7 +129,6 @@ export const requestSchemas = {
   'image:suggest': z.object({ path, frame: z.number().int().min(0).default(0) }),
   /** One thing the user did on an image; main segments, measures, saves and answers the new state. */
   'study:intent': z.object({ path, frame: z.number().int().min(0).default(0), intent: IntentSchema }),
-  /** Writes the current image's or the whole folder's results to a folder the user chose. */
   /**
    * Tracks the objects segmented on this frame of a cine loop through the frames up to `toFrame`
    * (each frame's box prompt from the previous frame's answer; study/study.ts track). Progress
@@ -140,6 +138,7 @@ export const requestSchemas = {
   'study:track-cancel': z.object({}),
   /** One object's measurements on every frame of a loop that has one, for the plot over time. */
   'study:series': z.object({ path, object: objectId }),
+  /** Writes the current image's or the whole folder's results to a folder the user chose. */
   'study:export': z.object({
     scope: z.enum(['image', 'folder']),
     path: path.optional(),
@@ -256,11 +255,11 @@ export interface ObjectState {
   measurement: MeasureReply | null;
   /** True when a caliper was moved by the user. */
   edited: boolean;
+  /** Set when the answer was tracked through the cine loop, from the frame the clinician segmented (0-based). */
+  trackedFrom?: number;
 }
 
 /** Everything the user did on one image and frame, as main answers after every intent. */
-  /** Set when the answer was tracked through the cine loop, from the frame the clinician segmented (0-based). */
-  trackedFrom?: number;
 export interface ImageState {
   path: string;
   frame: number;
@@ -485,6 +484,9 @@ export interface ResponseMap {
   'image:open': { image: OpenedImage; state: ImageState };
   'image:suggest': Array<{ anatomy: string; presence: number; present: boolean }>;
   'study:intent': ImageState;
+  'study:track': TrackReply;
+  'study:track-cancel': boolean;
+  'study:series': SeriesPoint[];
   'study:export': ExportReply;
   'settings:get': Settings;
   'settings:set': Settings;
@@ -500,9 +502,6 @@ export interface ResponseMap {
   'batch:thumbnail': string | null;
   'pacs:servers': PacsServerInfo[];
   'pacs:save-server': PacsServerInfo[];
-  'study:track': TrackReply;
-  'study:track-cancel': boolean;
-  'study:series': SeriesPoint[];
   'pacs:delete-server': PacsServerInfo[];
   'pacs:test': { ok: boolean; message: string };
   'pacs:find': PacsStudy[];
@@ -532,6 +531,8 @@ export interface EventMap {
   'batch:progress': BatchProgressEvent;
   /** Instances fetched from or stored to a PACS so far. */
   'pacs:progress': { done: number; total: number; what: 'open' | 'send' };
+  /** Frames tracked so far through a cine loop. */
+  'track:progress': TrackProgress & { path: string };
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progress', 'track:progress'];
@@ -547,8 +548,6 @@ export const EVENT_NAMES: readonly EventName[] = ['batch:progress', 'pacs:progre
 export type ErrorCode = 'invalid-request' | 'unknown-channel' | 'image' | 'file-missing' | 'prompt' | 'model' | 'calibration' | 'no-study' | 'results-folder' | 'not-chosen' | 'pacs' | 'site' | 'busy' | 'not-found' | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
-  /** Frames tracked so far through a cine loop. */
-  'track:progress': TrackProgress & { path: string };
 
 /** What preload exposes as `window.medus`. */
 export interface MedusApi {

@@ -425,6 +425,27 @@ const zh: Partial<Record<MessageKey, string>> = {
   'cine.source.cine-rate': '帧率取自文件的电影回放速率',
   'cine.source.recommended-display-frame-rate': '帧率取自文件的推荐显示帧率',
   'cine.source.default': '文件未给出帧率：默认 25 帧/秒',
+  'track.title': '整段动态图',
+  'track.forward': '追踪至最后一帧',
+  'track.backward': '追踪至第一帧',
+  'track.forward.title': '将本帧已分割的结构追踪到后续各帧：每帧依前一帧分割、保存，并可修正',
+  'track.backward.title': '将本帧已分割的结构追踪到之前各帧：每帧依后一帧分割、保存，并可修正',
+  'track.stop': '停止',
+  'track.hint': '先在本帧分割一个结构，再将其在整段动态图中追踪。',
+  'track.tracking': '正在追踪帧',
+  'track.done': '已追踪帧数',
+  'track.cancelled': '追踪已停止',
+  'track.stoppedAt': '追踪停止于此帧之前：第',
+  'track.plot': '测量值随帧变化',
+  'track.min': '最小',
+  'track.max': '最大',
+  'track.mean': '平均',
+  'track.frames': '帧',
+  'track.seconds': '秒',
+  'track.yours': '您的分割',
+  'track.tracked': '追踪所得',
+  'track.from': '追踪自第',
+  'track.tracked.title': '由动态图中另一帧追踪分割而来；您在此帧点击或画框后即成为您自己的分割',
   measurements: '测量',
   'measure.none': '分割图像后即可测量。',
   'measure.uncalibrated': '未校准：数值单位为像素而非毫米。使用"校准"(C) 沿深度标尺画线以获得毫米。',
@@ -451,27 +472,6 @@ const zh: Partial<Record<MessageKey, string>> = {
   'export.done': '已导出文件',
   'ruler.title': '标尺',
   'ruler.clear': '清除标尺',
-  'track.title': '整段动态图',
-  'track.forward': '追踪至最后一帧',
-  'track.backward': '追踪至第一帧',
-  'track.forward.title': '将本帧已分割的结构追踪到后续各帧：每帧依前一帧分割、保存，并可修正',
-  'track.backward.title': '将本帧已分割的结构追踪到之前各帧：每帧依后一帧分割、保存，并可修正',
-  'track.stop': '停止',
-  'track.hint': '先在本帧分割一个结构，再将其在整段动态图中追踪。',
-  'track.tracking': '正在追踪帧',
-  'track.done': '已追踪帧数',
-  'track.cancelled': '追踪已停止',
-  'track.stoppedAt': '追踪停止于此帧之前：第',
-  'track.plot': '测量值随帧变化',
-  'track.min': '最小',
-  'track.max': '最大',
-  'track.mean': '平均',
-  'track.frames': '帧',
-  'track.seconds': '秒',
-  'track.yours': '您的分割',
-  'track.tracked': '追踪所得',
-  'track.from': '追踪自第',
-  'track.tracked.title': '由动态图中另一帧追踪分割而来；您在此帧点击或画框后即成为您自己的分割',
   'manual.title': '手动工具',
   'tool.angle': '角度',
   'tool.ellipse': '椭圆',
@@ -823,6 +823,13 @@ export function calibrationSourceText(lang: Language, source: string): string {
  * message ends with ": detail"; its known start is translated and the detail kept as main said it.
  */
 export const SENTENCES_ZH: Record<string, string> = {
+  // tracking through a cine loop (stores/tracking.ts, study/study.ts track)
+  'Segment the structure on this frame first (a box or a click), then track it.': '请先在本帧分割该结构（画框或点击），再进行追踪。',
+  'Wait for the tracking under way, or stop it.': '请等待正在进行的追踪完成，或将其停止。',
+  'Check the image and the model in Settings, then try again.': '请在设置中检查图像和模型，然后重试。',
+  'segment the structure on this frame first, then track it through the loop': '请先在本帧分割该结构，再在整段动态图中追踪',
+  'a loop is being tracked already; wait for it or stop it': '已有动态图正在追踪；请等待或将其停止',
+  'choose a frame other than this one to track to': '请选择本帧以外的帧作为追踪终点',
   // next steps (stores/workspace.ts nextStep)
   'The file has moved or been deleted. Reopen the folder.': '文件已被移动或删除。请重新打开文件夹。',
   'The file may be damaged or in an unsupported format. Skip it with ↓ and open the next image.': '文件可能已损坏或格式不受支持。按 ↓ 跳过并打开下一张图像。',
@@ -875,13 +882,6 @@ export const SENTENCES_ZH: Record<string, string> = {
 
 /** Starts of sentences that quote main's message or a name after them. */
 const PREFIXES_ZH: Array<[string, string]> = [
-  // tracking through a cine loop (stores/tracking.ts, study/study.ts track)
-  'Segment the structure on this frame first (a box or a click), then track it.': '请先在本帧分割该结构（画框或点击），再进行追踪。',
-  'Wait for the tracking under way, or stop it.': '请等待正在进行的追踪完成，或将其停止。',
-  'Check the image and the model in Settings, then try again.': '请在设置中检查图像和模型，然后重试。',
-  'segment the structure on this frame first, then track it through the loop': '请先在本帧分割该结构，再在整段动态图中追踪',
-  'a loop is being tracked already; wait for it or stop it': '已有动态图正在追踪；请等待或将其停止',
-  'choose a frame other than this one to track to': '请选择本帧以外的帧作为追踪终点',
   ['The model could not be loaded: ', '模型无法加载：'],
   ['The result is on screen but was not saved: ', '结果已显示但未保存：'],
   ['The saved result could not be shown: ', '无法显示已保存的结果：'],
@@ -898,7 +898,11 @@ const PREFIXES_ZH: Array<[string, string]> = [
   ['Sending failed: ', '发送失败：'],
   ['The dropped items: ', '拖放的项目：'],
   ['angle of progression not measured: ', '未测量胎头进展角：'],
+  ['Tracking failed: ', '追踪失败：'],
 ];
+
+/** An object as main names it in a sentence: the clinician's name stays, "object 2" is translated. */
+const objectZh = (o: string) => o.replace(/^object (\d+)$/, '目标 $1');
 
 /** Sentences with numbers or names in them. */
 const PATTERNS_ZH: Array<[RegExp, (...m: string[]) => string]> = [
@@ -918,6 +922,11 @@ const PATTERNS_ZH: Array<[RegExp, (...m: string[]) => string]> = [
   [/^fetal head: (\d+) separate objects in the mask; only the largest is measured$/, (_, n) => `胎头：掩膜中有 ${n} 个分离目标；仅测量最大者`],
   [/^GA outside the range of Hadlock 1984: HC ([\d.]+) mm gives ([\d.]+) weeks, outside (\d+)–(\d+) weeks \(HC (\d+)–(\d+) mm\); GA not reported$/, (_, hc, w, a, b, lo, hi) => `孕周超出 Hadlock 1984 适用范围：头围 ${hc} mm 对应 ${w} 周，超出 ${a}–${b} 周（头围 ${lo}–${hi} mm）；未报告孕周`],
   [/^angle of progression needs both outlines: (.*) was segmented$/, (_, what) => `胎头进展角需要两个轮廓：${what === 'no pubic symphysis' ? '未分割出耻骨联合' : what === 'no fetal head' ? '未分割出胎头' : '缺少一个轮廓'}`],
+  [/^it is marked reviewed$/, () => '该帧已标记为已复核'],
+  [/^it has a segmentation of your own$/, () => '该帧有您自己的分割'],
+  [/^you moved its calipers$/, () => '您移动过该帧的测量卡尺'],
+  [/^(.+): the structure was not found$/, (_, o) => `${objectZh(o)}：未找到该结构`],
+  [/^(.+): its area changed from (\d+) to (\d+) pixels in one frame$/, (_, o, a, b) => `${objectZh(o)}：面积在一帧内由 ${a} 像素变为 ${b} 像素`],
   [/^AoP (\d+)° is outside the (\d+)–(\d+)° that labour studies report: check both outlines$/, (_, a, lo, hi) => `胎头进展角 ${a}° 超出产程研究报告的 ${lo}–${hi}°：请检查两个轮廓`],
 ];
 
@@ -933,12 +942,3 @@ export function translateText(lang: Language, text: string): string {
   for (const [en, zh] of PREFIXES_ZH) if (text.startsWith(en)) return zh + text.slice(en.length);
   return text;
 }
-  ['Tracking failed: ', '追踪失败：'],
-/** An object as main names it in a sentence: the clinician's name stays, "object 2" is translated. */
-const objectZh = (o: string) => o.replace(/^object (\d+)$/, '目标 $1');
-
-  [/^it is marked reviewed$/, () => '该帧已标记为已复核'],
-  [/^it has a segmentation of your own$/, () => '该帧有您自己的分割'],
-  [/^you moved its calipers$/, () => '您移动过该帧的测量卡尺'],
-  [/^(.+): the structure was not found$/, (_, o) => `${objectZh(o)}：未找到该结构`],
-  [/^(.+): its area changed from (\d+) to (\d+) pixels in one frame$/, (_, o, a, b) => `${objectZh(o)}：面积在一帧内由 ${a} 像素变为 ${b} 像素`],
