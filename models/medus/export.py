@@ -3,6 +3,7 @@ model.json, encoder.onnx, decoder.onnx in models/<name>/, then checks onnxruntim
 against PyTorch's on random prompts (through onnxruntime-node, the runtime the app ships).
 
     cd models && /usr/bin/python3 -m medus.export --checkpoint ~/.cache/medus/run/final.pt --out medus-s-v1
+    cd models && /usr/bin/python3 -m medus.export --reexport --out medus-s-v1   # same weights, this exporter's graphs
 """
 import argparse
 import json
@@ -22,6 +23,10 @@ ENCODER_OUTPUTS = ["image_embeddings", "features_s8", "features_s4"]
 DECODER_INPUTS = ENCODER_OUTPUTS + ["point_coords", "point_labels", "mask_input", "has_mask_input", "anatomy"]
 DECODER_OUTPUTS = ["low_res_masks", "iou_predictions", "presence"]
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# 17: nn.LayerNorm and LayerNorm2d export as one LayerNormalization node each (at opset 14 torch spelt
+# them out as ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add, which onnxruntime could not fuse over the channel
+# axis); onnxruntime-node 1.30, the runtime the app ships, runs it.
+OPSET = 17
 
 
 def _legacy_exporter() -> Dict:
@@ -85,7 +90,8 @@ def example_decoder_inputs(model: MedUS, feats, n_points: int = 3, seed: int = 0
     )
 
 
-def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = 14, zoom_margin: Optional[float] = None, zoom_passes: int = 1, zoom_skip: Optional[List[str]] = None, auto_min_score: Optional[float] = None) -> Dict:
+def export_graphs(model: MedUS, out_dir: str, opset: int = OPSET) -> None:
+    """Writes encoder.onnx and decoder.onnx (not the manifest) into out_dir."""
     os.makedirs(out_dir, exist_ok=True)
     s, c = model.cfg.img_size, model.cfg.in_chans
     image = torch.randn(1, c, s, s)
@@ -110,6 +116,11 @@ def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opse
             dynamic_axes={"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}},
         )
         model.eval()
+
+
+def export(model: MedUS, out_dir: str, meta: Dict, name: str, version: str, opset: int = OPSET, zoom_margin: Optional[float] = None, zoom_passes: int = 1, zoom_skip: Optional[List[str]] = None, auto_min_score: Optional[float] = None) -> Dict:
+    export_graphs(model, out_dir, opset)
+    s, c = model.cfg.img_size, model.cfg.in_chans
     validation = meta.get("validation", {})
     manifest = {
         "name": name,
@@ -235,7 +246,11 @@ def read_onnx_weights(folder: str, model: MedUS, grow: bool = False) -> Dict[str
 
 def main(argv: Optional[list] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint")
+    src.add_argument("--reexport", action="store_true",
+                     help="read the weights back from --out's ONNX files and write its two graphs again with this exporter "
+                     "(same weights, the current graph form), keeping its model.json as it is")
     ap.add_argument("--out", default="medus-s-v1", help="model folder (relative to models/ when not absolute)")
     ap.add_argument("--name", default="MedUS-S")
     ap.add_argument("--version", default="1.0.0")
@@ -251,6 +266,16 @@ def main(argv: Optional[list] = None) -> None:
     if args.auto_min_score is not None and not 0 <= args.auto_min_score <= 1:
         ap.error("--auto-min-score must lie between 0 and 1")
     out = args.out if os.path.isabs(args.out) else os.path.join(REPO_ROOT, "models", args.out)
+    if args.reexport:
+        with open(os.path.join(out, "model.json")) as f:
+            anatomies = json.load(f)["anatomies"]
+        model = MedUS(MedUSConfig(anatomies=list(anatomies)))
+        print("weights", json.dumps(read_onnx_weights(out, model)))
+        model.eval()
+        export_graphs(model, out)
+        if not args.skip_parity:
+            print("parity", json.dumps(parity(model, out)))
+        return
     model, meta = load_checkpoint(args.checkpoint)
     for spec in args.presence_threshold:
         name, _, t = spec.partition("=")

@@ -6,11 +6,13 @@ import tempfile
 import unittest
 
 import onnx
+import onnx.numpy_helper
 import torch
 
 from medus.data import ANATOMIES, group_of
 from medus.export import DECODER_INPUTS, DECODER_OUTPUTS, ENCODER_OUTPUTS, export, parity
 from medus.losses import hard_iou, mask_losses
+from medus.modeling.common import LayerNorm2d
 from medus.modeling.medus import MedUS, MedUSConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -145,6 +147,40 @@ class ExportTest(unittest.TestCase):
         self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[:9], old_w))
         self.assertTrue(torch.equal(newer.prompt_encoder.anatomy_embed.weight[9], init_row))
 
+    def test_layer_norms_export_as_one_node_each(self):
+        """Every nn.LayerNorm and LayerNorm2d is one LayerNormalization node (opset 17), not a
+        ReduceMean/Sub/Pow/Sqrt/Div chain that onnxruntime cannot fuse over the channel axis."""
+        def norms(module):
+            return sum(isinstance(m, (torch.nn.LayerNorm, LayerNorm2d)) for m in module.modules())
+
+        for file, expected in (("encoder.onnx", norms(self.model.image_encoder)), ("decoder.onnx", norms(self.model) - norms(self.model.image_encoder))):
+            ops = [n.op_type for n in onnx.load(os.path.join(self.tmp.name, file)).graph.node]
+            self.assertEqual(ops.count("LayerNormalization"), expected, file)
+            self.assertNotIn("Pow", ops, file)
+
+    def test_reexport_keeps_weights_and_manifest(self):
+        """medus.export --reexport rewrites a folder's graphs from its own weights and leaves model.json alone."""
+        import shutil
+
+        from medus.export import main
+
+        with tempfile.TemporaryDirectory() as d:
+            for f in ("model.json", "encoder.onnx", "decoder.onnx"):
+                shutil.copy(os.path.join(self.tmp.name, f), d)
+            with open(os.path.join(d, "model.json"), "a") as f:
+                f.write(" ")  # any byte change would show
+            with open(os.path.join(d, "model.json")) as f:
+                manifest = f.read()
+            main(["--reexport", "--out", d, "--skip-parity"])
+            with open(os.path.join(d, "model.json")) as f:
+                self.assertEqual(f.read(), manifest)
+            for file in ("encoder.onnx", "decoder.onnx"):
+                init = lambda folder: {i.name: onnx.numpy_helper.to_array(i) for i in onnx.load(os.path.join(folder, file)).graph.initializer}
+                before, after = init(self.tmp.name), init(d)
+                self.assertEqual(sorted(before), sorted(after))
+                for k in before:
+                    self.assertTrue((before[k] == after[k]).all(), k)
+
     def test_shipped_model_follows_contract(self):
         if not os.path.isfile(os.path.join(SHIPPED, "model.json")):
             self.skipTest("no shipped model in models/medus-s-v1")
@@ -162,6 +198,20 @@ class ModuleTest(unittest.TestCase):
             a, _, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [0.0, 0.0]]]), torch.tensor([[1.0, -1.0]]), *args)
             b, _, _ = m.decode(f, torch.tensor([[[10.0, 20.0], [200.0, 100.0]]]), torch.tensor([[1.0, -1.0]]), *args)
         self.assertTrue(torch.allclose(a, b, atol=1e-5))
+
+    def test_layer_norm_2d_is_sams_mean_var_form(self):
+        """LayerNorm2d, written as channels-last layer_norm for the export, computes SAM's formula."""
+        torch.manual_seed(2)
+        ln = LayerNorm2d(24)
+        with torch.no_grad():
+            ln.weight.normal_()
+            ln.bias.normal_()
+        x = torch.randn(2, 24, 9, 7) * 3 + 1
+        u = x.mean(1, keepdim=True)
+        v = (x - u).pow(2).mean(1, keepdim=True)
+        expected = ln.weight[:, None, None] * (x - u) / torch.sqrt(v + ln.eps) + ln.bias[:, None, None]
+        self.assertTrue(torch.allclose(ln(x), expected, atol=1e-5))
+        self.assertEqual(sorted(ln.state_dict()), ["bias", "weight"])
 
     def test_losses_are_zero_for_a_perfect_confident_answer(self):
         gt = torch.zeros(1, 1, 32, 32)
