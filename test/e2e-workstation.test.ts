@@ -826,6 +826,57 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.locator('[data-test=track]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'cine-tracking.png') });
   }, 240_000);
+
+  it('shows errors where they happen: a corrupt file in the viewer, both spacings of non-square pixels, a refused calibration beside its field, a long name in a tooltip', async () => {
+    const odd = join(root, 'odd');
+    mkdirSync(odd);
+    const { writeFileSync } = await import('node:fs');
+    const long = `a-very-long-file-name-from-the-scanner-export-${'x'.repeat(60)}.dcm`;
+    writeFileSync(join(odd, 'broken.jpg'), Buffer.from('\xff\xd8\xff\xe0 this is not a JPEG at all', 'latin1'));
+    // rows 0.2 mm apart, columns 0.1 mm (PixelSpacing is row spacing \ column spacing)
+    const [w, h] = [120, 90];
+    const pixels = new Uint8Array(w * h).map((_, i) => 40 + ((i * 7) % 60));
+    writeFileSync(join(odd, long), writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.93', w, h, pixels, { PixelSpacing: [0.2, 0.1] })));
+    folders.unshift(odd);
+    await page.locator('[data-tab=review]').click();
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(2);
+    const items = page.locator('[data-test=file-list] li');
+    // the long name is cut in the list and whole in its tooltip
+    const longItem = items.filter({ hasText: 'a-very-long' });
+    expect(await longItem.getAttribute('title')).toContain(long);
+    // a corrupt file: an error card in the viewer saying what and what next, the file marked
+    await items.filter({ hasText: 'broken.jpg' }).click();
+    const card = page.locator('[data-test=viewer-error-card]');
+    await card.waitFor({ timeout: 20_000 });
+    expect(await card.textContent()).toMatch(/broken\.jpg cannot be opened/);
+    expect(await items.filter({ hasText: 'broken.jpg' }).getAttribute('data-state')).toBe('error');
+    // dragging on the canvas with no image does nothing (no prompt, no page error)
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const vb = (await page.locator('main').boundingBox())!;
+    await page.mouse.move(vb.x + 40, vb.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(vb.x + 200, vb.y + 160, { steps: 4 });
+    await page.mouse.up();
+    expect(errors).toEqual([]);
+    await card.waitFor();
+    // non-square pixels: both spacings in the status bar
+    await longItem.click();
+    await expect.poll(() => page.locator('[data-test=status-calibration]').textContent(), { timeout: 20_000 }).toContain('0.1000 × 0.2000 mm/px');
+    // a refused calibration says why beside its field, which stays open
+    await page.keyboard.press('c');
+    await drag(page, 10, 10, 10, 60, w, h);
+    const field = page.locator('[data-test=calibration-mm]');
+    await field.fill('0');
+    await field.press('Enter');
+    const refused = page.locator('[data-test=calibration-error]');
+    await refused.waitFor({ timeout: 10_000 });
+    expect(await refused.textContent()).toMatch(/positive number of millimetres/);
+    expect(await field.isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await refused.waitFor({ state: 'detached' });
+  }, 60_000);
 });
 
 /**

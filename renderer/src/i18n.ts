@@ -922,6 +922,7 @@ const PATTERNS_ZH: Array<[RegExp, (...m: string[]) => string]> = [
   [/^fetal head: (\d+) separate objects in the mask; only the largest is measured$/, (_, n) => `胎头：掩膜中有 ${n} 个分离目标；仅测量最大者`],
   [/^GA outside the range of Hadlock 1984: HC ([\d.]+) mm gives ([\d.]+) weeks, outside (\d+)–(\d+) weeks \(HC (\d+)–(\d+) mm\); GA not reported$/, (_, hc, w, a, b, lo, hi) => `孕周超出 Hadlock 1984 适用范围：头围 ${hc} mm 对应 ${w} 周，超出 ${a}–${b} 周（头围 ${lo}–${hi} mm）；未报告孕周`],
   [/^angle of progression needs both outlines: (.*) was segmented$/, (_, what) => `胎头进展角需要两个轮廓：${what === 'no pubic symphysis' ? '未分割出耻骨联合' : what === 'no fetal head' ? '未分割出胎头' : '缺少一个轮廓'}`],
+  [/^Measuring failed: the calibration line has zero length: draw it between two marks of the depth scale$/, () => '测量失败：校准线长度为零：请在深度标尺的两个刻度之间画线'],
   [/^it is marked reviewed$/, () => '该帧已标记为已复核'],
   [/^it has a segmentation of your own$/, () => '该帧有您自己的分割'],
   [/^you moved its calipers$/, () => '您移动过该帧的测量卡尺'],
