@@ -267,13 +267,20 @@ const singleRss = peakRss;
 const review = await (async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'medus-bench-review-'));
   const image = files[0]!;
+  // decoded once and kept, as the app's engine host keeps the frames the user is looking at (host.ts)
+  const decoded = new Map<string, ReturnType<Pipeline['loadFrame']>>();
+  const frameOf = (path: string, frame: number) => {
+    const k = `${path}#${frame}`;
+    if (!decoded.has(k)) decoded.set(k, current.loadFrame(path, frame));
+    return decoded.get(k)!;
+  };
   const studyEngine: StudyEngine = {
     open: async (path, frame) => {
-      const f = await current.loadFrame(path, frame);
+      const f = await frameOf(path, frame);
       return { path, frame, frameCount: f.source.frameCount, width: f.image.width, height: f.image.height, format: f.source.format, pixels: f.image.data, calibration: f.source.calibration, regions: f.source.regions, details: {} };
     },
     segment: async (path, frame, prompt) => {
-      const f = await current.loadFrame(path, frame);
+      const f = await frameOf(path, frame);
       return engine.segment({ key: f.key, image: f.image }, prompt);
     },
     model: async () => ({ name: engine.model.manifest.name, version: engine.model.manifest.version, provider: engine.provider.active }),
