@@ -110,7 +110,12 @@ describe('tracking rules', () => {
     const state = (await study.openImage(path, 6)).state;
     expect(state.anatomy).toBe('carotid-artery');
     expect(state.objects[0]).toMatchObject({ id: 1, name: 'CCA', trackedFrom: 2 });
-    expect(state.objects[0]!.result!.mode).toBe('tracked · box');
+    expect(state.objects[0]!.result!.mode).toBe('tracked · box'); // the stand-in's own mode, prefixed
+    // the anchor click sits inside the previous frame's disc
+    for (const { frame, prompt } of eng.prompts.filter((p) => p.frame > 2)) {
+      const prev = discAt(frame - 1, null);
+      expect(Math.hypot(prompt.clicks[0]!.x - prev.cx, prompt.clicks[0]!.y - prev.cy)).toBeLessThan(prev.r);
+    }
     expect(state.objects[0]!.result!.areaPixels).toBe(disc(6, null).reduce((a, v) => a + v, 0));
     const series = await study.series(path, 1);
     expect(series.map((p) => p.frame)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);

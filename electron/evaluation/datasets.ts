@@ -1,4 +1,5 @@
 /** Reads the shared datasets layout (a folder per dataset, each with meta.csv, img/, mask/, orig/). */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -43,6 +44,31 @@ export function readDataset(root: string, name: string): DatasetItem[] {
     imagePath: join(root, name, 'img', `${r.id}.jpg`),
     maskPath: join(root, name, 'mask', `${r.id}.png`),
   }));
+}
+
+/**
+ * The patient, video or recording an item belongs to, and whether that group is held out of
+ * training for validation: the same rules as the training code's (models/medus/data.py group_of,
+ * is_validation_group), so that a choice made here on validation never looks at an image the
+ * model was trained on, nor at the test split.
+ */
+const GROUP_RULES: Record<string, (id: string) => string> = {
+  hc18: (id) => id.split('_')[0]!,
+  ddti: (id) => id.split('_')[0]!,
+  usgra: (id) => id.split('_').slice(0, 2).join('_'),
+  ccaui: (id) => id.split('_slice')[0]!,
+  // consecutive video frames: 60 ids a group
+  tg3k: (id) => String(Math.floor(Number(id.replace(/\D/g, '') || '0') / 60)),
+};
+
+export function groupOf(dataset: string, id: string): string {
+  const rule = GROUP_RULES[dataset];
+  return `${dataset}/${rule ? rule(id) : id}`;
+}
+
+export function isValidationGroup(group: string, fraction = 0.1): boolean {
+  const h = parseInt(createHash('sha1').update(group).digest('hex').slice(0, 8), 16);
+  return h % 1000 < fraction * 1000;
 }
 
 /** Where tests and tools find the datasets: MEDUS_DATASETS, else ../shared/datasets. */

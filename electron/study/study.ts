@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { CalibrationResolver, DrawnLine } from '../calibration/resolve';
 import { structurePoint } from '../calibration/resolve';
 import { maskToPolygons } from '../engine/contours';
-import { trackingBox, trackingLost } from '../engine/tracking';
+import { trackingLost, trackingPrompt } from '../engine/tracking';
 import type { Prompt } from '../engine/types';
 import { readMaskPng } from '../export/mask';
 import type { HistoryEntry, ImageRecord, RecordedObject, RecordedPrompt } from '../export/record';
@@ -312,9 +312,9 @@ export class Study {
         const answers = new Map<number, { prompt: RecordedPrompt; answer: Answer }>();
         for (const id of ids) {
           const before = previous.get(id)!;
-          const box = trackingBox(before.mask, before.width, before.height);
-          const prompt: RecordedPrompt = { clicks: [], box, auto: false };
-          const answer = box ? await this.segment(e, prompt, anatomyOfObject(anatomy, id), null) : null;
+          const next = trackingPrompt(before.mask, before.width, before.height);
+          const prompt: RecordedPrompt = { clicks: next ? [next.click] : [], box: next?.box ?? null, auto: false };
+          const answer = next ? await this.segment(e, prompt, anatomyOfObject(anatomy, id), null) : null;
           const lost = answer ? trackingLost(before.areaPixels, answer.empty ? 0 : answer.areaPixels) : 'the structure was not found';
           if (lost) return `${objectLabel(start.get(id)!, id)}: ${lost}`;
           // the mode says how the answer came, in the panel and in the exports' prompt_mode
