@@ -61,6 +61,21 @@ describe('execution providers', () => {
     expect(engine.provider).toMatchObject({ requested: 'auto', active: 'cpu', attempts: [{ provider: 'coreml', ok: false }, { provider: 'cpu', ok: true }] });
     await engine.dispose();
   });
+  it('on the CPU the encoder gets the threads asked for and the decoder one (its small nodes lose to hand-offs)', async () => {
+    const real = await import('onnxruntime-node');
+    const asked: Array<[string, string, number]> = [];
+    const engine = await SegmentationEngine.create(MODEL_DIR, {
+      provider: 'cpu',
+      threads: 2,
+      sessionFactory: async (path, provider, threads) => {
+        asked.push([path.endsWith('encoder.onnx') ? 'encoder' : 'decoder', provider, threads]);
+        return real.default.InferenceSession.create(path) as Promise<ort.InferenceSession>;
+      },
+    });
+    expect(asked).toEqual([['encoder', 'cpu', 2], ['decoder', 'cpu', 1]]);
+    expect(engine.threads).toBe(2);
+    await engine.dispose();
+  });
 });
 
 describe('model folder', () => {
