@@ -7,14 +7,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineHostError, type HostCall } from '../electron/engine/client';
 import { createEngineHost } from '../electron/engine/host';
-import { createHandlers } from '../electron/main/handlers';
 import { find, series, store } from '../electron/pacs/dicomweb';
 import { runCli } from './helpers/cli';
-import type { ImageState, IpcResult, PacsServerInfo, RequestOf, ResponseMap, Settings } from '../electron/shared/ipc-contract';
+import type { ImageState, PacsServerInfo } from '../electron/shared/ipc-contract';
+import { appOver } from './helpers/app';
 import { type Orthanc, orthancMissing, startOrthanc } from './helpers/orthanc';
-import { MODEL_DIR, tempDir } from './helpers/synth';
+import { tempDir } from './helpers/synth';
 
 const SAMPLES = process.env.MEDUS_DICOM_SAMPLES ?? join(process.cwd(), '..', 'shared', 'dicom-samples');
 const SAMPLE = 'us_ybrict_j2k_lossy_ge_regions.dcm';
@@ -25,25 +24,8 @@ describe.skipIf(missing !== null)('the PACS in the app', () => {
   let orthanc: Orthanc;
   const host = createEngineHost();
   const dataDir = join(tempDir(), 'data');
-  let id = 0;
-  let settings: Settings = { provider: 'cpu', threads: 1, modelDir: MODEL_DIR, zoom: true };
-  const h = createHandlers({
-    engine: {
-      async call<T>(req: HostCall): Promise<T> {
-        const r = await host.handle({ ...req, id: ++id });
-        if (!r.ok) throw new EngineHostError(r.code, r.message);
-        return r.value as T;
-      },
-    },
-    dataDir,
-    chooseFolder: async () => null,
-    settings: { get: () => settings, set: async (s) => (settings = { ...settings, ...s }) },
-  });
-  async function ask<C extends keyof ResponseMap>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
-    const r = (await h.dispatch(channel, request)) as IpcResult<ResponseMap[C]>;
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.value;
-  }
+  const h = appOver(host, dataDir);
+  const ask = h.ask;
 
   beforeAll(async () => {
     orthanc = await startOrthanc({ user: { name: 'medus', password: 'very-secret-9' } });

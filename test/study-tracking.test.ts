@@ -7,17 +7,16 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CalibrationResolver } from '../electron/calibration/resolve';
-import { EngineHostError, type HostCall } from '../electron/engine/client';
 import { createEngineHost } from '../electron/engine/host';
 import { trackingBox, trackingLost } from '../electron/engine/tracking';
 import type { Prompt } from '../electron/engine/types';
-import { createHandlers } from '../electron/main/handlers';
-import type { EventMap, IpcResult, RequestOf, ResponseMap, Settings } from '../electron/shared/ipc-contract';
+import type { EventMap } from '../electron/shared/ipc-contract';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, type StudyEngine, type StudyFile } from '../electron/study/study';
 import { framePixels, pulsingCine, truthBox } from './helpers/cine';
 import { ultrasoundImage, writeDicom } from './helpers/dicom';
-import { DATASETS_DIR, MODEL_DIR, tempDir } from './helpers/synth';
+import { appOver } from './helpers/app';
+import { DATASETS_DIR, tempDir } from './helpers/synth';
 
 const W = 96;
 const H = 64;
@@ -196,30 +195,13 @@ describe.skipIf(noData)('tracking a carotid artery through a loop with the real 
     const n = 12;
     const cine = await pulsingCine(join(CCAUI, name), join(CCAUI, name.replace(/\.jpg$/, '_mask.png')), n);
     writeFileSync(join(folder, 'carotid.dcm'), writeDicom(ultrasoundImage('1.2.826.0.1.3680043.9.7433.91', cine.width, cine.height, framePixels(cine), { NumberOfFrames: n, FrameTime: 40, PixelSpacing: [0.06, 0.06] })));
-    let id = 0;
     const events: Array<EventMap['track:progress']> = [];
-    const settings: Settings = { provider: 'cpu', threads: 1, modelDir: MODEL_DIR, zoom: true };
-    const h = createHandlers({
-      engine: {
-        async call<T>(req: HostCall): Promise<T> {
-          const r = await host.handle({ ...req, id: ++id });
-          if (!r.ok) throw new EngineHostError(r.code, r.message);
-          return r.value as T;
-        },
-      },
-      dataDir: join(root, 'data'),
-      chooseFolder: async () => null,
-      settings: { get: () => settings, set: async () => settings },
+    const { ask, grant } = appOver(host, join(root, 'data'), {
       emit: (event, payload) => {
         if (event === 'track:progress') events.push(payload as EventMap['track:progress']);
       },
     });
-    h.grant(folder);
-    async function ask<C extends keyof ResponseMap>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
-      const r = (await h.dispatch(channel, request)) as IpcResult<ResponseMap[C]>;
-      if (!r.ok) throw new Error(r.error.message);
-      return r.value;
-    }
+    grant(folder);
     const path = join(folder, 'carotid.dcm');
     await ask('study:open', { paths: [folder] });
     // the clinician boxes the artery on the first frame (its expert box)
