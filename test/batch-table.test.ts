@@ -245,6 +245,14 @@ describe('thumbnails', () => {
     expect(await m.handlers.dispatch('batch:thumbnail', { out: m.out, record: 'a_mask.png' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await m.handlers.dispatch('batch:thumbnail', { out: join(m.dir, 'other'), record: 'a.json' })).toMatchObject({ ok: false, error: { code: 'not-chosen' } });
   });
+
+  it('are read again for rows corrected in Review, inside the chosen output folder only', async () => {
+    const m = main();
+    const r = await m.handlers.dispatch('batch:rows', { out: m.out, records: ['a.json', 'missing.json'] });
+    expect(r).toMatchObject({ ok: true, value: [{ file: join(m.input, 'a.png'), record: 'a.json' }, null] });
+    expect(await m.handlers.dispatch('batch:rows', { out: m.out, records: ['../scans/a.json'] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(await m.handlers.dispatch('batch:rows', { out: join(m.dir, 'other'), records: ['a.json'] })).toMatchObject({ ok: false, error: { code: 'not-chosen' } });
+  });
 });
 
 describe('the batch store\'s table', () => {

@@ -557,6 +557,16 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.locator('[data-filter=all]').click();
     await page.locator('[data-sort=file]').click();
     await expect.poll(order).toEqual(['003_HC.jpg#0', '235_HC.jpg#0', 'broken.png#0']);
+
+    // a row opened in Review and corrected there (its outline cleared) shows the correction back in the table
+    expect(await row('235_HC.jpg').locator('[data-col="value:fetal-head:hc"]').textContent()).toMatch(/mm$/);
+    await row('235_HC.jpg').getByRole('button', { name: '235_HC.jpg' }).click();
+    await page.locator('[data-measure=hc]').waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-measure=hc]').count(), { timeout: 20_000 }).toBe(0);
+    await page.locator('[data-tab=batch]').click();
+    await expect.poll(() => row('235_HC.jpg').locator('[data-col="value:fetal-head:hc"]').textContent(), { timeout: 20_000 }).not.toMatch(/mm$/);
+    expect(await row('235_HC.jpg').locator('[data-flag]').count()).toBeGreaterThan(0);
     // the table's text, badges and placeholders at AA contrast in both themes
     for (const theme of ['light', 'dark'] as const) {
       await page.locator('[data-tab=settings]').click();

@@ -49,6 +49,7 @@ import { safeText } from '../export/csv';
 import { thumbnailDataUrl } from '../export/thumbnail';
 import { isWithin } from '../files/inputs';
 import { presetFor } from '../shared/presets';
+import { batchRow } from '../batch/rows';
 
 /** Runs a batch on the main side (see batch-runner.ts); `isCancelled` is polled between images. */
 export interface BatchDeps {
@@ -102,6 +103,13 @@ export function createHandlers(deps: HandlerDeps) {
   const allowedOutput = (path: string, what: string): string => {
     if (!grants.allowsOutput(path)) throw new CodedError('not-chosen', `${what} ${path} is not a folder chosen in this session, nor beside one: choose it with the folder dialog first`);
     return path;
+  };
+  /** A batch record named by the page: inside an output folder the user chose, never elsewhere. */
+  const batchRecord = (out: string, record: string): { folder: string; file: string } => {
+    const folder = allowed(resolve(out), 'the batch output folder');
+    const file = resolve(folder, record);
+    if (!isWithin(file, folder)) throw new CodedError('invalid-request', `${record} is not inside the batch output folder`);
+    return { folder, file };
   };
   let siteFile: Promise<SiteThresholdStore> | null = null;
   const siteStore = () => (siteFile ??= SiteThresholdStore.open(siteThresholdsFile(deps.dataDir)));
@@ -267,15 +275,22 @@ export function createHandlers(deps: HandlerDeps) {
       return file.path;
     },
     'batch:thumbnail': async ({ out, record }) => {
-      const folder = allowed(resolve(out), 'the batch output folder');
-      const file = resolve(folder, record);
-      if (!isWithin(file, folder)) throw new CodedError('invalid-request', `${record} is not inside the batch output folder`);
+      const { file } = batchRecord(out, record);
       const r = await readRecord(file);
       // the image a record names must be one the user chose too: a record is a file like any other
       if (!r || !grants.allows(r.file)) return null;
       const image = await studyEngine.open(r.file, r.frame).catch(() => null);
       if (!image) return null;
       return thumbnailDataUrl({ width: image.width, height: image.height, data: image.pixels }, r.empty ? [] : r.polygons, presetFor(r.anatomy).colour);
+    },
+    'batch:rows': async ({ out, records }) => {
+      const rows: Array<ReturnType<typeof batchRow> | null> = [];
+      for (const record of records) {
+        const { folder, file } = batchRecord(out, record);
+        const r = await readRecord(file);
+        rows.push(r ? batchRow(r, folder) : null);
+      }
+      return rows;
     },
     'pacs:servers': async () => (await pacs()).list(),
     'pacs:save-server': async ({ secret, ...entry }) => {

@@ -34,6 +34,8 @@ const path = z
 const PointSchema = z.tuple([finite, finite]);
 /** Which of the user's objects on the image a segmentation or measurement belongs to (1 when absent). */
 const objectId = z.number().int().min(1).max(1000).default(1);
+/** A batch record's JSON file, relative to the batch's output folder. */
+const recordName = z.string().min(1).max(1024).regex(/\.json$/, 'must name a .json record');
 const anatomy = z.string().min(1).max(64);
 /** The TI-RADS chart's choices, from the one table that scores them (measurement/worksheets/tirads.ts). */
 const choice = <T extends string>(points: Readonly<Record<T, number>>) => z.enum(Object.keys(points) as [T, ...T[]]);
@@ -200,7 +202,9 @@ export const requestSchemas = {
       .refine((d) => d.reduce((n, x) => n + x.relative.length, 0) <= 2_000_000, 'the file names add up to more than 2 million characters'),
   }),
   /** A results-table row's thumbnail, asked for when the row scrolls into view: `record` is the row's JSON record, inside `out`. */
-  'batch:thumbnail': z.object({ out: path, record: z.string().min(1).max(1024).regex(/\.json$/, 'must name a .json record') }),
+  'batch:thumbnail': z.object({ out: path, record: recordName }),
+  /** The rows of records read again (results corrected in Review since the batch), null for a record gone; inside `out`. */
+  'batch:rows': z.object({ out: path, records: z.array(recordName).min(1).max(1000) }),
 } as const;
 
 export type Channel = keyof typeof requestSchemas;
@@ -500,6 +504,7 @@ export interface ResponseMap {
   'batch:review': string;
   /** A JPEG data URL (≤ 96 px long side), or null when the image cannot be read any more. */
   'batch:thumbnail': string | null;
+  'batch:rows': Array<BatchRow | null>;
   'pacs:servers': PacsServerInfo[];
   'pacs:save-server': PacsServerInfo[];
   'pacs:delete-server': PacsServerInfo[];

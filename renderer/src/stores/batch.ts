@@ -36,6 +36,8 @@ export const useBatch = defineStore('batch', {
     filter: 'all' as BatchFilter,
     /** Thumbnails by the row's record: a data URL, or null when the image could not be drawn. */
     thumbnails: {} as Record<string, string | null>,
+    /** Records of rows opened in Review: a correction there is read back into the table on return. */
+    openedInReview: [] as string[],
   }),
   getters: {
     fraction: (s) => (s.progress && s.progress.total ? s.progress.done / s.progress.total : 0),
@@ -161,6 +163,26 @@ export const useBatch = defineStore('batch', {
         }
       };
       pump();
+    },
+    /** A row was opened in Review, where it may be corrected. */
+    noteOpened(row: BatchRow) {
+      if (row.record && !this.openedInReview.includes(row.record)) this.openedInReview.push(row.record);
+    },
+    /** Back from Review: the rows opened there are read again (values, flags, thumbnail), as corrected. */
+    async refreshOpened() {
+      const reply = this.reply;
+      const records = this.openedInReview.splice(0);
+      if (!reply || !records.length) return;
+      const rows = await call('batch:rows', { out: reply.outputs.folder, records }).catch(() => null);
+      if (!rows || this.reply !== reply) return;
+      records.forEach((record, k) => {
+        const row = rows[k];
+        const i = reply.rows.findIndex((r) => r.record === record);
+        if (!row || i < 0) return;
+        reply.rows[i] = row;
+        delete this.thumbnails[record];
+        this.requestThumbnail(row);
+      });
     },
     decide(relative: string, frame: number, d: Decision) {
       const k = `${relative}#${frame}`;
