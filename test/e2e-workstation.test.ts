@@ -887,6 +887,45 @@ describe.skipIf(missing !== null)('the clinician in real Chromium', () => {
     await page.keyboard.press('Escape');
     await refused.waitFor({ state: 'detached' });
   }, 60_000);
+
+  it('never carries a preset silently to another kind of image: says where it came from, checks the image, remembers each folder\'s choice', async () => {
+    // a fresh folder with one fetal head, opened while the carotid preset (the tracking test's) is in use
+    const fresh = join(root, 'fresh-heads');
+    mkdirSync(fresh);
+    const head = readdirSync(HC18).filter((f) => f.endsWith('_HC.jpg')).sort()[5]!;
+    copyFileSync(join(HC18, head), join(fresh, head));
+    await page.locator('[data-preset=carotid-artery]').click();
+    folders.unshift(fresh);
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').count(), { timeout: 20_000 }).toBe(1);
+    await page.locator('[data-test=file-list] li').first().click();
+    const from = page.locator('[data-test=preset-from]');
+    await expect.poll(() => from.getAttribute('data-from'), { timeout: 20_000 }).toBe('previous');
+    // the image is checked by itself: it looks like a fetal head, and the carried preset is not applied to it silently
+    const mismatch = page.locator('[data-test=preset-mismatch]');
+    await mismatch.waitFor({ timeout: 60_000 });
+    expect(await mismatch.textContent()).toMatch(/looks like Fetal head; the preset in use came from another image: Carotid artery/);
+    expect(await page.locator('[data-preset=carotid-artery]').getAttribute('class')).toContain('on');
+    // one click applies it; from then on it is this folder's preset
+    await page.locator('[data-test=suggested-preset]').click();
+    expect(await page.locator('[data-preset=fetal-head]').getAttribute('class')).toContain('on');
+    await mismatch.waitFor({ state: 'detached' });
+    expect(await from.getAttribute('data-from')).toBe('folder');
+    // another folder, another preset; the first folder opens again with its own
+    const other = join(root, 'fresh-nodules');
+    mkdirSync(other);
+    copyFileSync(join(DDTI, '100_1_1.jpg'), join(other, 'n.jpg'));
+    folders.unshift(other);
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').first().textContent(), { timeout: 20_000 }).toContain('n.jpg');
+    await page.locator('[data-preset=thyroid-nodule]').click();
+    folders.unshift(fresh);
+    await page.keyboard.press('Control+o');
+    await expect.poll(() => page.locator('[data-test=file-list] li').first().textContent(), { timeout: 20_000 }).toContain(head);
+    await page.locator('[data-test=file-list] li').first().click();
+    await expect.poll(() => page.locator('[data-preset=fetal-head]').getAttribute('class'), { timeout: 20_000 }).toContain('on');
+    expect(await from.getAttribute('data-from')).toBe('folder');
+  }, 120_000);
 });
 
 /**

@@ -221,6 +221,10 @@ const en = {
   'suggest.title': 'Runs automatic mode for every anatomy the model knows on this image and proposes the most confident; nothing is applied until you click it',
   'suggest.looksLike': 'Looks like:',
   'suggest.none': 'No anatomy the model knows was found on this image.',
+  'suggest.mismatch': 'This image looks like',
+  'suggest.mismatchPreset': 'the preset in use came from another image:',
+  'preset.from.folder': 'Preset: this folder’s last choice (this image has no result yet)',
+  'preset.from.previous': 'Preset: carried from the image before (this image has no result yet)',
   'site.title': 'Site adaptation of automatic mode',
   'site.explain': 'When automatic mode says "nothing here" too often on this site\'s scanners (or answers on empty images), the reviews of its results can re-choose each anatomy\'s threshold. Only images marked reviewed count; nothing is trained.',
   'site.anatomy': 'Anatomy',
@@ -566,6 +570,10 @@ const zh: Partial<Record<MessageKey, string>> = {
   'suggest.title': '在此图像上对模型已知的每个解剖结构运行自动模式，并推荐置信度最高的一个；点击之前不会应用',
   'suggest.looksLike': '看起来像：',
   'suggest.none': '在此图像上未发现模型已知的解剖结构。',
+  'suggest.mismatch': '此图像看起来像',
+  'suggest.mismatchPreset': '当前预设来自另一张图像：',
+  'preset.from.folder': '预设：此文件夹上次的选择（此图像尚无结果）',
+  'preset.from.previous': '预设：沿用上一张图像的（此图像尚无结果）',
   'site.title': '自动模式的站点适配',
   'site.explain': '如果自动模式在本院超声设备上过于频繁地回答“未发现目标”（或在无目标图像上给出结果），可以根据对其结果的复核重新选择每个解剖结构的阈值。只计入已标记为已复核的图像；不进行任何训练。',
   'site.anatomy': '解剖结构',
@@ -824,6 +832,7 @@ export function calibrationSourceText(lang: Language, source: string): string {
  */
 export const SENTENCES_ZH: Record<string, string> = {
   // tracking through a cine loop (stores/tracking.ts, study/study.ts track)
+  'No anatomy the model knows was found on this image.': '在此图像上未发现模型已知的解剖结构。',
   'Segment the structure on this frame first (a box or a click), then track it.': '请先在本帧分割该结构（画框或点击），再进行追踪。',
   'Wait for the tracking under way, or stop it.': '请等待正在进行的追踪完成，或将其停止。',
   'Check the image and the model in Settings, then try again.': '请在设置中检查图像和模型，然后重试。',

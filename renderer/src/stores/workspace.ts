@@ -8,7 +8,8 @@ import { defineStore } from 'pinia';
 import type { Box, Click } from '../../../electron/engine/types';
 import type { EngineInfo, ErrorCode, FileState, FolderEntry, ImageState, Intent, ManualShapeState, MeasureReply, MeasurementValue, ObjectState, OpenedImage, PromptInfo, StudyInfo } from '../../../electron/shared/ipc-contract';
 import { ellipseThirdPoint, manualEllipse, type ManualKind } from '../../../electron/measurement/manual';
-import { presetFor } from '../../../electron/shared/presets';
+import { presetFor, presetRuns } from '../../../electron/shared/presets';
+import { folderPreset, rememberFolderPreset } from '../tools/folder-presets';
 import { call, IpcError } from '../api';
 import { type Language, objectNoun } from '../i18n';
 import { actualSize, DEFAULT_WL, fitView, type Pt, type Spacing, type ViewTransform, type WindowLevel, WL_PRESETS, type WlPresetKey, zoomAt } from '../tools/view';
@@ -99,6 +100,16 @@ export const useWorkspace = defineStore('workspace', {
     /** Counts the changes the user made (intents answered), so that views over several frames know to read again. */
     revision: 0,
     anatomy: 'fetal-head',
+    /** Where the preset shown came from: the image's own result, the folder's last choice, or the image before (carried). */
+    anatomyFrom: 'image' as 'image' | 'folder' | 'previous',
+    /**
+     * "Looks like": automatic mode's most confident anatomy on the open image. Asked for by the
+     * "Which preset?" button, and by itself when an image without a result of its own opens with a
+     * preset from elsewhere (kept only when it disagrees with that preset). Never applied without a click.
+     */
+    suggestion: null as { path: string; frame: number; anatomy: string; presence: number; automatic: boolean } | null,
+    suggesting: false,
+    suggestionError: null as string | null,
     tool: 'positive' as Tool,
     /** The selected object: new prompts, undo/redo and caliper edits go to it. */
     active: 1,
@@ -254,9 +265,21 @@ export const useWorkspace = defineStore('workspace', {
         const opened = await call('image:open', { path, frame });
         if (this.current !== path) return; // the user moved on meanwhile
         this.image = opened.image;
+        // a preset not from this image's own result: the folder's, else carried from the image before
+        if (!opened.state.anatomy) {
+          const remembered = this.folder ? folderPreset(this.folder) : null;
+          if (remembered && presetRuns(remembered, this.info?.anatomies.length ? this.info.anatomies : [remembered])) {
+            this.anatomy = remembered;
+            this.anatomyFrom = 'folder';
+          } else if (!sameImage) this.anatomyFrom = 'previous';
+        }
         this.show(opened.state);
         if (!this.state?.objects.some((o) => o.id === this.active)) this.active = this.state?.objects[0]?.id ?? 1;
         if (!sameImage) {
+          this.suggestion = null;
+          this.suggestionError = null;
+          // never carried silently to another kind of image: check it in the background (not per cine frame)
+          if (this.anatomyFrom !== 'image') void this.suggest(true);
           this.view = null; // the viewer fits the new image
           this.fitted = true;
           this.wl = { ...DEFAULT_WL };
@@ -273,7 +296,10 @@ export const useWorkspace = defineStore('workspace', {
     show(state: ImageState) {
       if (!this.image || state.path !== this.image.path || state.frame !== this.image.frame) return;
       this.state = state;
-      if (state.anatomy) this.anatomy = state.anatomy;
+      if (state.anatomy) {
+        this.anatomy = state.anatomy;
+        this.anatomyFrom = 'image';
+      }
       if (this.states[state.path] !== 'error') this.states[state.path] = state.review;
       if (state.saveError) this.error = { message: `The result is on screen but was not saved: ${state.saveError}`, next: 'Check that the results folder is writable; the next change saves again.' };
       else if (state.restoreError) this.error = { message: `The saved result could not be shown: ${state.restoreError}`, next: 'Segment the image again; the next change replaces the saved result.' };
@@ -312,7 +338,33 @@ export const useWorkspace = defineStore('workspace', {
     async setAnatomy(key: string) {
       if (key === this.anatomy) return;
       this.anatomy = key;
+      // the folder's preset from now on; the image's own once it has a result
+      if (this.folder) rememberFolderPreset(this.folder, key);
+      this.anatomyFrom = 'folder';
       if (this.objects.some((o) => o.result)) await this.send({ type: 'set-anatomy', anatomy: key });
+    },
+    /** Asks main which anatomy the open image looks like (automatic: only a disagreement with the preset is kept, silently otherwise). */
+    async suggest(automatic = false) {
+      const img = this.image;
+      if (!img) return;
+      this.suggesting = true;
+      if (!automatic) this.suggestionError = null;
+      try {
+        const ranked = await call('image:suggest', { path: img.path, frame: img.frame });
+        const known = this.info?.anatomies ?? [];
+        const best = ranked.find((r) => r.present && presetRuns(r.anatomy, known.length ? known : [r.anatomy]));
+        // the user moved on, or prompted meanwhile (the image has its own preset now)
+        if (this.image?.path !== img.path || this.image.frame !== img.frame || (automatic && this.anatomyFrom === 'image')) return;
+        if (automatic) this.suggestion = best && best.anatomy !== this.anatomy ? { path: img.path, frame: img.frame, anatomy: best.anatomy, presence: best.presence, automatic } : null;
+        else {
+          this.suggestion = best ? { path: img.path, frame: img.frame, anatomy: best.anatomy, presence: best.presence, automatic } : null;
+          if (!best) this.suggestionError = 'No anatomy the model knows was found on this image.';
+        }
+      } catch (e) {
+        if (!automatic) this.suggestionError = (e as Error).message;
+      } finally {
+        this.suggesting = false;
+      }
     },
     /** A new, empty object, selected so that the next prompts go to it; returns its id. */
     async addObject(): Promise<number> {
