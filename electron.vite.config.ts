@@ -26,6 +26,8 @@ export default defineConfig({
           // the engine runs in its own utilityProcess, off the main and UI threads
           'engine-host': resolve('electron/engine/utility-entry.ts'),
           'batch-host': resolve('electron/main/batch-host.ts'),
+          // the batch's engine pool starts one per worker thread (electron/engine/pool.ts finds it beside itself)
+          'engine-worker': resolve('electron/engine/worker-entry.ts'),
           // its own file in the package, so test/packaging.test.ts can run the packaged settings code
           settings: resolve('electron/main/settings.ts'),
         },

@@ -9,14 +9,16 @@
  *   measurement, mask PNG), with and without the zoomed passes, and the same images' onnxruntime
  *   time alone (inference only), whose ratio is the pipeline's efficiency;
  * - a batch over a large folder (`--batch-images N`, hard links to the sample images) writing
- *   masks, overlays, JSON, CSV and COCO, with images per second and memory along the way.
+ *   masks, overlays, JSON, CSV and COCO, with images per second and memory along the way: with one
+ *   engine (one image on the model at a time) and, in the same run, with the engine pool `medus
+ *   batch` uses by default (`--workers N` to choose: engines in worker threads, electron/engine/pool.ts).
  *
  * `--baseline DIR` runs the same measurements in the same process on another checkout of this
  * repository (e.g. `git worktree add --detach /tmp/medus-base <commit>`), interleaved with this
  * one, so that ratios against the code before a change do not depend on how busy the machine was.
  *
  *   npm run bench [-- --folder DIR] [--runs N] [--repeats N] [--provider P] [--threads T]
- *                 [--batch-images N] [--baseline DIR] [--json FILE]
+ *                 [--batch-images N] [--workers N] [--baseline DIR] [--json FILE]
  */
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import type { Calibration } from '../electron/imaging/types';
 import { presetFor } from '../electron/shared/presets';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, type StudyEngine } from '../electron/study/study';
+import { EnginePool, openBatchEngine } from '../electron/engine/pool';
 import { countGflop, gemmRoofline } from './onnx-compute';
 
 const { values: v } = parseArgs({
@@ -45,6 +48,8 @@ const { values: v } = parseArgs({
     model: { type: 'string' },
     limit: { type: 'string', default: '60' },
     'batch-images': { type: 'string', default: '300' },
+    // the pooled batch's workers (default: as medus batch chooses for the provider and threads)
+    workers: { type: 'string' },
     baseline: { type: 'string' },
     // 'off': both sides' sessions with the intra-op pool's spinning off (engine's options otherwise), to weigh that option
     spinning: { type: 'string', default: 'on' },
@@ -109,7 +114,7 @@ const repeats = Math.max(1, Number(v.repeats));
 const folder = resolve(v.folder ?? join(defaultDatasetsDir(), 'hc18', 'orig'));
 const files = readdirSync(folder).filter((f) => /\.(jpe?g|png|bmp|tiff?|webp|dcm)$/i.test(f) && !f.includes('_mask')).sort().slice(0, Number(v.limit)).map((f) => join(folder, f));
 if (!files.length) throw new Error(`no images in ${folder}`);
-const anatomyOf = (e: Engine) => (e.anatomies.includes('fetal-head') ? 'fetal-head' : e.anatomies[0]!);
+const anatomyOf = (e: Pick<Engine, 'anatomies'>) => (e.anatomies.includes('fetal-head') ? 'fetal-head' : e.anatomies[0]!);
 // calibrated, as HC18's sidecar makes it, so that a fetal head's whole measurement (GA too) is timed
 const calibration: Calibration = { source: 'sidecar-csv', mmPerPixelX: 0.1, mmPerPixelY: 0.1, notes: [] };
 const median = (xs: number[]) => percentile(xs, 50);
@@ -219,7 +224,7 @@ async function clicks(p: Pipeline, e: Engine): Promise<{ total: number[]; decode
 }
 
 // --- batch: a large folder (hard links to the sample images, so no disk is used), everything written
-async function batchRun(p: Pipeline, e: Engine, n: number, overlays: boolean) {
+async function batchRun(p: Pipeline, e: Parameters<Pipeline['runBatch']>[0] & Pick<Engine, 'anatomies'>, n: number, overlays: boolean) {
   const tmp = mkdtempSync(join(tmpdir(), 'medus-bench-'));
   try {
     const inDir = join(tmp, 'in');
@@ -316,6 +321,21 @@ if (batchN > 0)
     batches.push({ side: s, result: await batchRun(s.p, s.zoom, batchN, true) });
     noOverlays.push({ side: s, result: await batchRun(s.p, s.zoom, Math.max(1, Math.round(batchN / 3)), false) });
   }
+// the same batches through the engine(s) `medus batch` opens by default: a pool of engines in
+// worker threads on the CPU (this checkout; 1 worker = the engine used above)
+const pooled = await (async () => {
+  if (batchN <= 0) return null;
+  const pe = await openBatchEngine(modelDir, { ...(v.provider ? { provider: v.provider } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024, ...(v.workers ? { workers: Number(v.workers) } : {}) });
+  try {
+    const workers = pe instanceof EnginePool ? pe.concurrency : 1;
+    const threads = pe.threads;
+    const withOverlays = await batchRun(current, pe, batchN, true);
+    const without = await batchRun(current, pe, Math.max(1, Math.round(batchN / 3)), false);
+    return { workers, threads_per_worker: threads, ...withOverlays, no_overlays_images_per_s: without.images_per_s };
+  } finally {
+    await pe.dispose();
+  }
+})();
 clearInterval(sample);
 for (const s of sides) await Promise.all([s.zoom.dispose(), s.plain.dispose()]);
 
@@ -325,7 +345,9 @@ const clickParts = (c: NonNullable<Side['click']>) => ({ decoder: median(c.decod
 const range = (xs: number[]) => [Math.min(...xs), Math.max(...xs)];
 const encoderMs = median(enc);
 const decoderMs = median(dec);
-const batchNow = batches.find((b) => b.side === now)?.result;
+const batchOne = batches.find((b) => b.side === now)?.result;
+// the batch as medus batch runs it: the default workers (one engine where that is the default)
+const batchNow = pooled ?? batchOne;
 const batchBefore = batches.find((b) => b.side === before)?.result;
 const result = {
   provider: engine.provider.active,
@@ -363,7 +385,15 @@ const result = {
   batch_images_per_s: batchNow?.images_per_s ?? null,
   batch_peak_rss_mb: batchNow?.peak_rss_mb ?? null,
   batch: batchNow ?? null,
-  batch_no_overlays_images_per_s: noOverlays.find((b) => b.side === now)?.result.images_per_s ?? null,
+  batch_no_overlays_images_per_s: pooled?.no_overlays_images_per_s ?? noOverlays.find((b) => b.side === now)?.result.images_per_s ?? null,
+  batch_workers: pooled?.workers ?? 1,
+  batch_threads_per_worker: pooled?.threads_per_worker ?? engine.threads,
+  // the same batches with one engine (one image on the model at a time), same run
+  batch_one_engine_images_per_s: batchOne?.images_per_s ?? null,
+  batch_one_engine_peak_rss_mb: batchOne?.peak_rss_mb ?? null,
+  batch_one_engine: batchOne ?? null,
+  batch_one_engine_no_overlays_images_per_s: noOverlays.find((b) => b.side === now)?.result.images_per_s ?? null,
+  batch_workers_speedup: pooled && batchOne ? pooled.images_per_s / batchOne.images_per_s : null,
   // a click in Review, answered with its measurement and saved, against the engine's answer alone (same run)
   review_click_ms: review.click_ms,
   review_click_engine_ms: review.engine_click_ms,
@@ -405,7 +435,8 @@ console.log(`click     median ${f2(result.click_ms)} ms on a cached ${w0}×${h0}
 console.log(`end to end ${f2(result.images_per_s)} images/s (range ${result.images_per_s_range.map(f2).join('–')} over ${repeats} repeats) over ${files.length} images of ${folder} (automatic mode, measured; ${now.zoomed} zoomed)`);
 console.log(`           inference only ${f2(result.inference_only_images_per_s)} images/s: pipeline efficiency ${f2(result.pipeline_efficiency)}; without the zoomed passes ${f2(result.images_per_s_without_zoom)} images/s`);
 console.log(`peak RSS  ${result.peak_rss_mb.toFixed(0)} MB`);
-if (batchNow) console.log(`batch     ${f2(batchNow.images_per_s)} images/s over ${batchNow.images} images, masks + overlays + JSON + CSV + COCO; RSS ${batchNow.rss_at_quarter_mb.toFixed(0)} MB at 1/4, ${batchNow.rss_at_end_mb.toFixed(0)} MB at the end, peak ${batchNow.peak_rss_mb.toFixed(0)} MB; without overlays ${f2(result.batch_no_overlays_images_per_s ?? Number.NaN)} images/s`);
+if (batchNow) console.log(`batch     ${f2(batchNow.images_per_s)} images/s over ${batchNow.images} images with ${result.batch_workers} worker(s) × ${result.batch_threads_per_worker} thread(s), masks + overlays + JSON + CSV + COCO; RSS ${batchNow.rss_at_quarter_mb.toFixed(0)} MB at 1/4, ${batchNow.rss_at_end_mb.toFixed(0)} MB at the end, peak ${batchNow.peak_rss_mb.toFixed(0)} MB; without overlays ${f2(result.batch_no_overlays_images_per_s ?? Number.NaN)} images/s`);
+if (pooled && batchOne) console.log(`          one engine (${engine.threads} threads, same run): ${f2(batchOne.images_per_s)} images/s (${f2(result.batch_workers_speedup!)}× with the workers), RSS ${batchOne.rss_at_quarter_mb.toFixed(0)} → ${batchOne.rss_at_end_mb.toFixed(0)} MB, peak ${batchOne.peak_rss_mb.toFixed(0)} MB; without overlays ${f2(result.batch_one_engine_no_overlays_images_per_s ?? Number.NaN)} images/s`);
 console.log(`a click in Review (segment + measure + save) ${f1(result.review_click_ms)} ms median, ${f2(result.review_click_ratio)}× the engine's answer alone (${f1(result.review_click_engine_ms)} ms, same run)`);
 if (result.baseline && result.speedup) {
   const b = result.baseline;

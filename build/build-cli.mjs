@@ -51,6 +51,21 @@ export async function buildCli(outfile = resolve(ROOT, 'out', 'cli', 'medus.mjs'
     minify: false,
     sourcemap: false,
   });
+  // the engine's worker thread for `medus batch`'s pool of engines: electron/engine/pool.ts looks for it beside the bundle
+  await build({
+    entryPoints: [resolve(ROOT, 'electron', 'engine', 'worker-entry.ts')],
+    outfile: resolve(dirname(outfile), 'engine-worker.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: CLI_EXTERNAL,
+    banner: { js: BANNER },
+    legalComments: 'eof',
+    logLevel: 'warning',
+    minify: false,
+    sourcemap: false,
+  });
   return outfile;
 }
 

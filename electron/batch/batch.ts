@@ -14,8 +14,8 @@ import type { UserCalibrationStore } from '../calibration/store';
 import { AtomicFile, writeAtomic } from '../files/atomic';
 import { FileError } from '../files/errors';
 import { collectInputs, type InputFile, type InputNote, isWithin, outputStem, prepareOutputDir } from '../files/inputs';
-import type { SegmentationEngine } from '../engine/engine';
-import type { Prompt } from '../engine/types';
+import type { BatchEngine } from '../engine/pool';
+import type { Prompt, Segmentation } from '../engine/types';
 import { cocoDocument, cocoParts } from '../export/coco';
 import { csvHeader, csvRows, toCsv } from '../export/csv';
 import { dicomResults } from '../export/dicom-results';
@@ -76,10 +76,18 @@ interface Work {
   frames: LoadedFrame[];
 }
 
+function noop(): void {}
+
 const atomic = (path: string, data: Uint8Array | string) => writeAtomic(path, data, { overwrite: true });
 
+/**
+ * `engine`: one SegmentationEngine (one image on the model at a time) or an EnginePool (pool.ts),
+ * which keeps `concurrency` images on the model at once. Only the model's work overlaps: what
+ * follows it (calibration, measurement, journal, records, tables, writes) runs here, image by
+ * image in input order, so the outputs are the same whichever it is.
+ */
 export async function runBatch(
-  engine: SegmentationEngine,
+  engine: BatchEngine,
   o: BatchOptions,
   onProgress: (p: BatchProgress) => void,
   onError: (file: string, message: string) => void,
@@ -148,6 +156,8 @@ export async function runBatch(
   // A file is finished when its writes are. That is recorded off the loop's path, so the next
   // image is on the model while this one's PNGs and JSON are written (at most 4 writes in flight).
   const finishing = new Set<Promise<void>>();
+  /** Settles when the last image handed to the writes is finished (see `write` below). */
+  let inOrder: Promise<void> = Promise.resolve();
   /** Set when the output folder cannot be written: the loop stops and the batch throws it. */
   let fatal: FileError | null = null;
   const fail = async (input: InputFile, err: unknown): Promise<void> => {
@@ -181,26 +191,120 @@ export async function runBatch(
     void p.finally(() => finishing.delete(p));
   };
 
+  // The images on the model: one engine takes each when its turn comes (`width` 1, as before
+  // pools); a pool is kept `width` images ahead of the one being written, in input order, so that
+  // its workers are busy while this thread measures and writes. Files are decoded one ahead of the
+  // next image to go on the model. What a cancel or a stop leaves running is waited for (settled)
+  // before returning, so the engine is idle when the caller disposes it.
+  const width = Math.max(1, engine.concurrency ?? 1);
+  interface Slot {
+    value: Work | null;
+    /** The decode failed, or the file failed on the model: none of its other frames go on. */
+    dead: boolean;
+    work: Promise<Work>;
+    segs: Array<Promise<Segmentation> | undefined>;
+  }
+  const slots = new Map<number, Slot>();
+  const running = new Set<Promise<void>>();
+  const hold = (p: Promise<unknown>) => {
+    const settled = p.then(noop, noop);
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+  };
+  let halted = false;
+  const slotOf = (f: number): Slot => {
+    let slot = slots.get(f);
+    if (!slot) {
+      const work = decode(todo[f]!);
+      const s: Slot = { value: null, dead: false, work, segs: [] };
+      // its error is reported when its turn comes
+      work.then(
+        (w) => {
+          s.value = w;
+          pump();
+        },
+        () => {
+          s.dead = true;
+          pump();
+        },
+      );
+      hold(work);
+      slots.set(f, (slot = s));
+    }
+    return slot;
+  };
+  // the next image to go on the model, images put on it, and images the loop below has taken back
+  let at = { file: 0, frame: 0 };
+  let started = 0;
+  let taken = 0;
+  /** The file the loop below is at. */
+  let current = 0;
+  /** Puts the image at `at` on the model, skipping files with nothing (more) to do; false while the file there decodes. */
+  const startNext = (): boolean => {
+    while (at.file < todo.length) {
+      // files the loop below has finished are gone from `slots`: every image of theirs went on already
+      if (at.file < current) {
+        at = { file: current, frame: 0 };
+        continue;
+      }
+      const slot = slotOf(at.file);
+      if (!slot.value && !slot.dead) return false;
+      if (slot.dead || at.frame >= slot.value!.frames.length) {
+        at = { file: at.file + 1, frame: 0 };
+        continue;
+      }
+      const input = todo[at.file]!;
+      const lf = slot.value!.frames[at.frame]!;
+      const fp: FilePrompt | undefined = promptFor(prompts, input.relative, lf.frame);
+      const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
+      const seg = engine.segment({ key: lf.key, image: lf.image }, prompt);
+      hold(seg);
+      slot.segs[at.frame] = seg;
+      started++;
+      at = { file: at.file, frame: at.frame + 1 };
+      if (at.file + 1 < todo.length) slotOf(at.file + 1);
+      return true;
+    }
+    return false;
+  };
+  function pump(): void {
+    if (width === 1 || halted) return;
+    while (started - taken < width && startNext());
+  }
+  /** Frame `j` of file `f` (decoded) from the model: started now if it has not been yet. */
+  const segmented = async (f: number, j: number): Promise<Segmentation> => {
+    const slot = slots.get(f)!;
+    while (!slot.segs[j]) if (!startNext()) throw new Error('internal: the batch lost its place'); // every earlier file is decoded by now
+    const p = slot.segs[j]!;
+    slot.segs[j] = undefined;
+    try {
+      return await p;
+    } finally {
+      taken++;
+      pump();
+    }
+  };
+
   report('');
-  let next: Promise<Work> | null = todo[0] ? decode(todo[0]) : null;
+  if (todo.length) slotOf(0);
+  pump();
   for (let i = 0; i < todo.length; i++) {
     if (isCancelled()) {
       summary.cancelled = true;
       break;
     }
     if (fatal) break;
+    current = i;
     const input = todo[i]!;
-    const current = next!;
+    const slot = slotOf(i);
     // overlap: start decoding the next file while this one is on the model
-    next = todo[i + 1] ? decode(todo[i + 1]!) : null;
-    next?.catch(() => undefined); // its error is reported when its turn comes
+    if (todo[i + 1]) slotOf(i + 1);
     const writes: Array<Promise<void>> = [];
     try {
-      const work = await current;
-      for (const lf of work.frames) {
-        const fp: FilePrompt | undefined = promptFor(prompts, input.relative, lf.frame);
-        const prompt: Prompt = { clicks: fp?.clicks ?? [], ...(fp?.box ? { box: fp.box } : {}), anatomy: o.anatomy };
-        const seg = await engine.segment({ key: lf.key, image: lf.image }, prompt);
+      const work = await slot.work;
+      for (let j = 0; j < work.frames.length; j++) {
+        const lf = work.frames[j]!;
+        const seg = await segmented(i, j);
         const calibration = await resolver.resolve(work.source, work.source.regions.length ? structurePoint(seg.mask, seg.width) : null);
         const measurement = measureMask(seg.mask, seg.width, seg.height, preset.family, calibration, seg.polygons);
         const stem = outputStem(input, lf.frame, o.frame === 'all' ? work.source.frameCount : 1);
@@ -237,17 +341,28 @@ export async function runBatch(
         const image = lf.image;
         // the journal owns these files from now on: a rerun after a crash may replace them
         await journal.record({ item, status: 'started', json: record.outputs.json! });
+        // its files are written beside the next images', but it is finished (journal, tables) after
+        // the image before it: the tables' rows are in input order whichever write ends first
+        const before = inOrder;
+        let after!: () => void;
+        inOrder = new Promise<void>((r) => (after = r));
         const write = (async () => {
-          await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
-          if (dicom.seg && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), dicom.seg);
-          if (dicom.sr && record.outputs.dicomSr) await atomic(join(out, record.outputs.dicomSr), dicom.sr);
-          const picture = record.outputs.overlay || record.outputs.report ? await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`) : null;
-          if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), picture!);
-          if (record.outputs.report) await atomic(join(out, record.outputs.report), await buildImageReport(record, new Uint8Array(picture!), { generatedAt: new Date(), patientLine: '' }));
-          await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
-          await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
-          written.add(record.outputs.json!);
-          live?.add(record);
+          try {
+            await atomic(join(out, record.outputs.mask!), await maskPng(seg.mask, seg.width, seg.height));
+            if (dicom.seg && record.outputs.dicomSeg) await atomic(join(out, record.outputs.dicomSeg), dicom.seg);
+            if (dicom.sr && record.outputs.dicomSr) await atomic(join(out, record.outputs.dicomSr), dicom.sr);
+            const picture = record.outputs.overlay || record.outputs.report ? await overlayPng(image, seg.polygons, measurement, preset.colour, `${preset.label} · ${m.name} ${m.version}`) : null;
+            if (record.outputs.overlay) await atomic(join(out, record.outputs.overlay), picture!);
+            if (record.outputs.report) await atomic(join(out, record.outputs.report), await buildImageReport(record, new Uint8Array(picture!), { generatedAt: new Date(), patientLine: '' }));
+            await atomic(join(out, record.outputs.json!), JSON.stringify(record, null, 1) + '\n');
+            await before;
+            await journal.record({ item, status: 'ok', objects: measurement.objects.length, json: record.outputs.json! });
+            written.add(record.outputs.json!);
+            live?.add(record);
+          } finally {
+            await before;
+            after();
+          }
         })();
         track(write);
         writes.push(write);
@@ -256,13 +371,19 @@ export async function runBatch(
       }
       finish(input, writes);
     } catch (err) {
+      slot.dead = true;
       // this file failed before all its frames were written: its writes so far settle first
       await Promise.allSettled(writes);
       await fail(input, err);
     }
+    slots.delete(i);
     done++;
     report(input.relative);
   }
+  halted = true;
+  // images a cancel or a stop left on the model, and files decoded ahead: settled, never used
+  while (running.size) await Promise.all(running);
+  slots.clear();
   await Promise.all(pendingWrites);
   await Promise.all(finishing);
   if (fatal) {

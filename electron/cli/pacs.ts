@@ -10,7 +10,7 @@ import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { finishedRecords, runBatch } from '../batch/batch';
-import type { SegmentationEngine } from '../engine/engine';
+import type { BatchEngine } from '../engine/pool';
 import { buildEncapsulatedPdf } from '../export/encapsulated-pdf';
 import { newUid } from '../export/dicom-common';
 import { writeAtomic } from '../files/atomic';
@@ -334,7 +334,7 @@ function settleMs(env: NodeJS.ProcessEnv = process.env): number {
  * claim it (electron/pacs/claims.ts), pull its images into a temporary folder, run the batch into
  * <out>/<StudyUID>, and STOW the Segmentations, SRs and (with --report) Encapsulated PDF reports.
  */
-export async function batchFromPacs(engine: SegmentationEngine, v: FromPacsValues, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean = () => false): Promise<number> {
+export async function batchFromPacs(engine: BatchEngine, v: FromPacsValues, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean = () => false): Promise<number> {
   const server = pacsServer(v['from-pacs']);
   const timeoutMs = claimTimeoutMs(v);
   const studies = await studiesToDo(server, v);
@@ -360,7 +360,7 @@ export async function batchFromPacs(engine: SegmentationEngine, v: FromPacsValue
 
 type StudyOutcome = 'processed' | 'done' | 'busy' | 'failed';
 
-async function oneStudy(engine: SegmentationEngine, server: PacsServer, studyUid: string, worker: Worker, timeoutMs: number, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean): Promise<StudyOutcome> {
+async function oneStudy(engine: BatchEngine, server: PacsServer, studyUid: string, worker: Worker, timeoutMs: number, o: FromPacsOptions, io: PacsIo, isCancelled: () => boolean): Promise<StudyOutcome> {
   const details = await studyDetails(server, studyUid);
   if (!details) {
     io.err(`failed   ${studyUid}: no such study on ${serverLabel(server)}`);

@@ -26,7 +26,7 @@ export type HostCallType = HostCall['type'];
 type InitCall = Extract<HostCall, { type: 'init' }>;
 
 /** Loading a model or a first run on a slow CPU may take minutes; opening an image should not. */
-export const DEFAULT_TIMEOUTS: Readonly<Record<HostCallType, number>> = { init: 5 * 60_000, segment: 3 * 60_000, suggest: 3 * 60_000, prefetch: 3 * 60_000, open: 30_000 };
+export const DEFAULT_TIMEOUTS: Readonly<Record<HostCallType, number>> = { init: 5 * 60_000, segment: 3 * 60_000, segmentImage: 3 * 60_000, suggest: 3 * 60_000, prefetch: 3 * 60_000, open: 30_000 };
 
 export interface EngineClientOptions {
   /** Per-call deadlines in ms, overriding DEFAULT_TIMEOUTS. */

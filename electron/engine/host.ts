@@ -9,16 +9,20 @@ import { frameRateOf } from '../imaging/frame-rate';
 import { ImageReadError, type ImageSource, type UltrasoundRegion } from '../imaging/types';
 import { SegmentationEngine } from './engine';
 import { ModelLoadError } from './model';
+import type { GreyImage } from '../imaging/greyscale';
+import type { SiteThresholds } from './presence';
 import { PromptError } from './prompt';
 import type { Prompt } from './types';
 
 export type HostRequest =
   /** siteThresholds: a site's presence thresholds per model ("name version"), applied to the model that loads. */
-  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean; siteThresholds?: Record<string, Record<string, number>> }
+  | { id: number; type: 'init'; modelDir: string; provider?: string; threads?: number; zoom?: boolean; cacheBytes?: number; siteThresholds?: Record<string, Record<string, number>> }
   | { id: number; type: 'open'; path: string; frame: number }
   | { id: number; type: 'segment'; path: string; frame: number; prompt: Prompt }
   | { id: number; type: 'prefetch'; path: string; frame: number }
-  | { id: number; type: 'suggest'; path: string; frame: number };
+  | { id: number; type: 'suggest'; path: string; frame: number }
+  /** An image already decoded by the caller (the batch's engine pool, pool.ts); `siteThresholds` replace the engine's when given. */
+  | { id: number; type: 'segmentImage'; key: string; image: GreyImage; prompt: Prompt; siteThresholds?: SiteThresholds };
 
 export type HostErrorCode = 'image' | 'prompt' | 'model' | 'internal';
 export type HostReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: HostErrorCode; message: string };
@@ -117,7 +121,7 @@ export function createEngineHost() {
     try {
       switch (req.type) {
         case 'init': {
-          const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}), ...(req.zoom === false ? { zoom: false } : {}) });
+          const next = await SegmentationEngine.create(req.modelDir, { ...(req.provider ? { provider: req.provider } : {}), ...(req.threads ? { threads: req.threads } : {}), ...(req.zoom === false ? { zoom: false } : {}), ...(req.cacheBytes ? { cacheBytes: req.cacheBytes } : {}) });
           const old = engine;
           engine = next;
           if (old) {
@@ -171,6 +175,14 @@ export function createEngineHost() {
             timings: s.timings,
           };
           return { id: req.id, ok: true, value };
+        }
+        case 'segmentImage': {
+          const image = req.image;
+          const s = await using((e) => {
+            if (req.siteThresholds) e.siteThresholds = req.siteThresholds;
+            return e.segment({ key: req.key, image }, req.prompt);
+          });
+          return { id: req.id, ok: true, value: s };
         }
         case 'suggest': {
           const f = await frameOf(req.path, req.frame);

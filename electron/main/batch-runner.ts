@@ -1,6 +1,6 @@
 /**
- * The batch behind `batch:start`: its own engine instance (so the interactive engine host stays
- * responsive for review), `runBatch` from the CLI, and the rows of the results table read back
+ * The batch behind `batch:start`: its own engines (so the interactive engine host stays
+ * responsive for review; on the CPU a pool of two in worker threads, engine/pool.ts), `runBatch` from the CLI, and the rows of the results table read back
  * from the per-image records the batch wrote.
  */
 import { resolve } from 'node:path';
@@ -8,21 +8,24 @@ import { finishedRecords, runBatch } from '../batch/batch';
 import { batchRow, failedRow } from '../batch/rows';
 import { UserCalibrationStore, userCalibrationsFile } from '../calibration/store';
 import { SiteThresholdStore, siteThresholdsFile } from '../study/site-store';
-import { SegmentationEngine } from '../engine/engine';
+import type { SegmentationEngine } from '../engine/engine';
+import { type EnginePool, openBatchEngine } from '../engine/pool';
 import type { BatchReply, BatchRow, Settings } from '../shared/ipc-contract';
 import type { BatchDeps } from './handlers';
 
 
 /** `dataDir`: the app's data folder, whose user-drawn calibrations apply to batches of the same images. */
 export function createBatchRunner(settings: { get(): Settings }, dataDir: () => string | null = () => null): BatchDeps & { dispose(): Promise<void> } {
-  let engine: SegmentationEngine | null = null;
+  let engine: SegmentationEngine | EnginePool | null = null;
   let engineKey = '';
-  const engineFor = async (): Promise<SegmentationEngine> => {
+  // the CPU's default: two engines in worker threads, each image on one of them (engine/pool.ts)
+  const engineFor = async (): Promise<SegmentationEngine | EnginePool> => {
     const s = settings.get();
     const key = `${s.modelDir}|${s.provider}|${s.threads}|${s.zoom}`;
     if (engine && key === engineKey) return engine;
     await engine?.dispose();
-    engine = await SegmentationEngine.create(s.modelDir, { provider: s.provider, threads: s.threads, cacheBytes: 16 * 1024 * 1024, zoom: s.zoom });
+    engine = null;
+    engine = await openBatchEngine(s.modelDir, { provider: s.provider, threads: s.threads, cacheBytes: 16 * 1024 * 1024, zoom: s.zoom, onFallback: (why) => console.warn(`batch: one engine instead of a pool (${why})`) });
     engineKey = key;
     return engine;
   };
