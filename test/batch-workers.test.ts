@@ -4,14 +4,15 @@
  * fails only the image it held. Real model and HC18 images from ../shared/datasets; skips, saying
  * why, when they are absent.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch, type BatchSummary } from '../electron/batch/batch';
 import { SegmentationEngine } from '../electron/engine/engine';
 import { type BatchEngine, defaultWorkers, EnginePool, openBatchEngine } from '../electron/engine/pool';
 import { runCli } from './helpers/cli';
-import { DATASETS_DIR, MODEL_DIR, tempDir } from './helpers/synth';
+import { ultrasoundImage, writeDicom } from './helpers/dicom';
+import { DATASETS_DIR, lesionImage, MODEL_DIR, tempDir } from './helpers/synth';
 
 const HC18 = join(DATASETS_DIR, 'hc18', 'orig');
 const haveData = existsSync(HC18) && existsSync(join(MODEL_DIR, 'model.json'));
@@ -27,7 +28,7 @@ async function batch(engine: BatchEngine, out: string, inputs = [folder]): Promi
   return { summary, errors, progress };
 }
 
-/** Every file a batch wrote, by name; coco.json without its creation time, the journal's lines sorted (written as files finish). */
+/** Every file a batch wrote, by name; coco.json without its creation time, the journal's lines sorted (written as files finish), DICOM files by name. */
 function outputs(out: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const f of readdirSync(out).sort()) {
@@ -38,6 +39,8 @@ function outputs(out: string): Map<string, string> {
       text = JSON.stringify(coco);
     }
     if (f === 'medus-batch.jsonl') text = readFileSync(join(out, f), 'utf8').split('\n').sort().join('\n');
+    // a DICOM Segmentation or SR carries UIDs and a time of its own: there, only that it was written
+    if (f.endsWith('.dcm')) text = 'DICOM';
     files.set(f, text);
   }
   return files;
@@ -76,10 +79,36 @@ describe.skipIf(!haveData)('batch with an engine pool (worker threads)', () => {
     const one = outputs(join(root, 'one'));
     const two = outputs(join(root, 'two'));
     expect([...two.keys()]).toEqual([...one.keys()]);
-    for (const [f, text] of one) expect(two.get(f), f).toBe(text);
+    for (const [f, text] of one) expect(two.get(f) === text, f).toBe(true);
     // the tables in input order
     const rows = readFileSync(join(root, 'two', 'results.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
     expect(rows).toEqual([...rows].sort());
+  }, 240_000);
+
+  it('writes the same for every frame of multi-frame files, one of them failing on its second frame', async () => {
+    const dir = join(root, 'cines');
+    mkdirSync(dir);
+    const cine = (seed: number) => {
+      const frames = [0, 1, 2, 3].map((f) => lesionImage(300, 200, { cx: 130 + 10 * f, cy: 100, rx: 50, ry: 35 }, seed + f).pixels);
+      const pixels = new Uint8Array(frames.flatMap((f) => Array.from(f)));
+      return writeDicom(ultrasoundImage(`1.2.826.0.1.3680043.9.7433.99.${seed}`, 300, 200, pixels, { NumberOfFrames: '4' }));
+    };
+    writeFileSync(join(dir, 'a.dcm'), cine(1));
+    writeFileSync(join(dir, 'b.dcm'), cine(10));
+    writeFileSync(join(dir, 'c.dcm'), cine(20));
+    // b's second frame has a box outside the image: b fails there, its later frames never count
+    writeFileSync(join(root, 'cine-prompts.csv'), 'file,frame,box,points\nb.dcm,1,"400,300,500,350",\na.dcm,2,"60,40,240,160",\n');
+    const run = (engine: BatchEngine, out: string) => runBatch(engine, { inputs: [dir], anatomy: 'breast-lesion', out, frame: 'all', overlays: true, promptsCsv: join(root, 'cine-prompts.csv') }, () => undefined, () => undefined, () => false);
+    const a = await run(single, join(root, 'cines-one'));
+    const b = await run(pool, join(root, 'cines-two'));
+    expect(a.failed).toEqual([{ file: join(dir, 'b.dcm'), error: expect.stringMatching(/lies outside the image/) }]);
+    expect(b.failed).toEqual(a.failed);
+    expect(b.processed).toBe(2);
+    const one = outputs(join(root, 'cines-one'));
+    const two = outputs(join(root, 'cines-two'));
+    expect([...two.keys()]).toEqual([...one.keys()]);
+    for (const [f, text] of one) expect(two.get(f) === text, f).toBe(true);
+    expect([...one.keys()].filter((f) => f.endsWith('_mask.png'))).toEqual(['a_frame000_mask.png', 'a_frame001_mask.png', 'a_frame002_mask.png', 'a_frame003_mask.png', 'b_frame000_mask.png', 'c_frame000_mask.png', 'c_frame001_mask.png', 'c_frame002_mask.png', 'c_frame003_mask.png']);
   }, 240_000);
 
   it('resumes a cancelled pool batch to the same results', async () => {

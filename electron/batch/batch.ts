@@ -371,7 +371,14 @@ export async function runBatch(
       }
       finish(input, writes);
     } catch (err) {
+      // none of its other frames go on the model; those already there are not waited for
       slot.dead = true;
+      for (let j = 0; j < slot.segs.length; j++)
+        if (slot.segs[j]) {
+          slot.segs[j] = undefined;
+          taken++;
+        }
+      pump();
       // this file failed before all its frames were written: its writes so far settle first
       await Promise.allSettled(writes);
       await fail(input, err);

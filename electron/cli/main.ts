@@ -110,8 +110,8 @@ Options for batch (also --anatomy, --out, --frame):
   --overwrite            replace files in --out that this batch did not write (default: refuse, exit 4)
   --workers <n>          images on the model at once, each worker thread with its own engine and
                          --threads / n onnxruntime threads (at least 1). Default: 2 on the CPU
-                         provider with 2 or more threads (about 1.3× the images per second of one
-                         engine on 2 cores), else 1; 1 runs one engine as before. Also batch --from-pacs
+                         provider with 2 or more threads (1.6× the images per second of one engine
+                         on 2 cores), else 1; 1 runs one engine as before. Also batch --from-pacs
   Running the same command again resumes: finished images are skipped. Results made or corrected
   in Review (their JSON has a "study" section) are kept as they are, never overwritten.
   The output folder may not be the input folder.
