@@ -18,7 +18,7 @@
  * one is installed, and the launchers name the binaries the configuration produces.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, closeSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, closeSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -204,7 +204,8 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     if (skipped) ctx.skip();
     const top = new Set([...entries.keys()].map((p) => p.split('/')[0]));
     expect([...top].sort()).toEqual(['node_modules', 'out', 'package.json']);
-    for (const f of ['out/main/index.js', 'out/main/engine-host.js', 'out/main/batch-host.js', 'out/main/settings.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
+    // engine-worker.js: the batch's engines in worker threads (electron/engine/pool.ts finds it beside batch-host.js)
+    for (const f of ['out/main/index.js', 'out/main/engine-host.js', 'out/main/batch-host.js', 'out/main/engine-worker.js', 'out/main/settings.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
       expect(entries.has(f), f).toBe(true);
     }
     const packages = new Set([...entries.keys()].map((p) => p.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter((p): p is string => Boolean(p)));
@@ -239,6 +240,8 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     expect(existsSync(join(resources, 'THIRD_PARTY_NOTICES.md'))).toBe(true);
     expect(statSync(join(resources, 'bin', 'medus')).mode & 0o111).not.toBe(0);
     expect(entries.get('out/cli/medus.mjs')?.unpacked).toBe(true);
+    // medus batch's engines in worker threads start this file, beside the bundle
+    expect(entries.get('out/cli/engine-worker.mjs')?.unpacked).toBe(true);
     const bin = readFileSync(join(app, 'medus-workstation'));
     const at = bin.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length;
     // RunAsNode off, cookie encryption on, NODE_OPTIONS off, --inspect off, asar integrity on, asar only on, …, file:// privileges off
@@ -299,6 +302,15 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     const mask = await sharp(join(work, 'out', 'lesion_mask.png')).metadata();
     expect([mask.width, mask.height]).toEqual([96, 72]);
     expect(existsSync(join(work, 'out', 'lesion.json'))).toBe(true);
+    // a batch runs its engines in worker threads from the unpacked engine-worker.mjs beside the bundle
+    mkdirSync(join(work, 'batch-in'));
+    copyFileSync(image, join(work, 'batch-in', 'lesion1.png'));
+    copyFileSync(image, join(work, 'batch-in', 'lesion2.png'));
+    const batch = spawnSync(process.execPath, [extracted, 'batch', join(work, 'batch-in'), '--anatomy', 'thyroid-nodule', '--out', join(work, 'batch'), '--provider', 'cpu', '--threads', '2'], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(batch.status, batch.stderr).toBe(0);
+    expect(batch.stderr).toMatch(/on cpu, 2 workers × 1 thread/);
+    expect(batch.stderr).not.toMatch(/did not start/);
+    expect(readFileSync(join(work, 'batch', 'results.csv'), 'utf8')).toMatch(/lesion2\.png/);
   });
 
   it('settings.json written by the packaged settings code stores the bundled model as "bundled", never its path', async (ctx) => {
