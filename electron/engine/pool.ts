@@ -72,7 +72,9 @@ export class EnginePool implements BatchEngine {
   /** Sent with every image, so that a restarted worker has them too. */
   siteThresholds: SiteThresholds;
   private disposing = false;
+  /** Restarts of crashed workers the pool may still make (all workers together). */
   private restartsLeft: number;
+  private readonly restarts: number;
 
   private constructor(
     readonly model: ModelFolder,
@@ -88,8 +90,6 @@ export class EnginePool implements BatchEngine {
     this.restartsLeft = 0;
     this.restarts = o.restarts ?? 3;
   }
-
-  private readonly restarts: number;
 
   get concurrency(): number {
     return this.members.length;
