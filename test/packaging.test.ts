@@ -22,7 +22,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync,
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -215,6 +215,18 @@ describe.skipIf(Boolean(why))('Linux package (electron-builder dir target, stub 
     // native code inside the asar could not load (and would be another platform's)
     const nativeInAsar = [...entries.entries()].filter(([p, e]) => !e.files && !e.unpacked && /\.(node|so(\.\d+)*|dll|dylib|exe)$/.test(p)).map(([p]) => p);
     expect(nativeInAsar).toEqual([]);
+  });
+
+  it('the built main-process bundles load: their shared chunks declare nothing twice (a `const require` of ours beside electron-vite\'s own stopped the engine and batch hosts)', (ctx) => {
+    if (skipped) ctx.skip();
+    for (const f of ['out/main/batch-host.js', 'out/main/engine-worker.js']) {
+      // imported on a plain node from the checkout (its node_modules): a syntax or link error fails here, as it would in the app
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(ROOT, f)).href)});`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+    }
+    // the engine host runs in Electron's utility process: on a plain node it gets as far as asking for its port
+    const host = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'out/main/engine-host.js')).href)});`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(host.stderr).not.toMatch(/SyntaxError|has already been declared|Cannot find module/);
   });
 
   it('the unpacked native binaries are Linux x64 only', (ctx) => {

@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+// not named `require`: electron-vite's bundle declares its own in the chunk this lands in
+const requireHere = createRequire(import.meta.url);
 
 /** Decoded samples, interleaved; `components` as the codestream has them. */
 export interface DecodedImage {
@@ -68,7 +69,7 @@ class LazyCodec<M> {
   constructor(private readonly specifier: string) {}
   get(): Promise<M> {
     if (this.pending === undefined) {
-      const factory = require(this.specifier) as Factory<M>;
+      const factory = requireHere(this.specifier) as Factory<M>;
       this.pending = factory(quiet());
       this.pending.catch(() => this.reset());
     }
@@ -164,7 +165,7 @@ let lossless: LosslessModule | undefined;
 
 /** JPEG Lossless (Process 14, any predictor) via the pure-JS jpeg-lossless-decoder-js. */
 export function decodeJpegLossless(frame: Uint8Array, bitsAllocated: 8 | 16): DecodedImage {
-  lossless ??= require('jpeg-lossless-decoder-js') as LosslessModule;
+  lossless ??= requireHere('jpeg-lossless-decoder-js') as LosslessModule;
   const decoder = new lossless.Decoder();
   const bytesPerSample = bitsAllocated / 8;
   const data = decoder.decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength, bytesPerSample);

@@ -10,8 +10,9 @@ import { ImageReadError } from '../types.js';
 
 // dicom-parser ships a UMD bundle: under Node ESM its named exports are not
 // detectable, so it is loaded through require (its own .d.ts gives the types).
-const require = createRequire(import.meta.url);
-const dicomParser = require('dicom-parser') as typeof import('dicom-parser');
+// not named `require`: electron-vite's bundle declares its own in the chunk this lands in
+const requireHere = createRequire(import.meta.url);
+const dicomParser = requireHere('dicom-parser') as typeof import('dicom-parser');
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
