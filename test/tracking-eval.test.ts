@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SegmentationEngine } from '../electron/engine/engine';
 import { type DatasetItem, groupOf, isValidationGroup } from '../electron/evaluation/datasets';
+import { pulsingLoop } from '../electron/evaluation/pulsing-loop';
 import { evaluateTracking, sequencesOf } from '../electron/evaluation/tracking';
 import { DATASETS_DIR, MODEL_DIR } from './helpers/synth';
 
@@ -39,6 +40,33 @@ describe('sequences of real video', () => {
     const long = Array.from({ length: 30 }, (_, k) => item('tg3k', `train_${String(120 + k).padStart(4, '0')}`));
     expect(sequencesOf(long, 'tg3k').map((s) => s.length)).toEqual([12, 12, 6]);
     expect(sequencesOf([item('busi', 'benign_1')], 'busi')).toEqual([]);
+  });
+});
+
+describe('pulsing loops', () => {
+  it('move the image and its mask together: frame 0 is the image, the area follows the pulse, the structure drifts right', () => {
+    const [w, h] = [80, 60];
+    const image = new Uint8Array(w * h).map((_, i) => (i * 13) % 251);
+    const mask = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 30) ** 2 + (y - 30) ** 2 < 100) mask[y * w + x] = 255;
+    const loop = pulsingLoop(image, mask, w, h, 8, { amplitude: 0.2, period: 8, drift: 2 });
+    // frame 0: scale 1, no shift (the last row and column have no neighbour to interpolate with)
+    for (let y = 0; y < h - 1; y++) for (let x = 0; x < w - 1; x++) expect(loop.frames[0]![y * w + x]).toBe(image[y * w + x]);
+    // the area is largest a quarter period in (scale 1.2) and smallest at three quarters (0.8)
+    expect(loop.areas[2]! / loop.areas[0]!).toBeCloseTo(1.44, 1);
+    expect(loop.areas[6]! / loop.areas[0]!).toBeCloseTo(0.64, 1);
+    const centreX = (t: Uint8Array) => {
+      let sx = 0;
+      let n = 0;
+      t.forEach((v, i) => {
+        if (v) {
+          sx += i % w;
+          n++;
+        }
+      });
+      return sx / n;
+    };
+    expect(centreX(loop.truths[4]!) - centreX(loop.truths[0]!)).toBeCloseTo(8, 0);
   });
 });
 

@@ -21,7 +21,7 @@ import type { SiteThresholds } from '../engine/presence';
 import { defaultDatasetsDir } from '../evaluation/datasets';
 import { EVAL_PROMPTS, type EvalPrompt, evaluate } from '../evaluation/evaluate';
 import { evaluateAop } from '../evaluation/aop';
-import { evaluateTracking } from '../evaluation/tracking';
+import { evaluateTracking, evaluateTrackingLoops } from '../evaluation/tracking';
 import { proposeSiteThresholds, siteReviewsIn } from '../study/site-reviews';
 import { SiteThresholdStore, entryFromProposal } from '../study/site-store';
 import { evaluateHc } from '../evaluation/hc';
@@ -134,6 +134,10 @@ Options for eval:
   --split <which>        --track: test (default) or validation (held-out groups of the training
                          split, where the tracking margin is chosen)
   --track-margin <f>     --track: the box margin to try (default: the app's)
+  --track-anchor on|off  --track: with the app's click at the previous answer's innermost point (on)
+  --loops                --track: instead of real video, full-size pulsing loops made from training
+                         images (for choosing the tracking prompt with --split validation; the
+                         model has seen these images: no result to report)
 
 Options for pacs and send:
   --server <url>         the PACS's DICOMweb root, e.g. http://pacs:8042/dicom-web (default: $MEDUS_PACS_URL)
@@ -196,6 +200,8 @@ const OPTIONS = {
   track: { type: 'boolean' },
   split: { type: 'string' },
   'track-margin': { type: 'string' },
+  'track-anchor': { type: 'string' },
+  loops: { type: 'boolean' },
   'site-thresholds': { type: 'string' },
   write: { type: 'string' },
   data: { type: 'string' },
@@ -404,10 +410,29 @@ export async function main(argv: string[], io: Io, isCancelled: () => boolean = 
       if (margin !== undefined && !(margin >= 0 && margin <= 1)) throw new CliError('--track-margin takes a fraction from 0 to 1', EXIT.USAGE);
       const limit = v.limit === undefined ? undefined : Number(v.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit needs a positive whole number`, EXIT.USAGE);
+      const anchorFlag = v['track-anchor'] ?? 'on';
+      if (anchorFlag !== 'on' && anchorFlag !== 'off') throw new CliError('--track-anchor takes on or off', EXIT.USAGE);
+      const anchor = anchorFlag === 'on';
       const engine = await openEngine(v);
       try {
         let progress: Progress | undefined;
+        if (v.loops) {
+          const r = await evaluateTrackingLoops(engine, data, {
+            ...(margin !== undefined ? { margin } : {}),
+            anchor,
+            onProgress: (d, t) => {
+              progress ??= new Progress(t, 'loops');
+              progress.tick(d, '');
+            },
+          });
+          progress?.end();
+          io.out(`tracking, full-size pulsing loops from training images (not a result: the model has seen them), box margin ${r.margin}, anchor click ${r.anchor ? 'on' : 'off'}`);
+          io.out(`${r.loops} loops, ${r.frames} frames after the first: Dice ${r.dice_mean.toFixed(3)}; last frame ${r.last_frame_dice_mean.toFixed(3)} (lowest ${r.last_frame_dice_min.toFixed(3)})`);
+          if (v.json) await writeFile(resolve(v.json), JSON.stringify(r, null, 2) + '\n');
+          return EXIT.OK;
+        }
         const reports = await evaluateTracking(engine, data, {
+          anchor,
           split,
           ...(margin !== undefined ? { margin } : {}),
           ...(limit ? { maxSequences: limit } : {}),

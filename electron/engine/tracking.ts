@@ -14,7 +14,8 @@ import { maskBounds } from './zoom';
  * room for the motion between frames. Chosen with the anchor click below on two sets the test
  * split has no part in: the held-out validation groups of TG3K's thyroid videos (`medus eval
  * --track --split validation`; Dice over their frames, a frame after a loss counting 0) and
- * full-size pulsing, drifting loops made from training images of three anatomies. Box alone: 0.05
+ * full-size pulsing, drifting loops made from training images of three anatomies (`medus eval
+ * --track --loops`), each with `--track-margin F --track-anchor on|off`. Box alone: 0.05
  * gave 0.661 / 0.915, 0.15 gave 0.747 / 0.886 with a loop drifting to Dice 0.59 (a looser box lets
  * the answer grow, and the next box with it); box and anchor: 0.10 gave 0.681 / 0.913, **0.15 gave
  * 0.762 / 0.908** with no loop under 0.75.

@@ -6,12 +6,14 @@
  * where it is lost), and each tracked frame is scored against its own expert mask. Beside it, the
  * same frames with the expert's box on each: what tracking gives up against prompting every frame.
  */
+import sharp from 'sharp';
 import type { SegmentationEngine } from '../engine/engine';
 import { TRACK_MARGIN, trackingLost, trackingPrompt } from '../engine/tracking';
 import type { Prompt } from '../engine/types';
 import { loadFrame } from '../imaging/load';
 import { type DatasetItem, groupOf, isValidationGroup, readDataset } from './datasets';
 import { dice, mean, percentile } from './metrics';
+import { pulsingLoop } from './pulsing-loop';
 import { maskBox } from './simulated-prompts';
 
 const numbered = (m: RegExpExecArray | null) => (m ? { recording: m[1]!, n: Number(m[2]) } : null);
@@ -85,7 +87,7 @@ async function binaryMask(path: string): Promise<Uint8Array> {
 export async function evaluateTracking(
   engine: SegmentationEngine,
   datasetsDir: string,
-  options: { split: 'test' | 'validation'; margin?: number; maxSequences?: number; onProgress?: (done: number, total: number) => void },
+  options: { split: 'test' | 'validation'; margin?: number; anchor?: boolean; maxSequences?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<TrackingReport[]> {
   const margin = options.margin ?? TRACK_MARGIN;
   const plan = Object.keys(RECORDINGS).map((dataset) => {
@@ -114,7 +116,7 @@ export async function evaluateTracking(
         const { width: w, height: h } = frame.image;
         const own = maskBox(truth, w, h);
         const next = previous ? trackingPrompt(previous.mask, w, h, margin) : null;
-        const prompt: Prompt | null = previous ? (next ? { clicks: [next.click], box: next.box, anatomy } : null) : own ? { clicks: [], box: own, anatomy } : null;
+        const prompt: Prompt | null = previous ? (next ? { clicks: options.anchor === false ? [] : [next.click], box: next.box, anatomy } : null) : own ? { clicks: [], box: own, anatomy } : null;
         if (!prompt) {
           lost++;
           break;
@@ -137,4 +139,62 @@ export async function evaluateTracking(
     reports.push({ dataset, anatomy, split: options.split, margin, sequences: chosen.length, frames, tracked_frames: tracked.length, dice_mean: frames ? tracked.reduce((a, d) => a + d, 0) / frames : Number.NaN, tracked_dice_mean: mean(tracked), tracked_dice_p10: percentile(tracked, 10), lost, expert_box_dice_mean: mean(expert) });
   }
   return reports;
+}
+
+export interface LoopReport {
+  loops: number;
+  margin: number;
+  anchor: boolean;
+  /** Frames after the first, over all loops. */
+  frames: number;
+  dice_mean: number;
+  last_frame_dice_mean: number;
+  last_frame_dice_min: number;
+}
+
+/** Training images the full-size loops are made from: a fixed, spread choice of three anatomies (never the test split). */
+const LOOP_SOURCES: Array<{ dataset: string; anatomy: string; every: number; count: number }> = [
+  { dataset: 'ccaui', anatomy: 'carotid-artery', every: 60, count: 5 },
+  { dataset: 'tg3k', anatomy: 'thyroid-gland', every: 150, count: 4 },
+  { dataset: 'busi', anatomy: 'breast-lesion', every: 120, count: 4 },
+];
+
+/**
+ * Tracking at the images' original size, where the app meets real loops: pulsing, drifting loops
+ * (pulsing-loop.ts) made from training images brought back to their original size, boxed from the
+ * expert mask on the first frame, then tracked. A drift of the answer frame after frame (a looser
+ * box letting it grow) shows in the last frame's Dice. For choosing the tracking prompt, with the
+ * validation groups; the model has seen these images, so this is no result to report.
+ */
+export async function evaluateTrackingLoops(engine: SegmentationEngine, datasetsDir: string, options: { margin?: number; anchor?: boolean; frames?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<LoopReport> {
+  const margin = options.margin ?? TRACK_MARGIN;
+  const n = options.frames ?? 12;
+  const sources = LOOP_SOURCES.flatMap((src) =>
+    readDataset(datasetsDir, src.dataset)
+      .filter((i) => i.split === 'train' && i.hasTarget)
+      .filter((_, k) => k % src.every === 0)
+      .slice(0, src.count)
+      .map((item) => ({ item, anatomy: src.anatomy })),
+  );
+  const all: number[] = [];
+  const last: number[] = [];
+  for (const [k, { item, anatomy }] of sources.entries()) {
+    const w = item.origWidth || 600;
+    const h = item.origHeight || 450;
+    const grey = async (file: string, kernel: 'lanczos3' | 'nearest') => new Uint8Array(await sharp(file).greyscale().resize(w, h, { fit: 'fill', kernel }).raw().toBuffer());
+    const loop = pulsingLoop(await grey(item.imagePath, 'lanczos3'), await grey(item.maskPath, 'nearest'), w, h, n);
+    let previous: Uint8Array | null = null;
+    for (let f = 0; f < n; f++) {
+      const next = previous ? trackingPrompt(previous, w, h, margin) : null;
+      const first = previous ? null : maskBox(loop.truths[0]!, w, h);
+      const prompt: Prompt | null = next ? { clicks: options.anchor === false ? [] : [next.click], box: next.box, anatomy } : first ? { clicks: [], box: first, anatomy } : null;
+      if (!prompt) break;
+      const seg = await engine.segment({ key: `loop ${item.dataset}/${item.id} ${f}`, image: { width: w, height: h, data: loop.frames[f]! } }, prompt);
+      if (f > 0) all.push(dice(seg.mask, loop.truths[f]!));
+      if (f === n - 1) last.push(dice(seg.mask, loop.truths[f]!));
+      previous = seg.mask;
+    }
+    options.onProgress?.(k + 1, sources.length);
+  }
+  return { loops: sources.length, margin, anchor: options.anchor !== false, frames: all.length, dice_mean: mean(all), last_frame_dice_mean: mean(last), last_frame_dice_min: last.length ? Math.min(...last) : Number.NaN };
 }
