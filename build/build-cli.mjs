@@ -37,35 +37,10 @@ import { createRequire as __medusCreateRequire } from 'node:module';
 const require = __medusCreateRequire(import.meta.url);`;
 
 export async function buildCli(outfile = resolve(ROOT, 'out', 'cli', 'medus.mjs')) {
-  await build({
-    entryPoints: [resolve(ROOT, 'electron', 'cli', 'main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: CLI_EXTERNAL,
-    banner: { js: BANNER },
-    legalComments: 'eof',
-    logLevel: 'warning',
-    minify: false,
-    sourcemap: false,
-  });
+  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', external: CLI_EXTERNAL, banner: { js: BANNER }, legalComments: 'eof', logLevel: 'warning', minify: false, sourcemap: false };
+  await build({ ...common, entryPoints: [resolve(ROOT, 'electron', 'cli', 'main.ts')], outfile });
   // the engine's worker thread for `medus batch`'s pool of engines: electron/engine/pool.ts looks for it beside the bundle
-  await build({
-    entryPoints: [resolve(ROOT, 'electron', 'engine', 'worker-entry.ts')],
-    outfile: resolve(dirname(outfile), 'engine-worker.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: CLI_EXTERNAL,
-    banner: { js: BANNER },
-    legalComments: 'eof',
-    logLevel: 'warning',
-    minify: false,
-    sourcemap: false,
-  });
+  await build({ ...common, entryPoints: [resolve(ROOT, 'electron', 'engine', 'worker-entry.ts')], outfile: resolve(dirname(outfile), 'engine-worker.mjs') });
   return outfile;
 }
 
