@@ -629,7 +629,9 @@ describe('the installers\' own scripts (not built here: no fpm or NSIS download)
       return w(['cmd', '/c', 'C:\\run.bat'], env);
     };
     const direct = w([join(app, `${config.productName}.exe`), 'x'], { ELECTRON_NO_ATTACH_CONSOLE: '1' });
-    expect(direct.status).toBe(0);
+    // that it ran shows in the file it writes; the status Wine reports for a GUI program is not
+    // reliable (it gave 1 once in a CI run), so it is only said when the file is missing
+    expect(existsSync(join(app, 'args.txt')), `status ${direct.status}: ${direct.stdout}`).toBe(true);
     expect(readFileSync(join(app, 'args.txt'), 'utf8')).toBe('x|1'); // the variable does reach a program
     run(`call "${cmd}" segment "C:\\scans\\a b.dcm" --out "C:\\out (1)" --anatomy thyroid`, { ELECTRON_NO_ATTACH_CONSOLE: '1' });
     expect(readFileSync(join(app, 'args.txt'), 'utf8')).toBe('--disable-gpu --medus-cli segment "C:\\scans\\a b.dcm" --out "C:\\out (1)" --anatomy thyroid|');
