@@ -15,7 +15,7 @@ import { useBatch } from '../renderer/src/stores/batch';
 import { useCine } from '../renderer/src/stores/cine';
 import { usePairing } from '../renderer/src/stores/pairing';
 import { useUi, validSuffix } from '../renderer/src/stores/ui';
-import { useWorkspace } from '../renderer/src/stores/workspace';
+import { PRESET_CHECK_DELAY_MS, useWorkspace } from '../renderer/src/stores/workspace';
 import { tempDir } from './helpers/synth';
 
 const W = 40;
@@ -111,6 +111,25 @@ const key = (k: string, extra: Partial<KeyboardEventInit> = {}) => new KeyboardE
 
 describe('workspace store', () => {
   beforeEach(() => setActivePinia(createPinia()));
+
+  it('checks the preset of an image without a result only once it has stayed open, not of each image stepped past', async () => {
+    const m = fakeMain();
+    const ws = useWorkspace();
+    await ws.start();
+    await ws.openFolder();
+    vi.useFakeTimers();
+    try {
+      const suggests = () => m.calls.filter((c) => c.channel === 'image:suggest').map((c) => (c.request as RequestOf<'image:suggest'>).path);
+      await ws.openFile(m.a, 0);
+      await ws.openFile(m.b, 0);
+      expect(ws.anatomyFrom).toBe('previous');
+      await vi.advanceTimersByTimeAsync(PRESET_CHECK_DELAY_MS + 50);
+      expect(suggests().filter((p) => p === m.a)).toEqual([]);
+      expect(suggests().filter((p) => p === m.b)).toEqual([m.b]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('sends the worksheets through the contract and shows main\'s scores', async () => {
     fakeMain();

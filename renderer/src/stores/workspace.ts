@@ -79,6 +79,8 @@ function nextStep(code: ErrorCode | undefined, where: 'image' | 'segment' | 'mea
 }
 
 const codeOf = (e: unknown): ErrorCode | undefined => (e instanceof IpcError ? e.code : undefined);
+/** How long an image without a result of its own stays open before its preset is checked (stepping past it costs nothing). */
+export const PRESET_CHECK_DELAY_MS = 500;
 const MANUAL_INTENTS = new Set<Intent['type']>(['add-manual', 'edit-manual', 'rename-manual', 'delete-manual', 'outline-to-contour', 'undo-manual', 'redo-manual']);
 
 export const useWorkspace = defineStore('workspace', {
@@ -278,8 +280,15 @@ export const useWorkspace = defineStore('workspace', {
         if (!sameImage) {
           this.suggestion = null;
           this.suggestionError = null;
-          // never carried silently to another kind of image: check it in the background (not per cine frame)
-          if (this.anatomyFrom !== 'image') void this.suggest(true);
+          // never carried silently to another kind of image: check it in the background (not per cine
+          // frame), once the image has stayed open a moment, so that stepping through a folder with ↓
+          // does not queue a check per image passed on the model
+          if (this.anatomyFrom !== 'image') {
+            const shown = this.image;
+            setTimeout(() => {
+              if (this.image === shown && this.anatomyFrom !== 'image') void this.suggest(true);
+            }, PRESET_CHECK_DELAY_MS);
+          }
           this.view = null; // the viewer fits the new image
           this.fitted = true;
           this.wl = { ...DEFAULT_WL };
