@@ -284,9 +284,8 @@ export const useWorkspace = defineStore('workspace', {
           // frame), once the image has stayed open a moment, so that stepping through a folder with ↓
           // does not queue a check per image passed on the model
           if (this.anatomyFrom !== 'image') {
-            const shown = this.image;
             setTimeout(() => {
-              if (this.image === shown && this.anatomyFrom !== 'image') void this.suggest(true);
+              if (this.image?.path === path && this.anatomyFrom !== 'image') void this.suggest(true);
             }, PRESET_CHECK_DELAY_MS);
           }
           this.view = null; // the viewer fits the new image
