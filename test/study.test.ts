@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../electron/batch/batch';
-import { EngineHostError, type HostCall } from '../electron/engine/client';
 import { SegmentationEngine } from '../electron/engine/engine';
 import { createEngineHost } from '../electron/engine/host';
 import type { ImageRecord } from '../electron/export/record';
-import { createHandlers } from '../electron/main/handlers';
-import type { ImageState, IpcResult, RequestOf, ResponseMap, Settings, StudyInfo } from '../electron/shared/ipc-contract';
+import type { ImageState, IpcResult, StudyInfo } from '../electron/shared/ipc-contract';
+import { appOver } from './helpers/app';
 import { ultrasoundImage, writeDicom } from './helpers/dicom';
 import { DATASETS_DIR, insideEllipse, MODEL_DIR, rng, tempDir } from './helpers/synth';
 
@@ -31,25 +30,17 @@ afterAll(async () => {
 function app(dataDir: string, ...chosen: string[]) {
   const host = createEngineHost();
   hosts.push(host);
-  let id = 0;
-  const counts = { segment: 0 };
-  const engine = {
-    async call<T>(req: HostCall): Promise<T> {
-      if (req.type === 'segment') counts.segment++;
-      const r = await host.handle({ ...req, id: ++id });
-      if (!r.ok) throw new EngineHostError(r.code, r.message);
-      return r.value as T;
+  const a = appOver(host, dataDir);
+  for (const c of chosen) a.grant(c);
+  return {
+    ask: a.ask,
+    dispatch: a.dispatch,
+    counts: {
+      get segment() {
+        return a.calls.segment ?? 0;
+      },
     },
   };
-  let settings: Settings = { provider: 'cpu', threads: 1, modelDir: MODEL_DIR, zoom: true };
-  const h = createHandlers({ engine, dataDir, chooseFolder: async () => null, settings: { get: () => settings, set: async (s) => (settings = { ...settings, ...s }) } });
-  for (const c of chosen) h.grant(c);
-  async function ask<C extends keyof ResponseMap>(channel: C, request: RequestOf<C>): Promise<ResponseMap[C]> {
-    const r = (await h.dispatch(channel, request)) as IpcResult<ResponseMap[C]>;
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.value;
-  }
-  return { ask, counts, dispatch: h.dispatch };
 }
 
 const value = (s: ImageState, key: string, object = 1) => s.objects.find((o) => o.id === object)?.measurement?.objects[0]?.measurements.find((m) => m.key === key);

@@ -9,7 +9,7 @@
 import sharp from 'sharp';
 import type { SegmentationEngine } from '../engine/engine';
 import { TRACK_MARGIN, trackingLost, trackingPrompt } from '../engine/tracking';
-import type { Prompt } from '../engine/types';
+import type { Box, Prompt } from '../engine/types';
 import { loadFrame } from '../imaging/load';
 import { type DatasetItem, groupOf, isValidationGroup, readDataset } from './datasets';
 import { dice, mean, percentile } from './metrics';
@@ -80,6 +80,13 @@ export function sequencesOf(items: readonly DatasetItem[], dataset: string): Dat
   return out;
 }
 
+/** A sequence's first frame: the expert's box; every later one: the app's tracking prompt from the answer before (its anchor click optional, for comparison). */
+function promptFor(previous: Uint8Array | null, expertBox: Box | null, w: number, h: number, anatomy: string, margin: number, anchor: boolean): Prompt | null {
+  if (!previous) return expertBox ? { clicks: [], box: expertBox, anatomy } : null;
+  const next = trackingPrompt(previous, w, h, margin);
+  return next ? { clicks: anchor ? [next.click] : [], box: next.box, anatomy } : null;
+}
+
 async function binaryMask(path: string): Promise<Uint8Array> {
   return (await loadFrame(path)).image.data.map((v) => (v > 127 ? 1 : 0));
 }
@@ -115,8 +122,7 @@ export async function evaluateTracking(
         const truth = await binaryMask(item.maskPath);
         const { width: w, height: h } = frame.image;
         const own = maskBox(truth, w, h);
-        const next = previous ? trackingPrompt(previous.mask, w, h, margin) : null;
-        const prompt: Prompt | null = previous ? (next ? { clicks: options.anchor === false ? [] : [next.click], box: next.box, anatomy } : null) : own ? { clicks: [], box: own, anatomy } : null;
+        const prompt = promptFor(previous?.mask ?? null, own, w, h, anatomy, margin, options.anchor !== false);
         if (!prompt) {
           lost++;
           break;
@@ -185,9 +191,7 @@ export async function evaluateTrackingLoops(engine: SegmentationEngine, datasets
     const loop = pulsingLoop(await grey(item.imagePath, 'lanczos3'), await grey(item.maskPath, 'nearest'), w, h, n);
     let previous: Uint8Array | null = null;
     for (let f = 0; f < n; f++) {
-      const next = previous ? trackingPrompt(previous, w, h, margin) : null;
-      const first = previous ? null : maskBox(loop.truths[0]!, w, h);
-      const prompt: Prompt | null = next ? { clicks: options.anchor === false ? [] : [next.click], box: next.box, anatomy } : first ? { clicks: [], box: first, anatomy } : null;
+      const prompt = promptFor(previous, previous ? null : maskBox(loop.truths[0]!, w, h), w, h, anatomy, margin, options.anchor !== false);
       if (!prompt) break;
       const seg = await engine.segment({ key: `loop ${item.dataset}/${item.id} ${f}`, image: { width: w, height: h, data: loop.frames[f]! } }, prompt);
       if (f > 0) all.push(dice(seg.mask, loop.truths[f]!));

@@ -359,7 +359,7 @@ export class Study {
    */
   async series(path: string, id: number): Promise<SeriesPoint[]> {
     if (!this.paths.has(path)) throw new StudyError('no-study', `${path} is not in the opened folder; open its folder first`);
-    await this.settled();
+    // no wait for overlays: a record is on disk (and indexed) before its intent answers
     const relative = this.relativeOf(path);
     const frames = new Set<number>();
     for (const e of this.entries.values()) if (e.path === path) frames.add(e.frame);
