@@ -3,6 +3,13 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def batch_size(x: torch.Tensor) -> int:
+    """The batch dimension, as the constant 1 while exporting (the contract's batch): a traced
+    x.shape[0] of a tensor whose token count varies with the prompt is a Shape/Gather/Unsqueeze/
+    Concat chain before every reshape, which onnxruntime cannot fold and runs on every click."""
+    return 1 if torch.onnx.is_in_onnx_export() else x.shape[0]
+
+
 class MLPBlock(nn.Module):
     def __init__(self, embedding_dim: int, mlp_dim: int, act=nn.GELU) -> None:
         super().__init__()
@@ -37,7 +44,11 @@ class LayerNorm2d(nn.Module):
 class GRN(nn.Module):
     """Global Response Normalisation from ConvNeXt V2, channels-last input (N, H, W, C).
 
-    Written with sum/sqrt rather than torch.norm so the ONNX export stays on plain ops.
+    Written with sum/sqrt rather than torch.norm so the ONNX export stays on plain ops. The
+    spatial sum of squares is a product with a row of ones, and the output x * (1 + gamma * nx) + beta:
+    the same arithmetic as ConvNeXt V2's gamma * (x * nx) + beta + x, but onnxruntime reduces over
+    the two spatial axes slowly (a ReduceSum over [1, 64, 64, 96] took 0.36 ms, the product 0.05 ms)
+    and each full-size elementwise op costs as much again.
     """
 
     def __init__(self, dim: int) -> None:
@@ -46,6 +57,9 @@ class GRN(nn.Module):
         self.beta = nn.Parameter(torch.zeros(1, 1, 1, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gx = torch.sqrt((x * x).sum(dim=(1, 2), keepdim=True) + 1e-6)
+        b, h, w, c = x.shape
+        flat = x.reshape(b, h * w, c)
+        squares = torch.matmul(x.new_ones(b, 1, h * w), flat * flat).reshape(b, 1, 1, c)
+        gx = torch.sqrt(squares + 1e-6)
         nx = gx / (gx.mean(dim=-1, keepdim=True) + 1e-6)
-        return self.gamma * (x * nx) + self.beta + x
+        return x * (self.gamma * nx + 1.0) + self.beta

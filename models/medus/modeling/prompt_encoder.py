@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .common import LayerNorm2d
+from .common import LayerNorm2d, batch_size
 
 
 class PositionEmbeddingRandom(nn.Module):
@@ -35,10 +35,9 @@ class PositionEmbeddingRandom(nn.Module):
         return pe.permute(2, 0, 1)  # C x H x W
 
     def forward_with_coords(self, coords_input: torch.Tensor, image_size: Tuple[int, int]) -> torch.Tensor:
-        coords = coords_input.clone()
-        coords[:, :, 0] = coords[:, :, 0] / image_size[1]
-        coords[:, :, 1] = coords[:, :, 1] / image_size[0]
-        return self._pe_encoding(coords.to(torch.float))
+        # x / width, y / height as one division (in-place column writes export as a ScatterND chain)
+        coords = coords_input.to(torch.float) / coords_input.new_tensor([image_size[1], image_size[0]], dtype=torch.float)
+        return self._pe_encoding(coords)
 
 
 class PromptEncoder(nn.Module):
@@ -101,7 +100,7 @@ class PromptEncoder(nn.Module):
         anatomy: torch.Tensor,
     ):
         """Returns sparse [B, N+1, E] (points then the anatomy token) and dense [B, E, h, w]."""
-        b = point_coords.shape[0]
+        b = batch_size(point_coords)
         sparse = self.embed_points(point_coords, point_labels)
         idx = (anatomy.long() + 1).clamp(0, self.num_anatomies)
         anat_tok = self.anatomy_embed(idx).reshape(b, 1, self.embed_dim)

@@ -5,7 +5,7 @@ from typing import Tuple
 import torch
 from torch import Tensor, nn
 
-from .common import MLPBlock
+from .common import MLPBlock, batch_size
 
 
 class Attention(nn.Module):
@@ -18,19 +18,18 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(embedding_dim, self.internal_dim)
         self.out_proj = nn.Linear(self.internal_dim, embedding_dim)
 
+    # the token count is -1 and the rest are constants, so the exported reshapes need no shape arithmetic
     def _separate_heads(self, x: Tensor) -> Tensor:
-        b, n, c = x.shape
-        return x.reshape(b, n, self.num_heads, c // self.num_heads).transpose(1, 2)
+        return x.reshape(batch_size(x), -1, self.num_heads, self.internal_dim // self.num_heads).transpose(1, 2)
 
     def _recombine_heads(self, x: Tensor) -> Tensor:
-        b, h, n, c = x.shape
-        return x.transpose(1, 2).reshape(b, n, h * c)
+        return x.transpose(1, 2).reshape(batch_size(x), -1, self.internal_dim)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         q = self._separate_heads(self.q_proj(q))
         k = self._separate_heads(self.k_proj(k))
         v = self._separate_heads(self.v_proj(v))
-        attn = q @ k.permute(0, 1, 3, 2) / math.sqrt(q.shape[-1])
+        attn = q @ k.permute(0, 1, 3, 2) / math.sqrt(self.internal_dim // self.num_heads)
         attn = torch.softmax(attn, dim=-1)
         return self.out_proj(self._recombine_heads(attn @ v))
 
