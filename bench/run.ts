@@ -34,7 +34,9 @@ import type { Calibration } from '../electron/imaging/types';
 import { presetFor } from '../electron/shared/presets';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, type StudyEngine } from '../electron/study/study';
-import { EnginePool, openBatchEngine } from '../electron/engine/pool';
+import { type BatchEngine, EnginePool, openBatchEngine } from '../electron/engine/pool';
+import { inferenceOnlyPool } from './inference-only';
+import { sessionOptions } from '../electron/engine/engine';
 import { countGflop, gemmRoofline } from './onnx-compute';
 
 const { values: v } = parseArgs({
@@ -79,11 +81,16 @@ async function pipelineAt(root: string, label: string): Promise<Pipeline> {
   return { label, SegmentationEngine: engine.SegmentationEngine, loadFrame: imaging.loadFrame, maskPng: mask.maskPng, measureMask: measure.measureMask, runBatch: batch.runBatch };
 }
 
-// onnxruntime's own time, whoever calls it: the inference-only baseline of the same passes
+// onnxruntime's own time, whoever calls it in this thread: the inference-only baseline of the same
+// passes; and how many encoder and decoder passes there were
 let ortMs = 0;
+let encoderRuns = 0;
+let decoderRuns = 0;
 const sessionProto = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
 const run = sessionProto.run;
 sessionProto.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
+  if (this.inputNames.includes('image')) encoderRuns++;
+  else decoderRuns++;
   const t = performance.now();
   try {
     return await run.apply(this, args);
@@ -145,9 +152,9 @@ let decoderGflop = Number.NaN;
 {
   const s = engine.model.manifest.input_size;
   const image = new ort.Tensor('float32', engine.preprocess(first.image), [1, engine.model.manifest.channels, s, s]);
-  const alone = { executionProviders: ['cpu'], intraOpNumThreads: engine.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, ...(noSpin ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}) };
-  const encoder = await ort.InferenceSession.create(engine.model.encoderPath, alone);
-  const decoder = await ort.InferenceSession.create(engine.model.decoderPath, alone);
+  // the engine's own session options, the decoder on one thread as the engine runs it on the CPU
+  const encoder = await ort.InferenceSession.create(engine.model.encoderPath, sessionOptions('cpu', engine.threads));
+  const decoder = await ort.InferenceSession.create(engine.model.decoderPath, sessionOptions('cpu', 1));
   const emb = await encoder.run({ image });
   const decFeeds: Record<string, ort.Tensor> = {
     ...emb,
@@ -175,10 +182,11 @@ const roofline = await gemmRoofline(engine.threads);
 // --- end to end over the folder, automatic mode: decode, passes, post-process, measure, mask PNG;
 // as the batch does it, the next file is decoded while this one is on the model, and the PNG is
 // encoded while the next image goes on (at most 4 in flight)
-async function endToEnd(p: Pipeline, e: Engine): Promise<{ perS: number; inferencePerS: number; zoomed: number }> {
+async function endToEnd(p: Pipeline, e: Engine): Promise<{ perS: number; inferencePerS: number; zoomed: number; encoderPasses: number; decoderPasses: number }> {
   const anatomy = anatomyOf(e);
   const family = presetFor(anatomy).family;
   const ort0 = ortMs;
+  const runs0 = [encoderRuns, decoderRuns];
   const t0 = performance.now();
   let zoomed = 0;
   const pngs = new Set<Promise<unknown>>();
@@ -196,7 +204,26 @@ async function endToEnd(p: Pipeline, e: Engine): Promise<{ perS: number; inferen
   }
   await Promise.all(pngs);
   const secs = (performance.now() - t0) / 1000;
-  return { perS: files.length / secs, inferencePerS: files.length / ((ortMs - ort0) / 1000), zoomed };
+  return { perS: files.length / secs, inferencePerS: files.length / ((ortMs - ort0) / 1000), zoomed, encoderPasses: (encoderRuns - runs0[0]!) / files.length, decoderPasses: (decoderRuns - runs0[1]!) / files.length };
+}
+
+// --- the same, through the engines `medus batch` opens (a pool of workers on the CPU): as many
+// images in flight as workers, plus one being decoded, measured and written
+async function endToEndPooled(e: BatchEngine & Pick<Engine, 'anatomies'>): Promise<number> {
+  const anatomy = anatomyOf(e);
+  const family = presetFor(anatomy).family;
+  const t0 = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < files.length) {
+      const fr = await current.loadFrame(files[next++]!);
+      const s = await e.segment({ key: `pooled ${performance.now()} ${fr.key}`, image: fr.image }, { clicks: [], anatomy });
+      current.measureMask(s.mask, s.width, s.height, family, calibration, s.polygons);
+      await current.maskPng(s.mask, s.width, s.height);
+    }
+  };
+  await Promise.all(Array.from({ length: (e.concurrency ?? 1) + 1 }, lane));
+  return files.length / ((performance.now() - t0) / 1000);
 }
 
 // --- a click on a cached image, from prompt to outline and measurements ready for the page
@@ -251,10 +278,12 @@ interface Side {
   e2eInference: number[];
   e2eNoZoom: number[];
   zoomed: number;
+  encoderPasses: number;
+  decoderPasses: number;
   click: Awaited<ReturnType<typeof clicks>> | null;
 }
-const sides: Side[] = [{ p: current, zoom: engine, plain, e2e: [], e2eInference: [], e2eNoZoom: [], zoomed: 0, click: null }];
-if (base) sides.unshift({ p: base, zoom: await base.SegmentationEngine.create(modelDir, common), plain: await base.SegmentationEngine.create(modelDir, { ...common, zoom: false }), e2e: [], e2eInference: [], e2eNoZoom: [], zoomed: 0, click: null });
+const sides: Side[] = [{ p: current, zoom: engine, plain, e2e: [], e2eInference: [], e2eNoZoom: [], zoomed: 0, encoderPasses: 0, decoderPasses: 0, click: null }];
+if (base) sides.unshift({ p: base, zoom: await base.SegmentationEngine.create(modelDir, common), plain: await base.SegmentationEngine.create(modelDir, { ...common, zoom: false }), e2e: [], e2eInference: [], e2eNoZoom: [], zoomed: 0, encoderPasses: 0, decoderPasses: 0, click: null });
 // interleaved, so that a busy spell of the machine falls on both sides alike
 for (let r = 0; r < repeats; r++)
   for (const s of sides) {
@@ -262,6 +291,8 @@ for (let r = 0; r < repeats; r++)
     s.e2e.push(z.perS);
     s.e2eInference.push(z.inferencePerS);
     s.zoomed = z.zoomed;
+    s.encoderPasses = z.encoderPasses;
+    s.decoderPasses = z.decoderPasses;
     s.e2eNoZoom.push((await endToEnd(s.p, s.plain)).perS);
   }
 for (const s of sides) s.click = await clicks(s.p, s.zoom);
@@ -329,9 +360,16 @@ const pooled = await (async () => {
   try {
     const workers = pe instanceof EnginePool ? pe.concurrency : 1;
     const threads = pe.threads;
+    const e2e: number[] = [];
+    for (let r = 0; r < repeats; r++) e2e.push(await endToEndPooled(pe));
+    // the model alone with the same workers, threads and passes per image
+    const inferenceOnly = await inferenceOnlyPool(
+      { encoderPath: engine.model.encoderPath, decoderPath: engine.model.decoderPath, threads, encoderPasses: sides[sides.length - 1]!.encoderPasses, decoderPasses: sides[sides.length - 1]!.decoderPasses, images: files.length * 2, inputSize: engine.model.manifest.input_size, anatomy: engine.model.manifest.anatomies ? engine.model.manifest.anatomies.indexOf(anatomyOf(engine)) : null },
+      workers,
+    );
     const withOverlays = await batchRun(current, pe, batchN, true);
     const without = await batchRun(current, pe, Math.max(1, Math.round(batchN / 3)), false);
-    return { workers, threads_per_worker: threads, ...withOverlays, no_overlays_images_per_s: without.images_per_s };
+    return { workers, threads_per_worker: threads, e2e, inferenceOnly, ...withOverlays, no_overlays_images_per_s: without.images_per_s };
   } finally {
     await pe.dispose();
   }
@@ -381,6 +419,14 @@ const result = {
   pipeline_efficiency: median(now.e2e) / median(now.e2eInference),
   images_per_s_without_zoom: median(now.e2eNoZoom),
   zoomed_images: now.zoomed,
+  encoder_passes_per_image: now.encoderPasses,
+  decoder_passes_per_image: now.decoderPasses,
+  // automatic mode over the folder through the engines medus batch opens (workers on the CPU), and
+  // the model alone with the same workers and passes: the throughput a folder of images gets
+  images_per_s_pooled: pooled ? median(pooled.e2e) : null,
+  images_per_s_pooled_range: pooled ? range(pooled.e2e) : null,
+  inference_only_images_per_s_pooled: pooled?.inferenceOnly ?? null,
+  pipeline_efficiency_pooled: pooled ? median(pooled.e2e) / pooled.inferenceOnly : null,
   peak_rss_mb: singleRss / 2 ** 20,
   batch_images_per_s: batchNow?.images_per_s ?? null,
   batch_peak_rss_mb: batchNow?.peak_rss_mb ?? null,
@@ -434,6 +480,7 @@ console.log(`decoder   median ${f2(decoderMs)} ms over ${runs} runs, box prompt,
 console.log(`click     median ${f2(result.click_ms)} ms on a cached ${w0}×${h0} image: decoder ${f2(parts.decoder)}, upsampling ${f2(parts.upsampling)}, cleaning ${f2(parts.cleaning)}, contour ${f2(parts.contour)}, measurement ${f2(parts.measurement)}`);
 console.log(`end to end ${f2(result.images_per_s)} images/s (range ${result.images_per_s_range.map(f2).join('–')} over ${repeats} repeats) over ${files.length} images of ${folder} (automatic mode, measured; ${now.zoomed} zoomed)`);
 console.log(`           inference only ${f2(result.inference_only_images_per_s)} images/s: pipeline efficiency ${f2(result.pipeline_efficiency)}; without the zoomed passes ${f2(result.images_per_s_without_zoom)} images/s`);
+if (pooled) console.log(`           through ${pooled.workers} worker(s) × ${pooled.threads_per_worker} thread(s) as medus batch runs it: ${f2(median(pooled.e2e))} images/s (range ${range(pooled.e2e).map(f2).join('–')}); the model alone with the same workers and passes (${f2(now.encoderPasses)} encoder, ${f2(now.decoderPasses)} decoder per image) ${f2(pooled.inferenceOnly)} images/s: efficiency ${f2(result.pipeline_efficiency_pooled!)}`);
 console.log(`peak RSS  ${result.peak_rss_mb.toFixed(0)} MB`);
 if (batchNow) console.log(`batch     ${f2(batchNow.images_per_s)} images/s over ${batchNow.images} images with ${result.batch_workers} worker(s) × ${result.batch_threads_per_worker} thread(s), masks + overlays + JSON + CSV + COCO; RSS ${batchNow.rss_at_quarter_mb.toFixed(0)} MB at 1/4, ${batchNow.rss_at_end_mb.toFixed(0)} MB at the end, peak ${batchNow.peak_rss_mb.toFixed(0)} MB; without overlays ${f2(result.batch_no_overlays_images_per_s ?? Number.NaN)} images/s`);
 if (pooled && batchOne) console.log(`          one engine (${engine.threads} threads, same run): ${f2(batchOne.images_per_s)} images/s (${f2(result.batch_workers_speedup!)}× with the workers), RSS ${batchOne.rss_at_quarter_mb.toFixed(0)} → ${batchOne.rss_at_end_mb.toFixed(0)} MB, peak ${batchOne.peak_rss_mb.toFixed(0)} MB; without overlays ${f2(result.batch_one_engine_no_overlays_images_per_s ?? Number.NaN)} images/s`);

@@ -30,12 +30,18 @@ describe('segmentation engine on the shipped model', () => {
     expect(outside).toBe(0);
     expect(seg.polygons.length).toBeGreaterThan(0);
     expect(seg.score).toBeGreaterThan(0);
+    // onnxruntime's own share (the bench's inference-only baseline): inside the encoder and decoder time
+    expect(seg.timings.inferenceMs).toBeGreaterThan(0);
+    expect(seg.timings.inferenceMs).toBeLessThanOrEqual(seg.timings.encodeMs + seg.timings.decodeMs);
   });
 
   it('encodes once per image and reuses the embedding for the next prompt', async () => {
     const a = await engine.segment(input, { clicks: [{ x: 190, y: 90, label: 'positive' }], anatomy: 'breast-lesion' });
     expect(a.embeddingCached).toBe(true); // from the box test above
     expect(a.timings.encodeMs).toBe(0);
+    // a cached embedding: only the decoder's run counts
+    expect(a.timings.inferenceMs).toBeGreaterThan(0);
+    expect(a.timings.inferenceMs).toBeLessThanOrEqual(a.timings.decodeMs);
     expect(a.mode).toBe('clicks');
     expect(dice(a.mask, truth)).toBeGreaterThan(0.6);
   });

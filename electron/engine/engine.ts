@@ -58,12 +58,9 @@ function cudaLibraryMissing(): string | null {
   return cudaMissingMessage(probeCudaHere());
 }
 
-const defaultFactory: SessionFactory = async (path, provider, threads) => {
-  if (provider === 'cuda') {
-    const missing = cudaLibraryMissing();
-    if (missing) throw new Error(missing);
-  }
-  return ort.InferenceSession.create(path, {
+/** The engine's onnxruntime session options (the bench's inference-only baseline uses them too). */
+export function sessionOptions(provider: ProviderName, threads: number): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -74,7 +71,15 @@ const defaultFactory: SessionFactory = async (path, provider, threads) => {
     // writes, the spinning takes the cores from the next run: off, the encoder took 0.53x and the
     // decoder 0.44x the time in interleaved rounds (bench/session-options.ts). MEDUS_SPINNING=on restores it.
     ...(process.env.MEDUS_SPINNING === 'on' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  });
+  };
+}
+
+const defaultFactory: SessionFactory = async (path, provider, threads) => {
+  if (provider === 'cuda') {
+    const missing = cudaLibraryMissing();
+    if (missing) throw new Error(missing);
+  }
+  return ort.InferenceSession.create(path, sessionOptions(provider, threads));
 };
 
 /** A pass's answer without the engine's note of whether it was outlined yet. */
@@ -181,25 +186,29 @@ export class SegmentationEngine {
   }
 
   /** Encodes once per image; concurrent callers for the same key share one run. */
-  async embed(input: ImageInput, urgent = true): Promise<{ embedding: Embedding; cached: boolean; ms: number }> {
+  async embed(input: ImageInput, urgent = true): Promise<{ embedding: Embedding; cached: boolean; ms: number; runMs: number }> {
     const hit = this.cache.get(input.key);
-    if (hit) return { embedding: hit, cached: true, ms: 0 };
+    if (hit) return { embedding: hit, cached: true, ms: 0, runMs: 0 };
     const running = this.pending.get(input.key);
-    if (running) return { embedding: await running, cached: true, ms: 0 };
+    if (running) return { embedding: await running, cached: true, ms: 0, runMs: 0 };
     const t0 = performance.now();
+    // the encoder's own run, without the resize before it or the wait in the queue
+    let runMs = 0;
     const job = this.queue.push(urgent, async () => {
       const again = this.cache.get(input.key);
       if (again) return again;
       const m = this.model.manifest;
       const tensor = new ort.Tensor('float32', this.preprocess(input.image), [1, m.channels, m.input_size, m.input_size]);
+      const t1 = performance.now();
       const out = await this.encoder.run({ image: tensor });
+      runMs = performance.now() - t1;
       this.cache.set(input.key, out);
       return out;
     });
     this.pending.set(input.key, job);
     try {
       const embedding = await job;
-      return { embedding, cached: false, ms: performance.now() - t0 };
+      return { embedding, cached: false, ms: performance.now() - t0, runMs };
     } finally {
       this.pending.delete(input.key);
     }
@@ -258,6 +267,7 @@ export class SegmentationEngine {
       timings.postprocessMs += next.timings.postprocessMs;
       timings.upsampleMs = (timings.upsampleMs ?? 0) + (next.timings.upsampleMs ?? 0);
       timings.cleanMs = (timings.cleanMs ?? 0) + (next.timings.cleanMs ?? 0);
+      timings.inferenceMs = (timings.inferenceMs ?? 0) + (next.timings.inferenceMs ?? 0);
       // A closer look that finds nothing (below the automatic threshold) does not overrule the last answer.
       if (next.empty) break;
       best = { ...first, score: next.score, areaPixels: next.areaPixels, zoomedTo: region };
@@ -293,7 +303,7 @@ export class SegmentationEngine {
     const { image } = input;
     const m = this.model.manifest;
     validatePrompt(prompt, image.width, image.height, m.anatomies);
-    const { embedding, cached, ms: encodeMs } = await this.embed(input);
+    const { embedding, cached, ms: encodeMs, runMs: encoderRunMs } = await this.embed(input);
     const frame = this.frameFor(image);
     const t0 = performance.now();
     const { coords, labels } = decoderPoints(prompt, frame);
@@ -314,7 +324,13 @@ export class SegmentationEngine {
       const idx = prompt.anatomy === undefined ? -1 : m.anatomies.indexOf(prompt.anatomy);
       feeds.anatomy = new ort.Tensor('int64', BigInt64Array.from([BigInt(idx)]), [1]);
     }
-    const out = await this.queue.push(true, () => this.decoder.run(feeds));
+    let decoderRunMs = 0;
+    const out = await this.queue.push(true, async () => {
+      const t = performance.now();
+      const o = await this.decoder.run(feeds);
+      decoderRunMs = performance.now() - t;
+      return o;
+    });
     const decodeMs = performance.now() - t0;
     const t1 = performance.now();
     const masks = out[m.decoder_outputs.masks];
@@ -362,7 +378,7 @@ export class SegmentationEngine {
       zoomedTo: null,
       embeddingCached: cached,
       outlined: trace,
-      timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1, upsampleMs, cleanMs: t3 - t2, ...(trace ? { contourMs: performance.now() - t3 } : {}) },
+      timings: { encodeMs, decodeMs, postprocessMs: performance.now() - t1, upsampleMs, cleanMs: t3 - t2, ...(trace ? { contourMs: performance.now() - t3 } : {}), inferenceMs: encoderRunMs + decoderRunMs },
     };
   }
 

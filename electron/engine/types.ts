@@ -38,6 +38,8 @@ export interface Timings {
   cleanMs?: number;
   /** and the outline traced once for the final mask. */
   contourMs?: number;
+  /** Time inside onnxruntime's runs alone (encoder passes not served from the cache, and the decoder): the benchmark's inference-only share. */
+  inferenceMs?: number;
 }
 
 export interface Segmentation {
