@@ -91,8 +91,12 @@ export class ResultsWriter {
     const stem = img.recordFile ? img.recordFile.replace(/\.json$/, '') : outputStem(img, img.frame, img.frames);
     const answered = img.objects.filter((o) => o.answer && !o.answer.empty);
     const preset = presetFor(img.anatomy);
-    const union = new Uint8Array(img.width * img.height);
-    for (const o of answered) for (let i = 0; i < union.length; i++) if (o.answer!.mask[i]) union[i] = 1;
+    // one object's mask is the union itself: no pass over the image on every click
+    let union = answered.length === 1 ? answered[0]!.answer!.mask : null;
+    if (!union) {
+      union = new Uint8Array(img.width * img.height);
+      for (const o of answered) for (let i = 0; i < union.length; i++) if (o.answer!.mask[i]) union[i] = 1;
+    }
     const maskFile = `${stem}_mask.png`;
     const objectMask = (id: number) => (answered.length > 1 ? `${stem}_object${id}_mask.png` : maskFile);
     const written: string[] = [];

@@ -691,9 +691,9 @@ export class Study {
     return { ...r, lowRes: r.lowRes.length ? r.lowRes : null };
   }
 
-  /** The calibration an object is measured with: the resolver's, for the structure's position. */
+  /** The calibration an object is measured with: the resolver's, for the structure's position (which only picks among tissue regions: not looked for without them, a pass over the whole mask on every click). */
   private async calibrationFor(e: ImageEntry, mask: Uint8Array | null): Promise<Calibration> {
-    return this.o.resolver.resolve({ path: e.path, calibration: e.image.calibration as Calibration, regions: e.image.regions }, mask ? structurePoint(mask, e.image.width) : null);
+    return this.o.resolver.resolve({ path: e.path, calibration: e.image.calibration as Calibration, regions: e.image.regions }, mask && e.image.regions.length ? structurePoint(mask, e.image.width) : null);
   }
 
   private async measured(e: ImageEntry, o: ObjectEntry): Promise<Measured | null> {
