@@ -9,8 +9,11 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { sessionOptions } from '../electron/engine/engine';
+import type { ProviderName } from '../electron/engine/providers';
 
 export interface InferenceOnlyJob {
+  /** The provider the measured engines run on. */
+  provider: ProviderName;
   encoderPath: string;
   decoderPath: string;
   threads: number;
@@ -42,9 +45,9 @@ export async function inferenceOnlyPool(job: InferenceOnlyJob, workers: number):
 
 async function work(job: InferenceOnlyJob): Promise<void> {
   const s = job.inputSize;
-  const encoder = await ort.InferenceSession.create(job.encoderPath, sessionOptions('cpu', job.threads));
+  const encoder = await ort.InferenceSession.create(job.encoderPath, sessionOptions(job.provider, job.threads));
   // as the engine makes it: one thread for the decoder on the CPU
-  const decoder = await ort.InferenceSession.create(job.decoderPath, sessionOptions('cpu', 1));
+  const decoder = await ort.InferenceSession.create(job.decoderPath, sessionOptions(job.provider, job.provider === 'cpu' ? 1 : job.threads));
   const image = new ort.Tensor('float32', new Float32Array(s * s).map((_, i) => ((i * 37) % 255) / 64 - 1), [1, 1, s, s]);
   const embedding = await encoder.run({ image });
   const low = 4 * Number(embedding.image_embeddings?.dims[2] ?? s / 16);

@@ -364,7 +364,7 @@ const pooled = await (async () => {
     for (let r = 0; r < repeats; r++) e2e.push(await endToEndPooled(pe));
     // the model alone with the same workers, threads and passes per image
     const inferenceOnly = await inferenceOnlyPool(
-      { encoderPath: engine.model.encoderPath, decoderPath: engine.model.decoderPath, threads, encoderPasses: sides[sides.length - 1]!.encoderPasses, decoderPasses: sides[sides.length - 1]!.decoderPasses, images: files.length * 2, inputSize: engine.model.manifest.input_size, anatomy: engine.model.manifest.anatomies ? engine.model.manifest.anatomies.indexOf(anatomyOf(engine)) : null },
+      { provider: pe.provider.active, encoderPath: engine.model.encoderPath, decoderPath: engine.model.decoderPath, threads, encoderPasses: sides[sides.length - 1]!.encoderPasses, decoderPasses: sides[sides.length - 1]!.decoderPasses, images: files.length * 2, inputSize: engine.model.manifest.input_size, anatomy: engine.model.manifest.anatomies ? engine.model.manifest.anatomies.indexOf(anatomyOf(engine)) : null },
       workers,
     );
     const withOverlays = await batchRun(current, pe, batchN, true);
