@@ -710,7 +710,8 @@ export class Study {
     const raw =
       partner && !partner.empty
         ? measureIntrapartum({ symphysis: partner.mask, head: o.answer.mask, width: o.answer.width, height: o.answer.height }, calibration)
-        : measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration);
+        : // the answer's outline, traced once by the engine (or with the edit that made the mask), is not traced again
+          measureMask(o.answer.mask, o.answer.width, o.answer.height, family, calibration, o.answer.polygons);
     const value = { result: applyCaliperEdits(raw, o.edits, calibration), calibration };
     o.measuredFrom = { answer: o.answer, edits: o.edits, family, calibration: key, ...(partner ? { partner } : {}), value };
     return value;
