@@ -65,7 +65,7 @@ async function work(job: InferenceOnlyJob): Promise<void> {
   // the passes of `images` images, in the proportion the end to end run made them
   const enc = Math.round(job.encoderPasses * job.images);
   const dec = Math.round(job.decoderPasses * job.images);
-  for (let i = 0, e = 0, d = 0; e < enc || d < dec; i++) {
+  for (let e = 0, d = 0; e < enc || d < dec; ) {
     if (e < enc && (d >= dec || e * dec <= d * enc)) {
       await encoder.run({ image });
       e++;

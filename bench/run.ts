@@ -108,12 +108,12 @@ if (baselineRoot && !existsSync(join(baselineRoot, 'electron/engine/engine.ts'))
 const base = baselineRoot ? await pipelineAt(baselineRoot, `baseline ${baselineRoot}`) : null;
 
 const modelDir = resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL);
-// --spinning off: the engine's session options (engine.ts, defaultFactory) with the thread pool's
-// spinning off, on the CPU, for both sides; a weighing of that option, not what the app does
+// --spinning off: the engine's session options (engine.ts, sessionOptions) with the thread pool's
+// spinning off whatever MEDUS_SPINNING says, on the CPU, for both sides (a baseline checkout may spin)
 const noSpin = v.spinning === 'off';
 const noSpinFactory = (path: string, provider: string, threads: number) => {
   if (provider !== 'cpu') throw new Error('--spinning off is for the CPU provider');
-  return ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  return ort.InferenceSession.create(path, { ...sessionOptions('cpu', threads), extra: { session: { intra_op: { allow_spinning: '0' } } } });
 };
 const common = { ...(v.provider ? { provider: v.provider } : {}), ...(noSpin ? { provider: 'cpu', sessionFactory: noSpinFactory } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024 };
 const runs = Number(v.runs);

@@ -19,7 +19,7 @@ const threads = Number(v.threads);
 const model = await loadModelFolder(resolve(v.model ?? process.env.MEDUS_MODEL ?? DEFAULT_MODEL));
 
 type Options = ort.InferenceSession.SessionOptions;
-// the engine's own options (engine.ts, defaultFactory), which every variant changes one thing of
+// the engine's options (engine.ts, sessionOptions) as they were when this was written, spinning on; every variant changes one thing of them
 const engineOptions: Options = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
 const variants: Array<{ name: string; options: Options }> = [
   { name: 'engine (all, arena, 2 threads)', options: engineOptions },
