@@ -1,10 +1,10 @@
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode as encodeBmp } from 'bmp-ts';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toGrey8 } from '../electron/imaging/greyscale';
-import { loadFrame } from '../electron/imaging/load';
+import { fileIdentity, loadFrame } from '../electron/imaging/load';
 import { openImage, sniffFormat } from '../electron/imaging/open';
 import { ImageReadError } from '../electron/imaging/types';
 import { tempDir } from './helpers/synth';
@@ -127,5 +127,22 @@ describe('bad files', () => {
     const before = readFileSync(join(dir, 'rgb.png'));
     await loadFrame(join(dir, 'rgb.png'));
     expect(readFileSync(join(dir, 'rgb.png')).equals(before)).toBe(true);
+  });
+});
+
+describe('cache key', () => {
+  it("is the file's identity when it was opened, and a rewritten file gets a fresh one", async () => {
+    const file = join(dir, 'keyed.png');
+    writeFileSync(file, readFileSync(join(dir, 'grey.png')));
+    const first = await loadFrame(file);
+    expect(first.key).toBe(`${await fileIdentity(file)}#0`);
+    // same path, other size and time: the engine must not reuse the old image's embedding
+    writeFileSync(file, readFileSync(join(dir, 'rgb.png')));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const second = await loadFrame(file);
+    expect(second.key).toBe(`${await fileIdentity(file)}#0`);
+    expect(second.key).not.toBe(first.key);
+    // a frame of a source opened once carries that source's identity
+    expect((await loadFrame(file, 0, second.source)).key).toBe(second.key);
   });
 });

@@ -1,13 +1,12 @@
 /** Opens a file and hands the engine a frame as 8-bit greyscale, keyed by file identity and frame. */
 import { stat } from 'node:fs/promises';
 import { type GreyImage, toGrey8 } from './greyscale';
-import { displayName, openImage } from './open';
+import { identityOf, openImage } from './open';
 import { type ImageSource, ImageReadError } from './types';
 
 /** Same path, size and modification time = same image; a rewritten file gets a fresh key. */
 export async function fileIdentity(path: string | Buffer): Promise<string> {
-  const st = await stat(path);
-  return `${typeof path === 'string' ? path : displayName(path)}|${st.size}|${Math.round(st.mtimeMs)}`;
+  return identityOf(path, await stat(path));
 }
 
 export interface LoadedFrame {
@@ -25,5 +24,6 @@ export async function loadFrame(file: string | Buffer, frame = 0, source?: Image
     throw new ImageReadError(path, `frame ${frame} does not exist (the file has ${src.frameCount} frame${src.frameCount === 1 ? '' : 's'}, numbered from 0)`);
   }
   const pixels = await src.readFrame(frame);
-  return { source: src, frame, key: `${await fileIdentity(file)}#${frame}`, image: toGrey8(pixels) };
+  // the identity of the bytes read when the file was opened (a source made elsewhere may lack it)
+  return { source: src, frame, key: `${src.identity ?? (await fileIdentity(file))}#${frame}`, image: toGrey8(pixels) };
 }

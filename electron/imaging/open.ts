@@ -1,4 +1,5 @@
 /** Opens any supported image file by its content (not its extension) as an ImageSource. */
+import type { Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { decodeBmp, readBmpHeader } from './bmp';
 import { hasDicmMarker, isDicom, openDicom } from './dicom/index';
@@ -18,6 +19,18 @@ export function displayName(bytes: Buffer): string {
   const text = bytes.toString('utf8');
   return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes.toString('latin1');
 }
+
+/** Same path, size and modification time = same image; a rewritten file gets a fresh key. */
+export function identityOf(file: string | Buffer, st: Pick<Stats, 'size' | 'mtimeMs'>): string {
+  return `${typeof file === 'string' ? file : displayName(file)}|${st.size}|${Math.round(st.mtimeMs)}`;
+}
+
+/**
+ * Files up to this size are read in one go: most images are, and each read is a wait for this
+ * thread's next turn, which the model holds for milliseconds at a time while a folder runs.
+ * Larger files are sniffed first, so a huge file of the wrong kind costs one small read.
+ */
+const WHOLE_READ_BYTES = 4 * 1024 * 1024;
 
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const b = (i: number) => bytes[i] ?? -1;
@@ -82,12 +95,14 @@ export async function openImage(file: string | Buffer): Promise<ImageSource> {
   }
   let bytes: Uint8Array;
   let format: ImageFormat | null;
+  let identity: string;
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new ImageReadError(path, 'not a file');
     if (st.size === 0) throw new ImageReadError(path, 'file is empty');
+    identity = identityOf(file, st);
     // Tell the format from the first bytes, so a huge file of the wrong kind costs nothing.
-    const head = await readAt(handle, 0, Math.min(st.size, SNIFF_BYTES));
+    const head = await readAt(handle, 0, st.size <= WHOLE_READ_BYTES ? st.size : SNIFF_BYTES);
     format = sniffFormat(head);
     if (format === null) throw new ImageReadError(path, UNSUPPORTED);
     const cap = format === 'dicom' ? MAX_DICOM_FILE_BYTES : MAX_IMAGE_FILE_BYTES;
@@ -100,8 +115,15 @@ export async function openImage(file: string | Buffer): Promise<ImageSource> {
   } catch (err) {
     throw readProblem(path, err);
   } finally {
-    await handle.close().catch(() => undefined);
+    // not waited for: the bytes are in hand, and a close that fails has nothing to tell the user
+    void handle.close().catch(() => undefined);
   }
+  const source = await decodeSource(path, format, bytes);
+  source.identity = identity;
+  return source;
+}
+
+async function decodeSource(path: string, format: ImageFormat, bytes: Uint8Array): Promise<ImageSource> {
   switch (format) {
     case 'dicom':
       return checkedSize(await openDicom(path, bytes));

@@ -60,6 +60,8 @@ export interface ImageSource {
   regions: UltrasoundRegion[];
   /** Free-form facts for the record (transfer syntax, photometric interpretation, vendor). */
   details: Record<string, string>;
+  /** Path, size and modification time when it was opened (see `fileIdentity`): its frames' cache key. */
+  identity?: string;
   readFrame(index: number): Promise<Frame>;
 }
 
