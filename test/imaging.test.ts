@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toGrey8 } from '../electron/imaging/greyscale';
 import { fileIdentity, loadFrame } from '../electron/imaging/load';
 import { openImage, sniffFormat } from '../electron/imaging/open';
+import { quickHeader } from '../electron/imaging/raster';
 import { ImageReadError } from '../electron/imaging/types';
 import { tempDir } from './helpers/synth';
 
@@ -144,5 +145,42 @@ describe('cache key', () => {
     expect(second.key).not.toBe(first.key);
     // a frame of a source opened once carries that source's identity
     expect((await loadFrame(file, 0, second.source)).key).toBe(second.key);
+  });
+});
+
+describe('the header read without libvips', () => {
+  it('agrees with libvips on every PNG and JPEG kind, and leaves the unusual ones to it', async () => {
+    const raw = (channels: number, depth = 1) => (depth === 2 ? new Uint16Array(W * H * channels).map((_, i) => (i * 331) % 65536) : new Uint8Array(W * H * channels).map((_, i) => (i * 11) % 256));
+    const made: Record<string, Buffer> = {
+      'grey.png': readFileSync(join(dir, 'grey.png')),
+      'rgb.png': readFileSync(join(dir, 'rgb.png')),
+      'grey16.png': readFileSync(join(dir, 'grey16.png')),
+      'grey.jpg': readFileSync(join(dir, 'grey.jpg')),
+      'rgb.jpg': readFileSync(join(dir, 'rgb.jpg')),
+      'rgba.png': await sharp(raw(4), { raw: { width: W, height: H, channels: 4 } }).png().toBuffer(),
+      'grey-alpha.png': await sharp(raw(2), { raw: { width: W, height: H, channels: 2 } }).png().toBuffer(),
+      'rgb16.png': await sharp(raw(3, 2), { raw: { width: W, height: H, channels: 3 } }).toColourspace('rgb16').png().toBuffer(),
+      'one-bit.png': await sharp(raw(1), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png({ bitdepth: 1 }).toBuffer(),
+      'palette.png': await sharp(raw(3), { raw: { width: W, height: H, channels: 3 } }).png({ palette: true }).toBuffer(),
+      'progressive.jpg': await sharp(raw(3), { raw: { width: W, height: H, channels: 3 } }).jpeg({ progressive: true }).toBuffer(),
+      'cmyk.jpg': await sharp(raw(3), { raw: { width: W, height: H, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer(),
+      'exif.jpg': await sharp(raw(1), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+    };
+    const seen: string[] = [];
+    for (const [name, bytes] of Object.entries(made)) {
+      const quick = quickHeader(bytes);
+      if (!quick) {
+        seen.push(`${name}: libvips`);
+        continue;
+      }
+      const m = await sharp(bytes).metadata();
+      expect(quick, name).toEqual({ width: m.width, height: m.height, channels: m.channels, depth: m.depth });
+      seen.push(name);
+    }
+    expect(seen).toContain('palette.png: libvips');
+    expect(seen.filter((s) => !s.includes('libvips'))).toHaveLength(12);
+    // not a PNG or JPEG, or cut before its size: libvips is asked (and gives the reason)
+    expect(quickHeader(readFileSync(join(dir, 'rgb.bmp')))).toBeNull();
+    expect(quickHeader(made['rgb.jpg']!.subarray(0, 20))).toBeNull();
   });
 });

@@ -3,6 +3,11 @@ import sharp, { type Metadata } from 'sharp';
 import { MAX_PIXELS, imageSizeProblem } from './limits';
 import { type Frame, ImageReadError } from './types';
 
+async function libvipsHeader(bytes: Uint8Array): Promise<RasterHeader> {
+  const m: Metadata = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+  return { width: m.width ?? 0, height: m.height ?? 0, channels: m.channels ?? 3, depth: m.depth ?? 'uchar' };
+}
+
 /** Sample formats we can show faithfully; libvips names them by C type. */
 const SAMPLE_NAMES: Record<string, string> = {
   char: 'signed 8-bit',
@@ -21,17 +26,67 @@ function decodeError(path: string, err: unknown): ImageReadError {
   return new ImageReadError(path, `cannot decode image (corrupt or truncated?): ${why}`);
 }
 
+/** What the decode below needs to know first; libvips names the sample format (`depth`) by C type. */
+interface RasterHeader {
+  width: number;
+  height: number;
+  channels: number;
+  depth: string;
+}
+
+/**
+ * PNG's and JPEG's own header, read here: asking libvips for it is a second trip through its
+ * thread pool before the decode, and each trip waits for this thread's next turn, which the model
+ * holds for milliseconds at a time while a folder runs. Anything unusual (palette PNG, 12-bit or
+ * arithmetic JPEG, a height defined later) returns null and is asked of libvips as before.
+ */
+export function quickHeader(bytes: Uint8Array): RasterHeader | null {
+  const u16 = (i: number) => (bytes[i]! << 8) | bytes[i + 1]!;
+  const u32 = (i: number) => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+  if (bytes.length >= 29 && bytes[0] === 0x89 && bytes[1] === 0x50 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR') {
+    const bitDepth = bytes[24]!;
+    // colour types: 0 grey, 4 grey + alpha, 2 RGB, 6 RGBA; 3 (palette) is left to libvips
+    const channels = { 0: 1, 4: 2, 2: 3, 6: 4 }[bytes[25]!];
+    if (!channels || ![1, 2, 4, 8, 16].includes(bitDepth)) return null;
+    return { width: u32(16), height: u32(20), channels, depth: bitDepth === 16 ? 'ushort' : 'uchar' };
+  }
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+    let i = 2;
+    while (i + 4 <= bytes.length && bytes[i] === 0xff) {
+      const marker = bytes[i + 1]!;
+      if (marker === 0xff) {
+        i++; // fill byte
+        continue;
+      }
+      const length = u16(i + 2);
+      // baseline, extended and progressive Huffman frames; others (arithmetic, lossless, hierarchical) to libvips
+      if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
+        if (i + 10 > bytes.length) return null;
+        const precision = bytes[i + 4]!;
+        const height = u16(i + 5);
+        const width = u16(i + 7);
+        const components = bytes[i + 9]!;
+        if (precision !== 8 || !height || !width || ![1, 3, 4].includes(components)) return null;
+        return { width, height, channels: components, depth: 'uchar' };
+      }
+      if (marker === 0xda || marker === 0xd9 || (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || length < 2) return null;
+      i += 2 + length;
+    }
+  }
+  return null;
+}
+
 export async function decodeRaster(path: string, bytes: Uint8Array): Promise<Frame> {
-  let meta: Metadata;
+  let meta: RasterHeader;
   try {
     // Header only, unlimited here so that the size check below gives the clear message.
-    meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    meta = quickHeader(bytes) ?? (await libvipsHeader(bytes));
   } catch (err) {
     throw decodeError(path, err);
   }
-  const tooBig = imageSizeProblem(meta.width ?? 0, meta.height ?? 0);
+  const tooBig = imageSizeProblem(meta.width, meta.height);
   if (tooBig) throw new ImageReadError(path, tooBig);
-  const depth = meta.depth ?? 'uchar';
+  const depth = meta.depth;
   if (depth !== 'uchar' && depth !== 'ushort') {
     // A float image (often 0–1) would come out black, an integer one clipped: refuse rather than segment wrong pixels.
     throw new ImageReadError(
@@ -42,7 +97,7 @@ export async function decodeRaster(path: string, bytes: Uint8Array): Promise<Fra
   try {
     const sixteen = depth === 'ushort';
     // 1 channel = grey, 2 = grey + alpha; 3/4 = colour (alpha dropped: ultrasound has no transparency)
-    const grey = (meta.channels ?? 3) <= 2;
+    const grey = meta.channels <= 2;
     // limitInputPixels: a second guard, should a loader report a size its header did not.
     let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_PIXELS }).rotate(); // honour EXIF orientation as the viewer would
     pipeline = pipeline.removeAlpha().toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
