@@ -113,14 +113,18 @@ describe('fast post-processing paths give the per-pixel answers', () => {
   });
 
   it('band interpolation of the logits: the same mask as interpolating every pixel', () => {
-    for (let t = 0; t < 60; t++) {
+    for (let t = 0; t < 120; t++) {
       const side = 16;
       const low = new Float32Array(side * side);
       const cx = rnd() * side;
       const cy = rnd() * side;
       for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) low[y * side + x] = 4 - Math.hypot(x - cx, y - cy) + (rnd() - 0.5);
       if (t % 7 === 0) low.fill(0); // every value on the threshold
-      const frame = { width: 5 + Math.floor(rnd() * 200), height: 5 + Math.floor(rnd() * 150), size: 64, resize: rnd() < 0.5 ? ('stretch' as const) : ('letterbox' as const) };
+      // a bright speck among values below the threshold: it reaches past its low-res neighbours
+      if (t % 4 === 1) low.fill(-1)[Math.floor(rnd() * low.length)] = 20;
+      // mostly the model's own ratio (S 4× the low-res side), sometimes others, shrinking included
+      const size = t % 5 === 4 ? [8, 16, 40, 100][t % 4]! : 64;
+      const frame = { width: 5 + Math.floor(rnd() * 200), height: 5 + Math.floor(rnd() * 150), size, resize: rnd() < 0.5 ? ('stretch' as const) : ('letterbox' as const) };
       const got = logitsToMask(low, side, frame, 0);
       // reference: bilinear to S×S, then every original pixel centre sampled and thresholded
       const s = frame.size;
