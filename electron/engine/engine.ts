@@ -174,6 +174,13 @@ export class SegmentationEngine {
     const cw = frame.resize === 'stretch' ? s : Math.round(image.width * (s / Math.max(image.width, image.height)));
     const ch = frame.resize === 'stretch' ? s : Math.round(image.height * (s / Math.max(image.width, image.height)));
     const resized = resizeGrey(image.data, image.width, image.height, cw, ch);
+    if (m.channels === 1 && cw === s && ch === s) {
+      // already the tensor's layout: normalised where it is (the same arithmetic as below)
+      const mean = m.pixel_mean[0]!;
+      const std = m.pixel_std[0]!;
+      for (let i = 0; i < resized.length; i++) resized[i] = (resized[i]! - mean) / std;
+      return resized;
+    }
     const out = new Float32Array(m.channels * s * s);
     for (let c = 0; c < m.channels; c++) {
       const mean = m.pixel_mean[c]!;
