@@ -201,6 +201,34 @@ describe('overlayPng draws what overlaySvg describes', () => {
   });
 });
 
+describe('work areas reused between pictures', () => {
+  it('overlays drawn at the same time come out as each drawn alone', async () => {
+    const cases = [
+      build('fetal-head', CALIBRATED, [[220, 190, 110, 80]]),
+      build('lesion', UNCALIBRATED, [[120, 170, 55, 40], [290, 200, 60, 45]]),
+      build('lesion', CALIBRATED, []),
+      build('fetal-head', CALIBRATED, [[150, 120, 60, 50]]),
+      build('lesion', CALIBRATED, [[300, 80, 40, 30]]),
+    ];
+    const draw = (c: (typeof cases)[number], i: number) => overlayPng(grey, c.polygons, c.m, COLOUR, `case ${i}`);
+    const alone: Buffer[] = [];
+    for (const [i, c] of cases.entries()) alone.push(await draw(c, i));
+    // more at once than canvases are kept, twice, so that kept canvases are drawn on again
+    for (let round = 0; round < 2; round++) {
+      const together = await Promise.all(cases.map(draw));
+      for (const [i, png] of together.entries()) expect(Buffer.compare(await rgb(png), await rgb(alone[i]!)), `case ${i}`).toBe(0);
+    }
+  });
+
+  it('a mask written after a larger one holds none of it', async () => {
+    await maskPng(new Uint8Array(W * H).fill(1), W, H);
+    const small = new Uint8Array(31 * 7);
+    small[100] = 1;
+    const { data } = await sharp(await maskPng(small, 31, 7)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(Array.from(data)).toEqual(Array.from(small, (v) => (v ? 255 : 0)));
+  });
+});
+
 describe('maskPng', () => {
   it('decodes to exactly the mask as 8-bit greyscale 0/255, any non-zero value being inside', async () => {
     for (const [w, h] of [[1, 1], [7, 3], [W, H], [333, 17]] as const) {

@@ -155,8 +155,7 @@ function lazyBilinear(low: Float32Array, side: number, s: number) {
       lowMin[y * side + x] = mn;
       lowMax[y * side + x] = mx;
     }
-  const values = new Float32Array(s * s);
-  const known = new Uint8Array(s * s);
+  const { values, known } = work(s * s);
   const at = (y: number, x: number): number => {
     const p = y * s + x;
     if (!known[p]) {
@@ -181,4 +180,13 @@ function lazyBilinear(low: Float32Array, side: number, s: number) {
     lowMin,
     lowMax,
   };
+}
+
+/** lazyBilinear's S×S values and their computed flags, kept between calls (two per image in a batch). */
+let kept = { values: new Float32Array(0), known: new Uint8Array(0) };
+function work(n: number): { values: Float32Array; known: Uint8Array } {
+  if (kept.values.length < n) kept = { values: new Float32Array(n), known: new Uint8Array(n) };
+  const known = kept.known.subarray(0, n);
+  known.fill(0);
+  return { values: kept.values.subarray(0, n), known };
 }
