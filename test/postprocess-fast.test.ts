@@ -4,7 +4,7 @@
  * answers, not just similar ones.
  */
 import { describe, expect, it } from 'vitest';
-import { cleanMask, foregroundBox, labelComponents } from '../electron/engine/cleaning';
+import { cleanMask, cleanMaskCounted, foregroundBox, labelComponents } from '../electron/engine/cleaning';
 import { logitsToMask } from '../electron/engine/postprocess';
 import { bilinear, resizeGrey } from '../electron/engine/resample';
 
@@ -109,6 +109,12 @@ describe('fast post-processing paths give the per-pixel answers', () => {
       const keep = (l: number) => (rules.singleObject ? l === fg.sizes.indexOf(largest) : fg.sizes[l]! >= rules.minIslandFraction * largest);
       const want = Array.from(filled, (v, i) => (v && fg.labels[i] && keep(fg.labels[i]!) ? 1 : 0));
       expect(Array.from(out)).toEqual(want);
+      // cleaned in place (the engine's way): the same mask and count, in the array given
+      const own = m.slice();
+      const inPlace = cleanMaskCounted(own, w, h, rules, { positive: [] }, true);
+      expect(inPlace.mask).toBe(own);
+      expect(Array.from(own)).toEqual(want);
+      expect(inPlace.area).toBe(want.filter(Boolean).length);
     }
   });
 

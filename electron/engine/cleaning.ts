@@ -251,13 +251,18 @@ export function cleanMask(mask: Uint8Array, w: number, h: number, rules: Cleanin
   return cleanMaskCounted(mask, w, h, rules, anchor).mask;
 }
 
-/** cleanMask, with the cleaned mask's pixel count (known from its runs, so no pass to count them). */
-export function cleanMaskCounted(mask: Uint8Array, w: number, h: number, rules: CleaningRules, anchor: Anchor): { mask: Uint8Array; area: number } {
+/**
+ * cleanMask, with the cleaned mask's pixel count (known from its runs, so no pass to count them).
+ * `inPlace`: the caller gives up a 0/1 mask of its own, which is cleaned where it is and returned,
+ * instead of copied twice (the engine, two full-size masks a pass).
+ */
+export function cleanMaskCounted(mask: Uint8Array, w: number, h: number, rules: CleaningRules, anchor: Anchor, inPlace = false): { mask: Uint8Array; area: number } {
   const fgBox = foregroundBox(mask, w, h);
-  if (!fgBox) return { mask: mask.slice(), area: 0 };
+  if (!fgBox) return { mask: inPlace ? mask : mask.slice(), area: 0 };
   let filled = mask;
   if (rules.fillHoles) {
-    filled = mask.slice();
+    if (!inPlace) filled = mask.slice();
+    // the background's runs are all found before any is filled, so filling `mask` itself is safe
     fillHolesInBox(filled, mask, w, h, fgBox);
   }
   // filling holes never grows the box: the structure's components are all inside it
@@ -265,7 +270,7 @@ export function cleanMaskCounted(mask: Uint8Array, w: number, h: number, rules: 
   const sizes = c.sizes;
   if (sizes.length <= 1) {
     // no pixel equals 1 (a mask of other values): nothing is kept as structure, nothing counted
-    return { mask: filled === mask ? mask.slice() : filled, area: 0 };
+    return { mask: filled === mask && !inPlace ? mask.slice() : filled, area: 0 };
   }
   const largest = Math.max(...sizes.slice(1));
   const keep = new Uint8Array(sizes.length);
@@ -303,9 +308,17 @@ export function cleanMaskCounted(mask: Uint8Array, w: number, h: number, rules: 
   } else {
     for (let l = 1; l < sizes.length; l++) if (sizes[l]! >= rules.minIslandFraction * largest) keep[l] = 1;
   }
+  let area = 0;
+  if (inPlace) {
+    // the components not kept, erased (a 0/1 mask holds nothing else)
+    for (let r = 0; r < c.count; r++) {
+      if (keep[c.label[r]!]) area += c.ends[r]! - c.starts[r]!;
+      else filled.fill(0, c.rowOf[r]! * w + c.starts[r]!, c.rowOf[r]! * w + c.ends[r]!);
+    }
+    return { mask: filled, area };
+  }
   // the kept components' runs, written into an empty mask
   const out = new Uint8Array(w * h);
-  let area = 0;
   for (let r = 0; r < c.count; r++)
     if (keep[c.label[r]!]) {
       out.fill(1, c.rowOf[r]! * w + c.starts[r]!, c.rowOf[r]! * w + c.ends[r]!);

@@ -363,10 +363,18 @@ export class SegmentationEngine {
     const preset = presetFor(prompt.anatomy ?? '');
     const positive = prompt.clicks.filter((c) => c.label === 'positive').map((c): [number, number] => [c.x, c.y]);
     const t2 = performance.now();
-    const cleaned = cleanMaskCounted(mask, image.width, image.height, preset.cleaning, {
-      positive,
-      ...(prompt.box ? { box: [prompt.box.x0, prompt.box.y0, prompt.box.x1, prompt.box.y1] as [number, number, number, number] } : {}),
-    });
+    // the mask is this pass's own (0/1 from the logits): cleaned where it is
+    const cleaned = cleanMaskCounted(
+      mask,
+      image.width,
+      image.height,
+      preset.cleaning,
+      {
+        positive,
+        ...(prompt.box ? { box: [prompt.box.x0, prompt.box.y0, prompt.box.x1, prompt.box.y1] as [number, number, number, number] } : {}),
+      },
+      true,
+    );
     mask = cleaned.mask;
     const area = cleaned.area;
     const t3 = performance.now();
