@@ -34,7 +34,7 @@ import type { Calibration } from '../electron/imaging/types';
 import { presetFor } from '../electron/shared/presets';
 import { ResultsWriter } from '../electron/study/save';
 import { Study, type StudyEngine } from '../electron/study/study';
-import { type BatchEngine, EnginePool, openBatchEngine } from '../electron/engine/pool';
+import { type BatchEngine, openBatchEngine } from '../electron/engine/pool';
 import { inferenceOnlyPool } from './inference-only';
 import { sessionOptions } from '../electron/engine/engine';
 import { countGflop, gemmRoofline } from './onnx-compute';
@@ -66,6 +66,8 @@ interface Pipeline {
   maskPng: typeof import('../electron/export/mask').maskPng;
   measureMask: typeof import('../electron/measurement/measure').measureMask;
   runBatch: typeof import('../electron/batch/batch').runBatch;
+  /** The engines `medus batch` opens; absent in a checkout from before engine pools. */
+  openBatchEngine: typeof openBatchEngine | null;
 }
 type Engine = Awaited<ReturnType<Pipeline['SegmentationEngine']['create']>>;
 
@@ -78,7 +80,8 @@ async function pipelineAt(root: string, label: string): Promise<Pipeline> {
     load<typeof import('../electron/measurement/measure')>('electron/measurement/measure.ts'),
     load<typeof import('../electron/batch/batch')>('electron/batch/batch.ts'),
   ]);
-  return { label, SegmentationEngine: engine.SegmentationEngine, loadFrame: imaging.loadFrame, maskPng: mask.maskPng, measureMask: measure.measureMask, runBatch: batch.runBatch };
+  const pool = existsSync(join(root, 'electron/engine/pool.ts')) ? await load<typeof import('../electron/engine/pool')>('electron/engine/pool.ts') : null;
+  return { label, SegmentationEngine: engine.SegmentationEngine, loadFrame: imaging.loadFrame, maskPng: mask.maskPng, measureMask: measure.measureMask, runBatch: batch.runBatch, openBatchEngine: pool?.openBatchEngine ?? null };
 }
 
 // onnxruntime's own time, whoever calls it in this thread: the inference-only baseline of the same
@@ -209,17 +212,17 @@ async function endToEnd(p: Pipeline, e: Engine): Promise<{ perS: number; inferen
 
 // --- the same, through the engines `medus batch` opens (a pool of workers on the CPU): as many
 // images in flight as workers, plus one being decoded, measured and written
-async function endToEndPooled(e: BatchEngine & Pick<Engine, 'anatomies'>): Promise<number> {
+async function endToEndPooled(p: Pipeline, e: BatchEngine & Pick<Engine, 'anatomies'>): Promise<number> {
   const anatomy = anatomyOf(e);
   const family = presetFor(anatomy).family;
   const t0 = performance.now();
   let next = 0;
   const lane = async () => {
     while (next < files.length) {
-      const fr = await current.loadFrame(files[next++]!);
+      const fr = await p.loadFrame(files[next++]!);
       const s = await e.segment({ key: `pooled ${performance.now()} ${fr.key}`, image: fr.image }, { clicks: [], anatomy });
-      current.measureMask(s.mask, s.width, s.height, family, calibration, s.polygons);
-      await current.maskPng(s.mask, s.width, s.height);
+      p.measureMask(s.mask, s.width, s.height, family, calibration, s.polygons);
+      await p.maskPng(s.mask, s.width, s.height);
     }
   };
   await Promise.all(Array.from({ length: (e.concurrency ?? 1) + 1 }, lane));
@@ -353,27 +356,32 @@ if (batchN > 0)
     noOverlays.push({ side: s, result: await batchRun(s.p, s.zoom, Math.max(1, Math.round(batchN / 3)), false) });
   }
 // the same batches through the engine(s) `medus batch` opens by default: a pool of engines in
-// worker threads on the CPU (this checkout; 1 worker = the engine used above)
-const pooled = await (async () => {
-  if (batchN <= 0) return null;
-  const pe = await openBatchEngine(modelDir, { ...(v.provider ? { provider: v.provider } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024, ...(v.workers ? { workers: Number(v.workers) } : {}) });
+// worker threads on the CPU (1 worker = the engine used above); a baseline with engine pools runs
+// its own in the same run, before this checkout's, so that batch ratios compare pool with pool
+async function pooledRun(p: Pipeline, open: typeof openBatchEngine, withInferenceOnly: boolean) {
+  const pe = await open(modelDir, { ...(v.provider ? { provider: v.provider } : {}), threads: Number(v.threads), cacheBytes: 64 * 1024 * 1024, ...(v.workers ? { workers: Number(v.workers) } : {}) });
   try {
-    const workers = pe instanceof EnginePool ? pe.concurrency : 1;
+    // a baseline's pool is its own module's class: asked, not checked with instanceof
+    const workers = (pe as BatchEngine).concurrency ?? 1;
     const threads = pe.threads;
     const e2e: number[] = [];
-    for (let r = 0; r < repeats; r++) e2e.push(await endToEndPooled(pe));
+    for (let r = 0; r < repeats; r++) e2e.push(await endToEndPooled(p, pe));
     // the model alone with the same workers, threads and passes per image
-    const inferenceOnly = await inferenceOnlyPool(
-      { provider: pe.provider.active, encoderPath: engine.model.encoderPath, decoderPath: engine.model.decoderPath, threads, encoderPasses: sides[sides.length - 1]!.encoderPasses, decoderPasses: sides[sides.length - 1]!.decoderPasses, images: files.length * 2, inputSize: engine.model.manifest.input_size, anatomy: engine.model.manifest.anatomies ? engine.model.manifest.anatomies.indexOf(anatomyOf(engine)) : null },
-      workers,
-    );
-    const withOverlays = await batchRun(current, pe, batchN, true);
-    const without = await batchRun(current, pe, Math.max(1, Math.round(batchN / 3)), false);
+    const inferenceOnly = withInferenceOnly
+      ? await inferenceOnlyPool(
+          { provider: pe.provider.active, encoderPath: engine.model.encoderPath, decoderPath: engine.model.decoderPath, threads, encoderPasses: sides[sides.length - 1]!.encoderPasses, decoderPasses: sides[sides.length - 1]!.decoderPasses, images: files.length * 2, inputSize: engine.model.manifest.input_size, anatomy: engine.model.manifest.anatomies ? engine.model.manifest.anatomies.indexOf(anatomyOf(engine)) : null },
+          workers,
+        )
+      : Number.NaN;
+    const withOverlays = await batchRun(p, pe, batchN, true);
+    const without = await batchRun(p, pe, Math.max(1, Math.round(batchN / 3)), false);
     return { workers, threads_per_worker: threads, e2e, inferenceOnly, ...withOverlays, no_overlays_images_per_s: without.images_per_s };
   } finally {
     await pe.dispose();
   }
-})();
+}
+const pooledBefore = batchN > 0 && base?.openBatchEngine ? await pooledRun(base, base.openBatchEngine, false) : null;
+const pooled = batchN > 0 ? await pooledRun(current, openBatchEngine, true) : null;
 clearInterval(sample);
 for (const s of sides) await Promise.all([s.zoom.dispose(), s.plain.dispose()]);
 
@@ -456,15 +464,21 @@ const result = {
           inference_only_images_per_s: median(before.e2eInference),
           pipeline_efficiency: median(before.e2e) / median(before.e2eInference),
           images_per_s_without_zoom: median(before.e2eNoZoom),
-          batch_images_per_s: batchBefore?.images_per_s ?? null,
-          batch_peak_rss_mb: batchBefore?.peak_rss_mb ?? null,
-          batch_no_overlays_images_per_s: noOverlays.find((b) => b.side === before)?.result.images_per_s ?? null,
+          // as its medus batch runs it by default: its engine pool where it has one, else one engine
+          batch_images_per_s: (pooledBefore ?? batchBefore)?.images_per_s ?? null,
+          batch_peak_rss_mb: (pooledBefore ?? batchBefore)?.peak_rss_mb ?? null,
+          batch_no_overlays_images_per_s: pooledBefore?.no_overlays_images_per_s ?? noOverlays.find((b) => b.side === before)?.result.images_per_s ?? null,
+          batch_one_engine_images_per_s: batchBefore?.images_per_s ?? null,
+          images_per_s_pooled: pooledBefore ? median(pooledBefore.e2e) : null,
         },
         speedup: {
           click: median(before.click!.total) / median(now.click!.total),
           images_per_s: median(now.e2e) / median(before.e2e),
           images_per_s_without_zoom: median(now.e2eNoZoom) / median(before.e2eNoZoom),
-          batch_images_per_s: batchNow && batchBefore ? batchNow.images_per_s / batchBefore.images_per_s : null,
+          // each side as its medus batch runs it by default
+          batch_images_per_s: batchNow && (pooledBefore ?? batchBefore) ? batchNow.images_per_s / (pooledBefore ?? batchBefore)!.images_per_s : null,
+          batch_one_engine_images_per_s: batchOne && batchBefore ? batchOne.images_per_s / batchBefore.images_per_s : null,
+          images_per_s_pooled: pooled && pooledBefore ? median(pooled.e2e) / median(pooledBefore.e2e) : null,
         },
       }
     : {}),
@@ -490,6 +504,7 @@ if (result.baseline && result.speedup) {
   const s = result.speedup;
   console.log(`baseline (${b.checkout}, same run, interleaved):`);
   console.log(`  end to end ${f2(b.images_per_s)} images/s (range ${b.images_per_s_range.map(f2).join('–')}) → ${f2(s.images_per_s)}× ; without zoom ${f2(b.images_per_s_without_zoom)} → ${f2(s.images_per_s_without_zoom)}×; pipeline efficiency ${f2(b.pipeline_efficiency)} → ${f2(result.pipeline_efficiency)}`);
-  console.log(`  click ${f2(b.click_ms)} ms → ${f2(s.click)}× faster; batch ${b.batch_images_per_s === null ? '–' : f2(b.batch_images_per_s)} images/s → ${s.batch_images_per_s === null ? '–' : f2(s.batch_images_per_s) + '×'}; without overlays ${b.batch_no_overlays_images_per_s === null ? '–' : f2(b.batch_no_overlays_images_per_s)} images/s`);
+  console.log(`  click ${f2(b.click_ms)} ms → ${f2(s.click)}× faster; batch as its medus batch runs it ${b.batch_images_per_s === null ? '–' : f2(b.batch_images_per_s)} images/s → ${s.batch_images_per_s === null ? '–' : f2(s.batch_images_per_s) + '×'}; without overlays ${b.batch_no_overlays_images_per_s === null ? '–' : f2(b.batch_no_overlays_images_per_s)} images/s`);
+  if (s.images_per_s_pooled !== null) console.log(`  through its engine pool: end to end ${f2(b.images_per_s_pooled!)} images/s → ${f2(s.images_per_s_pooled)}×; one engine's batch ${f2(b.batch_one_engine_images_per_s!)} images/s → ${f2(s.batch_one_engine_images_per_s!)}×`);
 }
 if (v.json) writeFileSync(resolve(v.json), JSON.stringify(result, null, 2) + '\n');
