@@ -154,6 +154,29 @@ describe('fast post-processing paths give the per-pixel answers', () => {
     }
   });
 
+  it("area resize to the model's 256: exactly each footprint's weighted mean, rows read by the word or by the byte", () => {
+    for (const [w, h, offset] of [[800, 540, 0], [800, 540, 1], [640, 480, 0], [403, 347, 0], [1024, 768, 2], [257, 900, 0]] as const) {
+      // a view at `offset` into its buffer: rows then start off a word, and are read a byte at a time
+      const src = new Uint8Array(w * h + offset).subarray(offset).map(() => Math.floor(rnd() * 256));
+      const got = resizeGrey(src, w, h, 256, 256);
+      const fx = w / 256;
+      const fy = h / 256;
+      for (let oy = 0; oy < 256; oy += 3)
+        for (let ox = 0; ox < 256; ox++) {
+          let acc = 0;
+          let wsum = 0;
+          for (let y = Math.floor(oy * fy); y < Math.min(h, Math.ceil((oy + 1) * fy)); y++)
+            for (let x = Math.floor(ox * fx); x < Math.min(w, Math.ceil((ox + 1) * fx)); x++) {
+              const wt = (Math.min(x + 1, (ox + 1) * fx) - Math.max(x, ox * fx)) * (Math.min(y + 1, (oy + 1) * fy) - Math.max(y, oy * fy));
+              acc += src[y * w + x]! * wt;
+              wsum += wt;
+            }
+          // every weight a multiple of 1/256: the sums are exact, so the values are equal, not close
+          if (got[oy * 256 + ox] !== Math.fround(acc / wsum)) expect([w, h, offset, ox, oy, got[oy * 256 + ox]]).toEqual([w, h, offset, ox, oy, Math.fround(acc / wsum)]);
+        }
+    }
+  });
+
   it('separable area resize: each output is the weighted mean of its footprint', () => {
     for (let t = 0; t < 40; t++) {
       const w = 20 + Math.floor(rnd() * 120);

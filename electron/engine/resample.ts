@@ -1,5 +1,8 @@
 /** Pure resampling of single-channel rasters. */
 
+/** A word's first byte is its low byte (x86, ARM): what reading pixels four at a time assumes. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * Area-average resize (like OpenCV's INTER_AREA) when shrinking, bilinear when enlarging, into a
  * target of outW×outH. Used to bring an image into the model frame.
@@ -9,10 +12,13 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   const fx = w / outW;
   const fy = h / outH;
   if (fx >= 1 && fy >= 1) {
-    // Separable: each source row is first averaged across into the output's columns, then rows
-    // are averaged down. The weights are products (wx·wy), so this is the same average as one
-    // pass over each output pixel's whole footprint (to float64 rounding, far below what float32
-    // keeps), with each source pixel read once instead of once per footprint it falls in.
+    // Separable, down first: each output row is the weighted sum of the few source rows it
+    // covers, taken along memory for all columns at once (the rows fused, so each column is
+    // written once, and read four pixels a word where the rows allow), which leaves the across
+    // pass, whose footprints vary in width, outH rows instead of the source's h. The weights are
+    // products (wx·wy), so this is the same average as one pass over each output pixel's
+    // footprint; at the model's 256 every footprint edge is a multiple of 1/256, so the sums are
+    // exact in float64 whatever their order.
     const colFrom = new Int32Array(outW);
     const colTo = new Int32Array(outW);
     const colOff = new Int32Array(outW + 1);
@@ -36,31 +42,34 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
         colSum[ox]! += wx;
       }
     }
-    const across = scratch(h * outW);
-    for (let y = 0; y < h; y++) {
-      const row = y * w;
-      const o = y * outW;
-      for (let ox = 0; ox < outW; ox++) {
-        const from = colFrom[ox]!;
-        const to = colTo[ox]!;
-        const off = colOff[ox]! - from;
-        let acc = 0;
-        for (let x = from; x < to; x++) acc += src[row + x]! * wxs[off + x]!;
-        across[o + ox] = acc;
-      }
-    }
+    const down = scratch(w);
+    // whole rows as 32-bit words when every row starts on a word
+    const words = LITTLE_ENDIAN && w % 4 === 0 && src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, (w * h) >> 2) : null;
     for (let oy = 0; oy < outH; oy++) {
       const y0 = oy * fy;
       const y1 = y0 + fy;
       const yFrom = Math.floor(y0);
       const yTo = Math.min(h, Math.ceil(y1));
-      const ws = rowWeights(yFrom, yTo, y0, y1);
       let rowSum = 0;
-      for (let y = yFrom; y < yTo; y++) rowSum += ws[y - yFrom]!;
+      // three rows at a time (most output rows cover two to four): the first group sets, the rest add
+      for (let y = yFrom; y < yTo; y += 3) {
+        const wa = Math.min(y + 1, y1) - Math.max(y, y0);
+        const wb = y + 1 < yTo ? Math.min(y + 2, y1) - Math.max(y + 1, y0) : 0;
+        const wc = y + 2 < yTo ? Math.min(y + 3, y1) - Math.max(y + 2, y0) : 0;
+        rowSum += wa + wb + wc;
+        // rows past the footprint are read with weight 0 (any row in the image will do)
+        const ra = y * w;
+        const rb = (y + 1 < yTo ? y + 1 : y) * w;
+        const rc = (y + 2 < yTo ? y + 2 : y) * w;
+        addRows(down, src, words, w, ra, rb, rc, wa, wb, wc, y === yFrom);
+      }
       const o = oy * outW;
       for (let ox = 0; ox < outW; ox++) {
+        const from = colFrom[ox]!;
+        const to = colTo[ox]!;
+        const off = colOff[ox]! - from;
         let acc = 0;
-        for (let y = yFrom; y < yTo; y++) acc += across[y * outW + ox]! * ws[y - yFrom]!;
+        for (let x = from; x < to; x++) acc += down[x]! * wxs[off + x]!;
         const wsum = rowSum * colSum[ox]!;
         out[o + ox] = wsum > 0 ? acc / wsum : 0;
       }
@@ -70,18 +79,46 @@ export function resizeGrey(src: Uint8Array, w: number, h: number, outW: number, 
   return bilinear(Float32Array.from(src), w, h, outW, outH);
 }
 
-/** One float64 work area reused across calls (the encoder's input is resized on every pass). */
+/** One float64 work row reused across calls (the encoder's input is resized on every pass). */
 let work = new Float64Array(0);
 function scratch(n: number): Float64Array {
   if (work.length < n) work = new Float64Array(n);
   return work.subarray(0, n);
 }
 
-/** Each source row's share of the output row [y0, y1). */
-function rowWeights(from: number, to: number, y0: number, y1: number): Float64Array {
-  const ws = new Float64Array(Math.max(0, to - from));
-  for (let y = from; y < to; y++) ws[y - from] = Math.min(y + 1, y1) - Math.max(y, y0);
-  return ws;
+/**
+ * down[x] (=, or += unless `first`) wa·src[ra + x] + wb·src[rb + x] + wc·src[rc + x] for x < w:
+ * the same sum in the same order either way, four pixels a word when `words` is given.
+ */
+function addRows(down: Float64Array, src: Uint8Array, words: Uint32Array | null, w: number, ra: number, rb: number, rc: number, wa: number, wb: number, wc: number, first: boolean): void {
+  if (words) {
+    const ka = ra >> 2;
+    const kb = rb >> 2;
+    const kc = rc >> 2;
+    for (let x = 0, k = 0; x < w; x += 4, k++) {
+      const a = words[ka + k]!;
+      const b = words[kb + k]!;
+      const c = words[kc + k]!;
+      const s0 = (a & 255) * wa + (b & 255) * wb + (c & 255) * wc;
+      const s1 = ((a >>> 8) & 255) * wa + ((b >>> 8) & 255) * wb + ((c >>> 8) & 255) * wc;
+      const s2 = ((a >>> 16) & 255) * wa + ((b >>> 16) & 255) * wb + ((c >>> 16) & 255) * wc;
+      const s3 = (a >>> 24) * wa + (b >>> 24) * wb + (c >>> 24) * wc;
+      if (first) {
+        down[x] = s0;
+        down[x + 1] = s1;
+        down[x + 2] = s2;
+        down[x + 3] = s3;
+      } else {
+        down[x]! += s0;
+        down[x + 1]! += s1;
+        down[x + 2]! += s2;
+        down[x + 3]! += s3;
+      }
+    }
+    return;
+  }
+  if (first) for (let x = 0; x < w; x++) down[x] = src[ra + x]! * wa + src[rb + x]! * wb + src[rc + x]! * wc;
+  else for (let x = 0; x < w; x++) down[x]! += src[ra + x]! * wa + src[rb + x]! * wb + src[rc + x]! * wc;
 }
 
 /** Bilinear resize with half-pixel centres (PyTorch's align_corners=False). */
