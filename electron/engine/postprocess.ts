@@ -47,6 +47,9 @@ export function logitsToMask(lowRes: Float32Array, lowSide: number, frame: Model
   const cls = new Uint8Array(s);
   let clsRow = -1;
   let anyIn = false;
+  // the cells of the current row pair that are not all below: [first, last]
+  let first = 0;
+  let last = -1;
   for (let y = 0; y < frame.height; y++) {
     const fy = Math.max(0, Math.min(s - 1, (y + 0.5) * ky - 0.5));
     const y0 = Math.floor(fy);
@@ -56,9 +59,12 @@ export function logitsToMask(lowRes: Float32Array, lowSide: number, frame: Model
     if (y0 !== clsRow) {
       clsRow = y0;
       anyIn = false;
+      first = s;
+      last = -1;
       const y1 = Math.min(s - 1, y0 + 1);
       const near = full.nearRow(y0);
-      for (let c = 0; c < s; c++) {
+      // every cell of the row pair clearly below (most rows away from the structure): none to class
+      for (let c = full.rowBelow(y0, lo) ? s : 0; c < s; c++) {
         const c1 = Math.min(s - 1, c + 1);
         let k: number;
         const bound = near + full.lowCol[c]!;
@@ -74,20 +80,24 @@ export function logitsToMask(lowRes: Float32Array, lowSide: number, frame: Model
           k = mn > hi ? 1 : mx < lo ? 0 : 2;
         }
         cls[c] = k;
-        if (k) anyIn = true;
+        if (k) {
+          anyIn = true;
+          if (c < first) first = c;
+          last = c;
+        }
       }
     }
     if (!anyIn) continue;
     const row = y * w;
-    let c = 0;
-    while (c < s) {
+    let c = first;
+    while (c <= last) {
       const k = cls[c]!;
       if (k === 0) {
         c++;
       } else if (k === 1) {
         // a run of inside cells: one fill
         const from = cellStart[c]!;
-        while (c < s && cls[c] === 1) c++;
+        while (c <= last && cls[c] === 1) c++;
         mask.fill(1, row + from, row + cellStart[c]!);
       } else {
         for (let x = cellStart[c]!; x < cellStart[c + 1]!; x++) {
@@ -170,7 +180,16 @@ function lazyBilinear(low: Float32Array, side: number, s: number) {
     }
     return values[p]!;
   };
+  // per low-res row: the largest bound along it, so that a row pair wholly below is known at once
+  const rowMaxBound = new Float32Array(side);
+  for (let y = 0; y < side; y++) {
+    let mx = -Infinity;
+    for (let x = 0; x < side; x++) if (lowMax[y * side + x]! > mx) mx = lowMax[y * side + x]!;
+    rowMaxBound[y] = mx;
+  }
   return {
+    /** Whether every value in the cells of S×S rows y and y + 1 lies below `lo`. */
+    rowBelow: (y: number, lo: number) => rowMaxBound[i0[y]!]! < lo,
     /** S×S values; those of cells outside the band are never computed (read only through `at` or after it). */
     values,
     at,
