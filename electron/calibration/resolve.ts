@@ -19,6 +19,8 @@ export interface CalibrationInputs {
   /** The file's own calibration (DICOM region or Pixel Spacing), 'uncalibrated' otherwise. */
   calibration: Calibration;
   regions: readonly UltrasoundRegion[];
+  /** The file's identity when it was opened (ImageSource.identity), the key of a user-drawn calibration. */
+  identity?: string;
 }
 
 /** A line the user drew along the depth scale and the millimetres it spans. */
@@ -101,7 +103,8 @@ export class CalibrationResolver {
       else if (image.calibration.source === 'dicom-ultrasound-region')
         ultrasoundRegion = { ...image.calibration, notes: [...image.calibration.notes, structure ? 'the structure lies in no tissue region; the largest region was used' : 'no structure yet: the largest tissue region is shown'] };
     }
-    const stored = await this.userDrawn(image.path);
+    // the identity the image was opened with, where it has one: no second look at the file
+    const stored = await this.userDrawn(image.path, image.identity);
     const userDrawn: Calibration | null = stored ? { source: stored.source, mmPerPixelX: stored.mmPerPixelX, mmPerPixelY: stored.mmPerPixelY, notes: stored.notes } : null;
     const chosen = chooseCalibration({
       ultrasoundRegion,
@@ -121,10 +124,10 @@ export class CalibrationResolver {
     return mm === undefined ? null : sidecarCalibration(mm, t.name);
   }
 
-  private async userDrawn(path: string): Promise<StoredCalibration | null> {
+  private async userDrawn(path: string, identity?: string): Promise<StoredCalibration | null> {
     const store = this.options.userDrawn;
     if (!store) return null;
-    const key = await fileIdentity(path).catch(() => null);
+    const key = identity ?? (await fileIdentity(path).catch(() => null));
     return key ? store.get(key) : null;
   }
 
