@@ -60,6 +60,21 @@ function referenceLabels(mask: Uint8Array, w: number, h: number, value: number):
   return { labels, sizes };
 }
 
+/** Output pixel (ox, oy) of a w×h → ow×oh area resize, pixel by pixel: the weighted mean of the source pixels its footprint covers. */
+function footprintMean(src: Uint8Array, w: number, h: number, ow: number, oh: number, ox: number, oy: number): number {
+  const fx = w / ow;
+  const fy = h / oh;
+  let acc = 0;
+  let wsum = 0;
+  for (let y = Math.floor(oy * fy); y < Math.min(h, Math.ceil((oy + 1) * fy)); y++)
+    for (let x = Math.floor(ox * fx); x < Math.min(w, Math.ceil((ox + 1) * fx)); x++) {
+      const wt = (Math.min(x + 1, (ox + 1) * fx) - Math.max(x, ox * fx)) * (Math.min(y + 1, (oy + 1) * fy) - Math.max(y, oy * fy));
+      acc += src[y * w + x]! * wt;
+      wsum += wt;
+    }
+  return acc / wsum;
+}
+
 describe('fast post-processing paths give the per-pixel answers', () => {
   it('components by runs: same labels, numbering and sizes as a flood fill, structure and background', () => {
     for (let t = 0; t < 300; t++) {
@@ -162,20 +177,11 @@ describe('fast post-processing paths give the per-pixel answers', () => {
       // a view at `offset` into its buffer: rows then start off a word, and are read a byte at a time
       const src = new Uint8Array(w * h + offset).subarray(offset).map(() => Math.floor(rnd() * 256));
       const got = resizeGrey(src, w, h, 256, 256);
-      const fx = w / 256;
-      const fy = h / 256;
       for (let oy = 0; oy < 256; oy += 3)
         for (let ox = 0; ox < 256; ox++) {
-          let acc = 0;
-          let wsum = 0;
-          for (let y = Math.floor(oy * fy); y < Math.min(h, Math.ceil((oy + 1) * fy)); y++)
-            for (let x = Math.floor(ox * fx); x < Math.min(w, Math.ceil((ox + 1) * fx)); x++) {
-              const wt = (Math.min(x + 1, (ox + 1) * fx) - Math.max(x, ox * fx)) * (Math.min(y + 1, (oy + 1) * fy) - Math.max(y, oy * fy));
-              acc += src[y * w + x]! * wt;
-              wsum += wt;
-            }
+          const want = Math.fround(footprintMean(src, w, h, 256, 256, ox, oy));
           // every weight a multiple of 1/256: the sums are exact, so the values are equal, not close
-          if (got[oy * 256 + ox] !== Math.fround(acc / wsum)) expect([w, h, offset, ox, oy, got[oy * 256 + ox]]).toEqual([w, h, offset, ox, oy, Math.fround(acc / wsum)]);
+          if (got[oy * 256 + ox] !== want) expect([w, h, offset, ox, oy, got[oy * 256 + ox]]).toEqual([w, h, offset, ox, oy, want]);
         }
     }
   });
@@ -188,20 +194,7 @@ describe('fast post-processing paths give the per-pixel answers', () => {
       const oh = 1 + Math.floor(rnd() * (h - 1));
       const src = Uint8Array.from({ length: w * h }, () => Math.floor(rnd() * 256));
       const got = resizeGrey(src, w, h, ow, oh);
-      const fx = w / ow;
-      const fy = h / oh;
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          let acc = 0;
-          let wsum = 0;
-          for (let y = Math.floor(oy * fy); y < Math.min(h, Math.ceil((oy + 1) * fy)); y++)
-            for (let x = Math.floor(ox * fx); x < Math.min(w, Math.ceil((ox + 1) * fx)); x++) {
-              const wt = (Math.min(x + 1, (ox + 1) * fx) - Math.max(x, ox * fx)) * (Math.min(y + 1, (oy + 1) * fy) - Math.max(y, oy * fy));
-              acc += src[y * w + x]! * wt;
-              wsum += wt;
-            }
-          expect(got[oy * ow + ox]).toBeCloseTo(acc / wsum, 3);
-        }
+      for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) expect(got[oy * ow + ox]).toBeCloseTo(footprintMean(src, w, h, ow, oh, ox, oy), 3);
     }
   });
 });
