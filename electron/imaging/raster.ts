@@ -2,6 +2,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { MAX_PIXELS, imageSizeProblem } from './limits';
 import { type Frame, ImageReadError } from './types';
+import { jpegFrameHeader } from './jpeg-header';
 
 async function libvipsHeader(bytes: Uint8Array): Promise<RasterHeader> {
   const m: Metadata = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
@@ -41,7 +42,6 @@ interface RasterHeader {
  * arithmetic JPEG, a height defined later) returns null and is asked of libvips as before.
  */
 export function quickHeader(bytes: Uint8Array): RasterHeader | null {
-  const u16 = (i: number) => (bytes[i]! << 8) | bytes[i + 1]!;
   const u32 = (i: number) => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
   if (bytes.length >= 29 && bytes[0] === 0x89 && bytes[1] === 0x50 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR') {
     const bitDepth = bytes[24]!;
@@ -50,28 +50,10 @@ export function quickHeader(bytes: Uint8Array): RasterHeader | null {
     if (!channels || ![1, 2, 4, 8, 16].includes(bitDepth)) return null;
     return { width: u32(16), height: u32(20), channels, depth: bitDepth === 16 ? 'ushort' : 'uchar' };
   }
-  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
-    let i = 2;
-    while (i + 4 <= bytes.length && bytes[i] === 0xff) {
-      const marker = bytes[i + 1]!;
-      if (marker === 0xff) {
-        i++; // fill byte
-        continue;
-      }
-      const length = u16(i + 2);
-      // baseline, extended and progressive Huffman frames; others (arithmetic, lossless, hierarchical) to libvips
-      if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-        if (i + 10 > bytes.length) return null;
-        const precision = bytes[i + 4]!;
-        const height = u16(i + 5);
-        const width = u16(i + 7);
-        const components = bytes[i + 9]!;
-        if (precision !== 8 || !height || !width || ![1, 3, 4].includes(components)) return null;
-        return { width, height, channels: components, depth: 'uchar' };
-      }
-      if (marker === 0xda || marker === 0xd9 || (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || length < 2) return null;
-      i += 2 + length;
-    }
+  const jpeg = jpegFrameHeader(bytes);
+  // baseline, extended and progressive Huffman frames of 8 bits; others (arithmetic, lossless, hierarchical) to libvips
+  if (jpeg && (jpeg.marker === 0xc0 || jpeg.marker === 0xc1 || jpeg.marker === 0xc2) && jpeg.precision === 8 && jpeg.width && [1, 3, 4].includes(jpeg.components)) {
+    return { width: jpeg.width, height: jpeg.height, channels: jpeg.components, depth: 'uchar' };
   }
   return null;
 }

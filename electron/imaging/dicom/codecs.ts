@@ -4,6 +4,7 @@
  * once, on first use, so opening an uncompressed file never pays for them.
  */
 import { createRequire } from 'node:module';
+import { jpegFrameHeader } from '../jpeg-header';
 
 // not named `require`: electron-vite's bundle declares its own in the chunk this lands in
 const requireHere = createRequire(import.meta.url);
@@ -200,29 +201,8 @@ const be32 = (b: Uint8Array, i: number): number => be16(b, i) * 65536 + be16(b, 
 
 /** JPEG / JPEG-LS: the SOFn (or SOF55) segment. */
 function jpegSize(b: Uint8Array): CodestreamSize | null {
-  if (b[0] !== 0xff || b[1] !== 0xd8) return null;
-  let i = 2;
-  while (i + 3 < b.length) {
-    if (b[i] !== 0xff) return null;
-    const m = b[i + 1] ?? 0;
-    if (m === 0xff) {
-      i += 1; // fill byte
-      continue;
-    }
-    const sof = (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xf7;
-    if (sof) {
-      const height = be16(b, i + 5);
-      // Height 0 means "given later by a DNL marker": unknown here.
-      return height === 0 ? null : { height, width: be16(b, i + 7), components: b[i + 9] ?? 0 };
-    }
-    if (m === 0xda || m === 0xd9) return null; // scan or end before any frame header
-    if ((m >= 0xd0 && m <= 0xd8) || m === 0x01) {
-      i += 2;
-      continue;
-    }
-    i += 2 + be16(b, i + 2);
-  }
-  return null;
+  const h = jpegFrameHeader(b);
+  return h && { width: h.width, height: h.height, components: h.components };
 }
 
 /** JPEG 2000: the SIZ marker right after SOC (also found inside a JP2 wrapper). */
